@@ -1,0 +1,59 @@
+// The one prom-client registry and every metric of SPEC.md section 8, declared in one place.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  events: Counter<'source' | 'outcome'>;
+  eventDuration: Histogram<'source'>;
+  writes: Counter<'target' | 'op' | 'outcome'>;
+  skipped: Counter<'reason'>;
+  authFailures: Counter<'reason'>;
+  lastReconcile: Gauge;
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) {
+    collectDefaultMetrics({ register: registry, prefix: 'k8s_consul_sync_' });
+  }
+  const registers = [registry];
+  return {
+    registry,
+    events: new Counter({
+      name: 'k8s_consul_sync_events_total',
+      help: 'Events received, by source (admission, audit, consul-watch, reconcile) and outcome.',
+      labelNames: ['source', 'outcome'],
+      registers,
+    }),
+    eventDuration: new Histogram({
+      name: 'k8s_consul_sync_event_duration_seconds',
+      help: 'Time from receiving an event to answering it, by source.',
+      labelNames: ['source'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    writes: new Counter({
+      name: 'k8s_consul_sync_writes_total',
+      help: 'Writes to a target system (consul, kubernetes), by operation and outcome.',
+      labelNames: ['target', 'op', 'outcome'],
+      registers,
+    }),
+    skipped: new Counter({
+      name: 'k8s_consul_sync_skipped_total',
+      help: 'Objects not synced, by reason (conflict, invalid-name, not-owned, ...).',
+      labelNames: ['reason'],
+      registers,
+    }),
+    authFailures: new Counter({
+      name: 'k8s_consul_sync_auth_failures_total',
+      help: 'Requests refused by authentication or authorization, by reason.',
+      labelNames: ['reason'],
+      registers,
+    }),
+    lastReconcile: new Gauge({
+      name: 'k8s_consul_sync_last_reconcile_timestamp_seconds',
+      help: 'Unix time of the last completed reconcile.',
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,32 @@
+// Every annotation, label and meta key the product reads or writes, in one place (STYLE.md).
+
+export const ANNOTATION_PREFIX = 'consul.hashicorp.com/';
+export const ANNOTATION_SERVICE_SYNC = 'consul.hashicorp.com/service-sync';
+export const ANNOTATION_SERVICE_NAME = 'consul.hashicorp.com/service-name';
+export const ANNOTATION_SERVICE_PORT = 'consul.hashicorp.com/service-port';
+export const ANNOTATION_SERVICE_TAGS = 'consul.hashicorp.com/service-tags';
+export const ANNOTATION_SERVICE_WEIGHT = 'consul.hashicorp.com/service-weight';
+export const ANNOTATION_SERVICE_META_PREFIX = 'consul.hashicorp.com/service-meta-';
+/** Set on Kubernetes services this product made from Consul services. */
+export const ANNOTATION_SYNCED = 'consul.hashicorp.com/synced';
+
+/** Label on Kubernetes services made from Consul services (`consul=true`). */
+export const LABEL_CONSUL = 'consul';
+export const LABEL_CONSUL_VALUE = 'true';
+/** Label linking an EndpointSlice to its Service. */
+export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
+/** Namespace name label the API server sets on every namespace. */
+export const LABEL_NAMESPACE_NAME = 'kubernetes.io/metadata.name';
+
+export const META_EXTERNAL_SOURCE = 'external-source';
+export const META_EXTERNAL_SOURCE_VALUE = 'kubernetes';
+export const META_K8S_NAMESPACE = 'external-k8s-ns';
+export const META_K8S_NAME = 'external-k8s-name';
+export const META_SYNC_ID = 'external-k8s-sync-id';
+export const META_K8S_NODE_NAME = 'external-k8s-node-name';
+export const META_PORT_PREFIX = 'port-';
+/** Meta keys the product owns; annotations can never override them. */
+export const META_RESERVED_PREFIX = 'external-';
+
+export const READINESS_CHECK_NAME = 'Kubernetes Readiness Check';
+export const SYNC_NODE_ADDRESS = '127.0.0.1';

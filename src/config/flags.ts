@@ -1,0 +1,448 @@
+// Every command-line flag, its environment variable, default and meaning (SPEC.md section 2).
+// This table is the single source for parsing, `--help` and the README configuration table.
+
+export type FlagKind = 'bool' | 'string' | 'list' | 'enum' | 'duration' | 'int' | 'ratio';
+export type FlagGroup = 'sync' | 'connection' | 'server' | 'reconcile' | 'command';
+
+export interface FlagDef {
+  name: string;
+  kind: FlagKind;
+  group: FlagGroup;
+  /** Default as the user would write it ('' = none). */
+  default: string | readonly string[];
+  description: string;
+  allowed?: readonly string[];
+  /** For free-form values: a check returning what is allowed when the value is refused. */
+  pattern?: { test: (value: string) => boolean; allowed: string };
+  /** Commands the flag applies to; absent = every command that reads the config. */
+  commands?: readonly string[];
+}
+
+const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const namespacePattern = {
+  test: (v: string): boolean => v === '*' || (v.length <= 63 && dns1123Label.test(v)),
+  allowed: 'a namespace name (DNS-1123 label) or *',
+};
+
+export const FLAGS: readonly FlagDef[] = [
+  // --- sync (consul-k8s names) ---
+  {
+    name: 'to-consul',
+    kind: 'bool',
+    group: 'sync',
+    default: 'true',
+    description: 'Sync Kubernetes services to Consul.',
+  },
+  {
+    name: 'to-k8s',
+    kind: 'bool',
+    group: 'sync',
+    default: 'true',
+    description: 'Sync Consul services to Kubernetes.',
+  },
+  {
+    name: 'k8s-default-sync',
+    kind: 'bool',
+    group: 'sync',
+    default: 'true',
+    description:
+      'Sync eligible services without an annotation; false: only those annotated consul.hashicorp.com/service-sync: "true".',
+  },
+  {
+    name: 'allow-k8s-namespace',
+    kind: 'list',
+    group: 'sync',
+    default: ['*'],
+    description: 'Namespaces to sync from (repeatable); * = all.',
+    pattern: namespacePattern,
+  },
+  {
+    name: 'deny-k8s-namespace',
+    kind: 'list',
+    group: 'sync',
+    default: ['kube-system', 'kube-public'],
+    description: 'Namespaces never synced (repeatable); wins over allow.',
+    pattern: namespacePattern,
+  },
+  {
+    name: 'consul-service-prefix',
+    kind: 'string',
+    group: 'sync',
+    default: '',
+    description: 'Prepended to Consul service names made from Kubernetes services.',
+    pattern: {
+      test: (v) => /^[A-Za-z0-9_.-]{0,200}$/.test(v),
+      allowed: 'letters, digits, _ . - (at most 200)',
+    },
+  },
+  {
+    name: 'add-k8s-namespace-suffix',
+    kind: 'bool',
+    group: 'sync',
+    default: 'false',
+    description: 'Consul name <prefix><name>-<namespace>.',
+  },
+  {
+    name: 'consul-k8s-tag',
+    kind: 'string',
+    group: 'sync',
+    default: 'k8s',
+    description:
+      'Tag on every registration; Consul services carrying it are never synced to Kubernetes.',
+    pattern: {
+      test: (v) => v.length > 0 && v.length <= 255 && !/[\s,]/.test(v),
+      allowed: 'a non-empty tag without spaces or commas',
+    },
+  },
+  {
+    name: 'consul-node-name',
+    kind: 'string',
+    group: 'sync',
+    default: 'k8s-sync',
+    description: 'Synthetic Consul node that holds the registrations.',
+    pattern: { test: (v) => /^[A-Za-z0-9-]{1,63}$/.test(v), allowed: '[A-Za-z0-9-]{1,63}' },
+  },
+  {
+    name: 'sync-id',
+    kind: 'string',
+    group: 'sync',
+    default: '',
+    description:
+      'Identity of this installation (meta external-k8s-sync-id); default: the UID of namespace kube-system.',
+    pattern: {
+      test: (v) => /^[A-Za-z0-9_.:-]{0,128}$/.test(v),
+      allowed: 'up to 128 of [A-Za-z0-9_.:-]',
+    },
+  },
+  {
+    name: 'sync-clusterip-services',
+    kind: 'bool',
+    group: 'sync',
+    default: 'false',
+    description: 'Also sync ClusterIP services, one instance per endpoint.',
+  },
+  {
+    name: 'sync-lb-services-endpoints',
+    kind: 'bool',
+    group: 'sync',
+    default: 'false',
+    description: 'LoadBalancer services register endpoints (pod IPs) instead of ingress addresses.',
+  },
+  {
+    name: 'node-port-sync-type',
+    kind: 'enum',
+    group: 'sync',
+    default: 'ExternalFirst',
+    allowed: ['ExternalOnly', 'ExternalFirst', 'InternalOnly'],
+    description: 'Which node address a NodePort instance gets.',
+  },
+  {
+    name: 'k8s-service-prefix',
+    kind: 'string',
+    group: 'sync',
+    default: '',
+    description: 'Prepended to Kubernetes service names made from Consul services.',
+    pattern: {
+      test: (v) => /^[a-z0-9-]{0,62}$/i.test(v),
+      allowed: 'letters, digits and - (at most 62)',
+    },
+  },
+  {
+    name: 'k8s-write-namespace',
+    kind: 'string',
+    group: 'sync',
+    default: 'default',
+    description: 'Namespace where Consul services are created in Kubernetes.',
+    pattern: {
+      test: (v) => v.length <= 63 && dns1123Label.test(v),
+      allowed: 'a namespace name (DNS-1123 label)',
+    },
+  },
+  {
+    name: 'consul-domain',
+    kind: 'string',
+    group: 'sync',
+    default: 'consul',
+    description: 'Consul DNS domain: externalName = <name>.service.<domain>.',
+    pattern: {
+      test: (v) => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i.test(v),
+      allowed: 'a DNS domain such as consul or consul.example.com',
+    },
+  },
+  {
+    name: 'dry-run',
+    kind: 'bool',
+    group: 'sync',
+    default: 'false',
+    description: 'Compute and log every change; write nothing.',
+  },
+  // --- connections ---
+  {
+    name: 'consul-http-addr',
+    kind: 'string',
+    group: 'connection',
+    default: '',
+    description:
+      'Consul HTTP address ([http[s]://]host:port); default CONSUL_HTTP_ADDR, else 127.0.0.1:8500.',
+    pattern: {
+      test: (v) => v === '' || /^(https?:\/\/)?[^\s/]+(:\d{1,5})?\/?$/.test(v),
+      allowed: '[http[s]://]host[:port]',
+    },
+  },
+  {
+    name: 'token',
+    kind: 'string',
+    group: 'connection',
+    default: '',
+    description: 'Consul ACL token; default CONSUL_HTTP_TOKEN or CONSUL_HTTP_TOKEN_FILE.',
+  },
+  {
+    name: 'kubeconfig',
+    kind: 'string',
+    group: 'connection',
+    default: '',
+    description: 'Kubeconfig file; default KUBECONFIG, ~/.kube/config, or in-cluster.',
+  },
+  {
+    name: 'kube-context',
+    kind: 'string',
+    group: 'connection',
+    default: '',
+    description: 'Kubeconfig context to use; default the current context.',
+  },
+  // --- server ---
+  {
+    name: 'listen',
+    kind: 'string',
+    group: 'server',
+    default: '0.0.0.0:8443',
+    description: 'Address to serve on (host:port).',
+    pattern: { test: isListenAddress, allowed: 'host:port with port 0-65535' },
+  },
+  {
+    name: 'tls-cert-file',
+    kind: 'string',
+    group: 'server',
+    default: '',
+    description: 'Serving certificate (PEM); re-read when it changes.',
+  },
+  {
+    name: 'tls-key-file',
+    kind: 'string',
+    group: 'server',
+    default: '',
+    description: 'Serving key (PEM); re-read when it changes.',
+  },
+  {
+    name: 'tls-client-ca-file',
+    kind: 'string',
+    group: 'server',
+    default: '',
+    description: 'Accept client certificates signed by this CA as authentication (mTLS).',
+  },
+  {
+    name: 'insecure-http',
+    kind: 'bool',
+    group: 'server',
+    default: 'false',
+    description: 'Serve plain HTTP (required explicitly when no certificate is given).',
+  },
+  {
+    name: 'auth-jwt-secret-file',
+    kind: 'string',
+    group: 'server',
+    default: '',
+    description: 'HMAC key file for JWTs (HS256/384/512).',
+  },
+  {
+    name: 'auth-jwt-public-key-file',
+    kind: 'list',
+    group: 'server',
+    default: [],
+    description: 'PEM public key file(s) for JWTs (RS256/ES256); repeatable for rotation.',
+  },
+  {
+    name: 'auth-jwt-issuer',
+    kind: 'string',
+    group: 'server',
+    default: 'k8s-consul-sync',
+    description: 'Required JWT iss.',
+    pattern: { test: (v) => v.length > 0, allowed: 'a non-empty string' },
+  },
+  {
+    name: 'auth-jwt-audience',
+    kind: 'string',
+    group: 'server',
+    default: 'k8s-consul-sync',
+    description: 'Required JWT aud.',
+    pattern: { test: (v) => v.length > 0, allowed: 'a non-empty string' },
+  },
+  {
+    name: 'auth-disabled',
+    kind: 'bool',
+    group: 'server',
+    default: 'false',
+    description: 'Accept unauthenticated calls (local use only; warns).',
+  },
+  {
+    name: 'max-body-bytes',
+    kind: 'int',
+    group: 'server',
+    default: '16777216',
+    description: 'Larger request bodies get 413.',
+    pattern: {
+      test: (v) => Number(v) >= 1024 && Number(v) <= 1073741824,
+      allowed: 'an integer from 1024 to 1073741824',
+    },
+  },
+  {
+    name: 'write-timeout',
+    kind: 'duration',
+    group: 'server',
+    default: '3s',
+    description: "Bound on one handler's writes.",
+    pattern: {
+      test: (v) => parseDuration(v) !== undefined && parseDuration(v)! > 0,
+      allowed: 'a positive duration such as 500ms or 3s',
+    },
+  },
+  {
+    name: 'reconcile-interval',
+    kind: 'duration',
+    group: 'server',
+    default: '0',
+    description: 'In-process periodic reconcile for single-instance deployments (0 = off).',
+  },
+  {
+    name: 'log-level',
+    kind: 'enum',
+    group: 'server',
+    default: 'info',
+    allowed: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
+    description: 'Log level.',
+  },
+  // --- reconcile ---
+  {
+    name: 'max-delete-ratio',
+    kind: 'ratio',
+    group: 'reconcile',
+    default: '0.5',
+    description:
+      'Refuse a reconcile that would delete more than this share of owned objects (unless --force).',
+  },
+  {
+    name: 'force',
+    kind: 'bool',
+    group: 'reconcile',
+    default: 'false',
+    description: 'Apply a reconcile even past --max-delete-ratio.',
+  },
+  {
+    name: 'output',
+    kind: 'enum',
+    group: 'reconcile',
+    default: 'table',
+    allowed: ['table', 'json'],
+    description: 'Plan/reconcile output format.',
+    commands: ['plan', 'reconcile'],
+  },
+  {
+    name: 'direction',
+    kind: 'enum',
+    group: 'reconcile',
+    default: 'both',
+    allowed: ['both', 'to-consul', 'to-k8s'],
+    description: 'Which direction plan/reconcile converges (within --to-consul/--to-k8s).',
+    commands: ['plan', 'reconcile'],
+  },
+  // --- command-specific ---
+  {
+    name: 'subject',
+    kind: 'string',
+    group: 'command',
+    default: '',
+    description: 'token: the sub claim (who the caller is).',
+    commands: ['token'],
+  },
+  {
+    name: 'scope',
+    kind: 'list',
+    group: 'command',
+    default: [],
+    allowed: ['k8s:admission', 'k8s:audit', 'consul:watch', 'reconcile'],
+    description: 'token: scope(s) granted (repeatable).',
+    commands: ['token'],
+  },
+  {
+    name: 'ttl',
+    kind: 'duration',
+    group: 'command',
+    default: '8760h',
+    description: 'token: lifetime (0 = no expiry).',
+    commands: ['token'],
+  },
+  {
+    name: 'private-key-file',
+    kind: 'string',
+    group: 'command',
+    default: '',
+    description: 'token: sign with this PEM private key (RS256/ES256) instead of the HMAC key.',
+    commands: ['token'],
+  },
+  {
+    name: 'once',
+    kind: 'bool',
+    group: 'command',
+    default: 'false',
+    description: 'sandbox: run the scripted scenario, check both catalogs, exit.',
+    commands: ['sandbox'],
+  },
+  {
+    name: 'kubeconfig-out',
+    kind: 'string',
+    group: 'command',
+    default: '',
+    description: 'emulate kube / sandbox: write the emulator kubeconfig here.',
+    commands: ['emulate', 'sandbox'],
+  },
+];
+
+/** Go `time.ParseDuration` subset: "0", or a sequence of <number><unit> with ns/us/ms/s/m/h. */
+export function parseDuration(value: string): number | undefined {
+  const text = value.trim();
+  if (text === '0') return 0;
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/y;
+  const unitMs: Record<string, number> = {
+    ns: 1e-6,
+    us: 1e-3,
+    µs: 1e-3,
+    ms: 1,
+    s: 1000,
+    m: 60_000,
+    h: 3_600_000,
+  };
+  let total = 0;
+  let pos = 0;
+  if (text.length === 0) return undefined;
+  while (pos < text.length) {
+    re.lastIndex = pos;
+    const match = re.exec(text);
+    if (!match) return undefined;
+    total += Number(match[1]) * unitMs[match[2]!]!;
+    pos = re.lastIndex;
+  }
+  return total;
+}
+
+export function isListenAddress(value: string): boolean {
+  const idx = value.lastIndexOf(':');
+  if (idx <= 0) return false;
+  const host = value.slice(0, idx);
+  const port = value.slice(idx + 1);
+  if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) return false;
+  return /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)$/.test(host);
+}
+
+export function envName(flag: string): string {
+  return 'SYNC_' + flag.toUpperCase().replaceAll('-', '_');
+}

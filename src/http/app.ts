@@ -1,0 +1,104 @@
+// The express app factory: health, readiness, metrics, the authenticated event endpoints, and
+// the error mapping. Handlers are passed in, so the same app serves tests, the sandbox and prod.
+import express, { type Express, type Request, type RequestHandler } from 'express';
+import type { Config } from '../config/index.js';
+import type { Logger } from '../telemetry/logger.js';
+import { scrubSecrets } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import type { Readiness } from './readiness.js';
+import { errorMiddleware, methodNotAllowed, notFound } from './errors.js';
+import { jsonBody, requireJson } from './json-body.js';
+import type { Authenticator, Scope } from './auth.js';
+
+/** A handler as exported from handlers/: decode → use case → answer. */
+export type Handler = (req: Request, res: express.Response) => Promise<void>;
+
+export type RouteName = 'admission' | 'audit' | 'consulServices' | 'reconcile';
+
+export interface RouteDef {
+  name: RouteName;
+  path: string;
+  scope: Scope;
+}
+
+export const ROUTES: readonly RouteDef[] = [
+  { name: 'admission', path: '/k8s/admission', scope: 'k8s:admission' },
+  { name: 'audit', path: '/k8s/audit', scope: 'k8s:audit' },
+  { name: 'consulServices', path: '/consul/services', scope: 'consul:watch' },
+  { name: 'reconcile', path: '/reconcile', scope: 'reconcile' },
+];
+
+export interface AppDeps {
+  config: Pick<Config, 'server'>;
+  logger: Logger;
+  metrics: Metrics;
+  readiness: Readiness;
+  auth: Authenticator;
+  handlers: Partial<Record<RouteName, Handler>>;
+}
+
+function requestLogger(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const start = process.hrtime.bigint();
+    res.on('finish', () => {
+      const durationMs = Number(process.hrtime.bigint() - start) / 1e6;
+      const quiet = req.path === '/healthz' || req.path === '/readyz' || req.path === '/metrics';
+      const line = {
+        event: 'http-request',
+        method: req.method,
+        path: scrubSecrets(req.originalUrl.split('?')[0] ?? ''),
+        status: res.statusCode,
+        durationMs: Math.round(durationMs * 1000) / 1000,
+      };
+      if (quiet) logger.debug(line, 'request');
+      else logger.info(line, 'request');
+    });
+    next();
+  };
+}
+
+/** Adapts an async handler so a rejection reaches the error middleware. */
+function wrap(handler: Handler): RequestHandler {
+  return (req, res, next) => {
+    handler(req, res).catch(next);
+  };
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', 'simple');
+  app.use(requestLogger(deps.logger));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res) => {
+    const state = deps.readiness.state();
+    res.status(state.ready ? 200 : 503).json(state);
+  });
+  app.get('/metrics', (_req, res, next) => {
+    deps.metrics.registry
+      .metrics()
+      .then((text) => {
+        res.setHeader('Content-Type', deps.metrics.registry.contentType);
+        res.send(text);
+      })
+      .catch(next);
+  });
+  for (const path of ['/healthz', '/readyz', '/metrics']) app.all(path, methodNotAllowed('GET'));
+
+  const body = jsonBody(deps.config.server.maxBodyBytes);
+  for (const route of ROUTES) {
+    const handler = deps.handlers[route.name];
+    const paths = [route.path, `${route.path}/:token`];
+    if (!handler) continue; // direction disabled: the path does not exist (404)
+    app.post(paths, deps.auth.middleware(route.scope), requireJson, body, wrap(handler));
+    app.all(paths, methodNotAllowed('POST'));
+  }
+
+  app.use(notFound);
+  app.use(errorMiddleware(deps.logger));
+  return app;
+}

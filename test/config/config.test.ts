@@ -1,0 +1,269 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import {
+  ConfigError,
+  FLAGS,
+  HelpRequested,
+  parseConfig,
+  parseDuration,
+  renderFlagTable,
+  type Config,
+} from '../../src/config/index.js';
+
+const parse = (argv: string[], env: NodeJS.ProcessEnv = {}): Config =>
+  parseConfig(['serve', ...argv], env);
+
+test('defaults follow SPEC.md section 2', () => {
+  const c = parse([]);
+  assert.equal(c.command, 'serve');
+  assert.equal(c.toConsul, true);
+  assert.equal(c.toK8s, true);
+  assert.equal(c.k8sDefaultSync, true);
+  assert.deepEqual(c.allowK8sNamespaces, ['*']);
+  assert.deepEqual(c.denyK8sNamespaces, ['kube-system', 'kube-public']);
+  assert.equal(c.consulServicePrefix, '');
+  assert.equal(c.addK8sNamespaceSuffix, false);
+  assert.equal(c.consulK8sTag, 'k8s');
+  assert.equal(c.consulNodeName, 'k8s-sync');
+  assert.equal(c.syncId, '');
+  assert.equal(c.syncClusterIPServices, false);
+  assert.equal(c.syncLBServicesEndpoints, false);
+  assert.equal(c.nodePortSyncType, 'ExternalFirst');
+  assert.equal(c.k8sServicePrefix, '');
+  assert.equal(c.k8sWriteNamespace, 'default');
+  assert.equal(c.consulDomain, 'consul');
+  assert.equal(c.dryRun, false);
+  assert.equal(c.server.host, '0.0.0.0');
+  assert.equal(c.server.port, 8443);
+  assert.equal(c.server.insecureHttp, false);
+  assert.equal(c.server.maxBodyBytes, 16777216);
+  assert.equal(c.server.writeTimeoutMs, 3000);
+  assert.equal(c.server.reconcileIntervalMs, 0);
+  assert.equal(c.auth.issuer, 'k8s-consul-sync');
+  assert.equal(c.auth.audience, 'k8s-consul-sync');
+  assert.equal(c.auth.disabled, false);
+  assert.deepEqual(c.auth.jwtPublicKeyFiles, []);
+  assert.equal(c.consul.url, 'http://127.0.0.1:8500');
+  assert.equal(c.consul.token, undefined);
+  assert.equal(c.reconcile.maxDeleteRatio, 0.5);
+  assert.equal(c.reconcile.output, 'table');
+});
+
+// flag, value given as flag, expected (path into Config, value)
+const cases: [string, string, (c: Config) => unknown, unknown][] = [
+  ['to-consul', 'false', (c) => c.toConsul, false],
+  ['to-k8s', 'F', (c) => c.toK8s, false],
+  ['k8s-default-sync', '0', (c) => c.k8sDefaultSync, false],
+  ['allow-k8s-namespace', 'shop', (c) => c.allowK8sNamespaces, ['shop']],
+  ['deny-k8s-namespace', 'legacy', (c) => c.denyK8sNamespaces, ['legacy']],
+  ['consul-service-prefix', 'k8s-', (c) => c.consulServicePrefix, 'k8s-'],
+  ['add-k8s-namespace-suffix', 'true', (c) => c.addK8sNamespaceSuffix, true],
+  ['consul-k8s-tag', 'kube', (c) => c.consulK8sTag, 'kube'],
+  ['consul-node-name', 'cluster-a', (c) => c.consulNodeName, 'cluster-a'],
+  ['sync-id', 'cluster-a', (c) => c.syncId, 'cluster-a'],
+  ['sync-clusterip-services', 'TRUE', (c) => c.syncClusterIPServices, true],
+  ['sync-lb-services-endpoints', 't', (c) => c.syncLBServicesEndpoints, true],
+  ['node-port-sync-type', 'InternalOnly', (c) => c.nodePortSyncType, 'InternalOnly'],
+  ['k8s-service-prefix', 'consul-', (c) => c.k8sServicePrefix, 'consul-'],
+  ['k8s-write-namespace', 'consul-services', (c) => c.k8sWriteNamespace, 'consul-services'],
+  ['consul-domain', 'dc1.consul', (c) => c.consulDomain, 'dc1.consul'],
+  ['dry-run', 'true', (c) => c.dryRun, true],
+  [
+    'consul-http-addr',
+    'https://consul.example:8501',
+    (c) => c.consul.url,
+    'https://consul.example:8501',
+  ],
+  ['token', 's3cret', (c) => c.consul.token, 's3cret'],
+  ['kubeconfig', '/tmp/kc', (c) => c.kube.kubeconfig, '/tmp/kc'],
+  ['kube-context', 'prod', (c) => c.kube.context, 'prod'],
+  ['listen', '127.0.0.1:9443', (c) => [c.server.host, c.server.port], ['127.0.0.1', 9443]],
+  ['tls-client-ca-file', '/ca.pem', (c) => c.server.tlsClientCaFile, '/ca.pem'],
+  ['insecure-http', 'true', (c) => c.server.insecureHttp, true],
+  ['auth-jwt-secret-file', '/s', (c) => c.auth.jwtSecretFile, '/s'],
+  ['auth-jwt-public-key-file', '/a.pem', (c) => c.auth.jwtPublicKeyFiles, ['/a.pem']],
+  ['auth-jwt-issuer', 'me', (c) => c.auth.issuer, 'me'],
+  ['auth-jwt-audience', 'you', (c) => c.auth.audience, 'you'],
+  ['auth-disabled', 'true', (c) => c.auth.disabled, true],
+  ['max-body-bytes', '2048', (c) => c.server.maxBodyBytes, 2048],
+  ['write-timeout', '500ms', (c) => c.server.writeTimeoutMs, 500],
+  ['reconcile-interval', '5m', (c) => c.server.reconcileIntervalMs, 300000],
+  ['log-level', 'debug', (c) => c.logLevel, 'debug'],
+  ['max-delete-ratio', '0.25', (c) => c.reconcile.maxDeleteRatio, 0.25],
+  ['force', 'true', (c) => c.reconcile.force, true],
+  ['output', 'json', (c) => c.reconcile.output, 'json'],
+  ['direction', 'to-k8s', (c) => c.reconcile.direction, 'to-k8s'],
+  ['subject', 'apiserver', (c) => c.token.subject, 'apiserver'],
+  ['scope', 'k8s:audit', (c) => c.token.scopes, ['k8s:audit']],
+  ['ttl', '1h', (c) => c.token.ttlMs, 3600000],
+  ['private-key-file', '/k.pem', (c) => c.token.privateKeyFile, '/k.pem'],
+  ['once', 'true', (c) => c.sandbox.once, true],
+  ['kubeconfig-out', '/tmp/kc', (c) => c.sandbox.kubeconfigOut, '/tmp/kc'],
+];
+
+test('every flag is covered by the table below', () => {
+  const covered = new Set(cases.map(([f]) => f));
+  for (const tls of ['tls-cert-file', 'tls-key-file']) covered.add(tls);
+  assert.deepEqual(
+    FLAGS.map((f) => f.name).filter((n) => !covered.has(n)),
+    [],
+  );
+});
+
+for (const [flag, value, get, expected] of cases) {
+  const env = 'SYNC_' + flag.toUpperCase().replaceAll('-', '_');
+  test(`--${flag}: flag, ${env}, and flag over environment`, () => {
+    assert.deepEqual(get(parse([`--${flag}=${value}`])), expected, 'flag with =');
+    assert.deepEqual(get(parse([], { [env]: value })), expected, 'environment');
+    const other = parse([]);
+    // Booleans take `--flag` or `--flag=value` only (Go flag semantics); others also `--flag value`.
+    const isBool = FLAGS.find((f) => f.name === flag)!.kind === 'bool';
+    const argv = isBool ? [`--${flag}=${value}`] : [`--${flag}`, value];
+    const fromBoth = parse(argv, { [env]: 'this-is-not-used' });
+    assert.deepEqual(get(fromBoth), expected, 'flag wins over environment');
+    assert.notDeepEqual(get(other), expected, 'the case differs from the default');
+  });
+}
+
+test('tls cert and key files go together', () => {
+  const c = parse(['--tls-cert-file=/c.pem', '--tls-key-file=/k.pem']);
+  assert.equal(c.server.tlsCertFile, '/c.pem');
+  assert.equal(c.server.tlsKeyFile, '/k.pem');
+  assert.throws(() => parse(['--tls-cert-file=/c.pem']), /--tls-key-file/);
+});
+
+test('repeatable flags accumulate and replace the default', () => {
+  const c = parse(['--deny-k8s-namespace', 'a', '--deny-k8s-namespace=b,c']);
+  assert.deepEqual(c.denyK8sNamespaces, ['a', 'b', 'c']);
+  const e = parse([], { SYNC_ALLOW_K8S_NAMESPACE: 'x, y' });
+  assert.deepEqual(e.allowK8sNamespaces, ['x', 'y']);
+});
+
+test('Consul standard variables', () => {
+  const c = parse([], {
+    CONSUL_HTTP_ADDR: 'consul.internal:8501',
+    CONSUL_HTTP_SSL: 'true',
+    CONSUL_HTTP_TOKEN: 'tok',
+    CONSUL_CACERT: '/ca',
+    CONSUL_CLIENT_CERT: '/cert',
+    CONSUL_CLIENT_KEY: '/key',
+    CONSUL_TLS_SERVER_NAME: 'server.dc1.consul',
+    CONSUL_HTTP_SSL_VERIFY: 'false',
+  });
+  assert.equal(c.consul.url, 'https://consul.internal:8501');
+  assert.equal(c.consul.token, 'tok');
+  assert.equal(c.consul.caCert, '/ca');
+  assert.equal(c.consul.clientCert, '/cert');
+  assert.equal(c.consul.clientKey, '/key');
+  assert.equal(c.consul.tlsServerName, 'server.dc1.consul');
+  assert.equal(c.consul.sslVerify, false);
+  const f = parse(['--consul-http-addr=10.0.0.1:8500', '--token=flagtok'], {
+    CONSUL_HTTP_ADDR: 'ignored:1',
+    CONSUL_HTTP_TOKEN: 'ignored',
+  });
+  assert.equal(f.consul.url, 'http://10.0.0.1:8500');
+  assert.equal(f.consul.token, 'flagtok');
+  const file = parse([], { CONSUL_HTTP_TOKEN_FILE: '/run/token' });
+  assert.equal(file.consul.tokenFile, '/run/token');
+  assert.equal(file.consul.token, undefined);
+});
+
+// flag, bad value, fragment of what is allowed
+const invalid: [string, string, string][] = [
+  ['to-consul', 'yes', 'true or false'],
+  ['to-k8s', 'on', 'true or false'],
+  ['k8s-default-sync', 'tRuE', 'true or false'],
+  ['allow-k8s-namespace', 'Bad_NS', 'DNS-1123'],
+  ['deny-k8s-namespace', '-x', 'DNS-1123'],
+  ['consul-service-prefix', 'a b', 'letters, digits'],
+  ['consul-k8s-tag', 'a,b', 'non-empty tag'],
+  ['consul-node-name', 'k8s_sync', '[A-Za-z0-9-]{1,63}'],
+  ['consul-node-name', 'x'.repeat(64), '[A-Za-z0-9-]{1,63}'],
+  ['sync-id', 'a b', '[A-Za-z0-9_.:-]'],
+  ['node-port-sync-type', 'External', 'ExternalOnly, ExternalFirst, InternalOnly'],
+  ['k8s-service-prefix', 'a_b', 'letters, digits'],
+  ['k8s-write-namespace', 'Default', 'DNS-1123'],
+  ['consul-domain', 'bad..domain', 'DNS domain'],
+  ['consul-http-addr', 'ftp://x y', 'host[:port]'],
+  ['listen', '8443', 'host:port'],
+  ['listen', '0.0.0.0:99999', 'host:port'],
+  ['auth-jwt-issuer', '', 'non-empty'],
+  ['max-body-bytes', '12abc', 'whole number'],
+  ['max-body-bytes', '10', '1024'],
+  ['write-timeout', '3', 'duration'],
+  ['write-timeout', '0', 'positive duration'],
+  ['reconcile-interval', 'soon', 'duration'],
+  ['log-level', 'loud', 'one of'],
+  ['max-delete-ratio', '1.5', 'from 0 to 1'],
+  ['output', 'yaml', 'table, json'],
+  ['direction', 'sideways', 'both, to-consul, to-k8s'],
+  ['scope', 'admin', 'k8s:admission'],
+  ['ttl', '1y', 'duration'],
+];
+
+for (const [flag, value, allowed] of invalid) {
+  test(`--${flag}=${JSON.stringify(value).slice(0, 20)} is refused naming flag, value and what is allowed`, () => {
+    for (const attempt of [
+      () => parse([`--${flag}=${value}`]),
+      () => parse([], { ['SYNC_' + flag.toUpperCase().replaceAll('-', '_')]: value }),
+    ]) {
+      assert.throws(attempt, (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.flag, flag);
+        assert.match(err.message, new RegExp(`--${flag}`));
+        assert.ok(err.message.includes(JSON.stringify(value)), err.message);
+        assert.ok(err.message.includes(allowed), `${err.message} should say ${allowed}`);
+        assert.ok(!err.message.includes('\n'));
+        return true;
+      });
+    }
+  });
+}
+
+test('unknown flags and missing values are refused', () => {
+  assert.throws(() => parse(['--no-such-flag']), /unknown flag/);
+  assert.throws(() => parse(['--listen']), /needs a value/);
+});
+
+test('the config is frozen', () => {
+  const c = parse([]);
+  assert.ok(Object.isFrozen(c));
+  assert.ok(Object.isFrozen(c.server));
+  assert.ok(Object.isFrozen(c.denyK8sNamespaces));
+});
+
+test('--help lists every flag with its default and meaning', () => {
+  assert.throws(
+    () => parseConfig(['serve', '--help']),
+    (err: unknown) => {
+      assert.ok(err instanceof HelpRequested);
+      for (const def of FLAGS) {
+        const line = err.text.split('\n').find((l) => l.trimStart().startsWith(`--${def.name} `));
+        assert.ok(line, `help lists --${def.name}`);
+        assert.match(line, /\[default: /);
+        assert.ok(line.includes(def.description), `help explains --${def.name}`);
+      }
+      return true;
+    },
+  );
+});
+
+test('Go durations', () => {
+  assert.equal(parseDuration('3s'), 3000);
+  assert.equal(parseDuration('1m30s'), 90000);
+  assert.equal(parseDuration('8760h'), 8760 * 3600 * 1000);
+  assert.equal(parseDuration('250ms'), 250);
+  assert.equal(parseDuration('0'), 0);
+  assert.equal(parseDuration('5'), undefined);
+  assert.equal(parseDuration(''), undefined);
+  assert.equal(parseDuration('3x'), undefined);
+});
+
+test('README configuration table matches the config module', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  assert.ok(
+    readme.includes(renderFlagTable()),
+    'README.md is out of date: run `npm run docs:flags` to regenerate the configuration table',
+  );
+});

@@ -1,0 +1,62 @@
+// Stable ordering and text rendering of plans, so a dry-run plan diffs cleanly (SPEC.md §7).
+import type { Change } from './types.js';
+
+const OP_ORDER = { create: 0, update: 1, delete: 2 } as const;
+
+/** The object a change is about: the Consul service ID, or namespace/name in Kubernetes. */
+export function changeObject(change: Change): string {
+  return change.target === 'consul' ? change.registration.id : `${change.namespace}/${change.name}`;
+}
+
+/**
+ * Sets (create, update) before deletes, so a service never passes through zero instances; then
+ * target, then object (ID or namespace/name); ties keep their input order.
+ */
+export function sortChanges(changes: readonly Change[]): Change[] {
+  return changes
+    .map((change, index) => ({ change, index }))
+    .sort((a, b) => {
+      const x = a.change;
+      const y = b.change;
+      return (
+        Number(x.op === 'delete') - Number(y.op === 'delete') ||
+        compareStrings(x.target, y.target) ||
+        compareStrings(changeObject(x), changeObject(y)) ||
+        OP_ORDER[x.op] - OP_ORDER[y.op] ||
+        compareStrings(nodeOf(x), nodeOf(y)) ||
+        a.index - b.index
+      );
+    })
+    .map((entry) => entry.change);
+}
+
+/** 'delete consul web-4f1c2a9b0c1d (k8s service shop/web deleted)'. */
+export function formatChange(change: Change): string {
+  return `${change.op} ${change.target} ${changeObject(change)} (${change.reason})`;
+}
+
+/** Aligned columns OP TARGET OBJECT REASON, in sortChanges order; 'no changes' when empty. */
+export function formatPlanTable(changes: readonly Change[]): string {
+  if (changes.length === 0) return 'no changes';
+  const rows = [
+    ['OP', 'TARGET', 'OBJECT', 'REASON'],
+    ...sortChanges(changes).map((c) => [c.op, c.target, changeObject(c), c.reason]),
+  ];
+  const widths = [0, 1, 2].map((col) => Math.max(...rows.map((row) => (row[col] ?? '').length)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, col) => (col < 3 ? cell.padEnd(widths[col] ?? 0) : cell))
+        .join('   ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function nodeOf(change: Change): string {
+  return change.target === 'consul' ? change.registration.node : '';
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,6 @@
+// Planning: desired vs current (owned only) → changes with reasons. Pure.
+export * from './types.js';
+export * from './registrations.js';
+export * from './k8s-services.js';
+export * from './format.js';
+export * from './safety.js';

@@ -1,0 +1,122 @@
+// Consul → Kubernetes planning (SPEC.md §5, §6): desired ExternalName services vs the write
+// namespace → changes. Only Services labelled consul=true in the write namespace are ours.
+import { LABEL_CONSUL, LABEL_CONSUL_VALUE } from '../translate/keys.js';
+import type { DesiredK8sService, Service, ToK8sSettings } from '../translate/types.js';
+import { sortChanges } from './format.js';
+import type { K8sServiceChange } from './types.js';
+
+export interface K8sServicesPlan {
+  changes: K8sServiceChange[];
+  /** Desired services that exist, are ours and are as desired. */
+  unchanged: number;
+  /** Desired names held by a Service that is not ours: never touched. */
+  conflicts: { name: string; reason: string }[];
+  /** Services that are ours in the write namespace. */
+  owned: number;
+}
+
+/**
+ * `current`: every Service in the write namespace (or at least those with the desired names
+ * and all labelled consul=true). Services of other namespaces are ignored; a Service without
+ * a namespace is taken to be in the write namespace (a namespaced list may omit it). Pure:
+ * the caller handles the empty-view guard (SPEC §5).
+ */
+export function planK8sServices(input: {
+  desired: readonly DesiredK8sService[];
+  current: readonly Service[];
+  settings: ToK8sSettings;
+}): K8sServicesPlan {
+  const ns = input.settings.k8sWriteNamespace;
+  const byName = new Map<string, Service>();
+  for (const svc of input.current) {
+    if (typeof svc !== 'object' || svc === null) continue;
+    const name = svc.metadata?.name;
+    if (typeof name !== 'string' || name === '') continue;
+    if ((svc.metadata?.namespace ?? ns) !== ns) continue;
+    if (!byName.has(name)) byName.set(name, svc);
+  }
+  const isOurs = (svc: Service): boolean =>
+    svc.metadata?.labels?.[LABEL_CONSUL] === LABEL_CONSUL_VALUE;
+
+  const changes: K8sServiceChange[] = [];
+  const conflicts: { name: string; reason: string }[] = [];
+  let unchanged = 0;
+  const desiredNames = new Set<string>();
+  for (const d of input.desired) {
+    if (desiredNames.has(d.name)) continue;
+    desiredNames.add(d.name);
+    const current = byName.get(d.name);
+    if (current === undefined) {
+      changes.push({
+        target: 'kubernetes',
+        op: 'create',
+        namespace: d.namespace,
+        name: d.name,
+        desired: d,
+        reason: `consul service ${d.consulName} added`,
+      });
+      continue;
+    }
+    if (!isOurs(current)) {
+      conflicts.push({
+        name: d.name,
+        reason: `service ${ns}/${d.name} exists without label ${LABEL_CONSUL}=${LABEL_CONSUL_VALUE}; consul service ${d.consulName} not synced`,
+      });
+      continue;
+    }
+    const parts = diffK8sService(current, d);
+    if (parts.length === 0) {
+      unchanged++;
+      continue;
+    }
+    changes.push({
+      target: 'kubernetes',
+      op: 'update',
+      namespace: d.namespace,
+      name: d.name,
+      desired: d,
+      current,
+      reason: `${parts.join(', ')}: restored`,
+    });
+  }
+
+  let owned = 0;
+  for (const [name, current] of byName) {
+    if (!isOurs(current)) continue;
+    owned++;
+    if (desiredNames.has(name)) continue;
+    changes.push({
+      target: 'kubernetes',
+      op: 'delete',
+      namespace: ns,
+      name,
+      current,
+      reason: `consul service ${consulNameOf(name, input.settings.k8sServicePrefix)} removed`,
+    });
+  }
+  return { changes: sortChanges(changes) as K8sServiceChange[], unchanged, conflicts, owned };
+}
+
+/** What an owned Service lacks compared to the desired one; extra labels/annotations are kept. */
+export function diffK8sService(current: Service, desired: DesiredK8sService): string[] {
+  const parts: string[] = [];
+  const type = current.spec?.type ?? 'ClusterIP';
+  if (type !== 'ExternalName') parts.push(`type ${type} → ExternalName`);
+  const externalName = current.spec?.externalName;
+  if (externalName === undefined || externalName === '') parts.push('externalName missing');
+  else if (externalName !== desired.externalName) parts.push('externalName edited by hand');
+  const labels = current.metadata?.labels ?? {};
+  for (const [key, value] of Object.entries(desired.labels))
+    if (labels[key] !== value) parts.push(`label ${key}=${value} missing`);
+  const annotations = current.metadata?.annotations ?? {};
+  for (const [key, value] of Object.entries(desired.annotations))
+    if (annotations[key] !== value)
+      parts.push(`annotation ${key}: ${JSON.stringify(value)} missing`);
+  return parts;
+}
+
+/** Best guess of the Consul name for a log line: the Kubernetes name without the prefix. */
+function consulNameOf(k8sName: string, prefix: string): string {
+  const lowered = prefix.toLowerCase();
+  return lowered !== '' && k8sName.startsWith(lowered) ? k8sName.slice(lowered.length) : k8sName;
+}

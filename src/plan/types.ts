@@ -1,0 +1,34 @@
+// The change records a plan is made of: what to write where, and why (SPEC.md §7 plan output).
+import type { DesiredK8sService, Registration, Service, ServiceRef } from '../translate/types.js';
+
+export type ChangeOp = 'create' | 'update' | 'delete';
+
+export interface RegistrationChange {
+  target: 'consul';
+  op: ChangeOp;
+  /** Desired (create/update) or current (delete). */
+  registration: Registration;
+  /** Current, for update. */
+  previous?: Registration;
+  /** Service fields differ (or create). A delete deregisters the service, which removes its check. */
+  writeService: boolean;
+  /** The check differs (`set`) or must be removed (`delete`). */
+  writeCheck: 'set' | 'delete' | null;
+  /** The Kubernetes service it belongs to. */
+  source: ServiceRef;
+  reason: string;
+}
+
+export interface K8sServiceChange {
+  target: 'kubernetes';
+  op: ChangeOp;
+  namespace: string;
+  name: string;
+  /** create/update. */
+  desired?: DesiredK8sService;
+  /** update/delete (carries resourceVersion). */
+  current?: Service;
+  reason: string;
+}
+
+export type Change = RegistrationChange | K8sServiceChange;

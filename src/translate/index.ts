@@ -1,0 +1,3 @@
+// Translation: Kubernetes objects ↔ desired Consul registrations / Kubernetes services. Pure.
+export * from './to-consul.js';
+export * from './to-k8s.js';

@@ -1,0 +1,733 @@
+// The HTTP layer of the emulator (plain node:http, no framework): routing, ACL token handling,
+// blocking queries, fault injection and the response headers Consul sets on reads.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Store, ServiceRec } from './state.js';
+import {
+  checkServiceNodeSchema,
+  compileFilter,
+  FilterError,
+  healthCheckSchema,
+  nodeSchema,
+  nodeServiceSchema,
+  serviceNodeSchema,
+  type Predicate,
+} from './filter.js';
+import {
+  renderCheck,
+  renderNode,
+  renderNodeService,
+  renderServiceNode,
+  type Json,
+} from './render.js';
+import { DecodeError, decodeDeregister, decodeRegister, decodeTxn } from './decode.js';
+import {
+  deregister,
+  MAX_TXN_OPS,
+  permissionDenied,
+  register,
+  txn,
+  type Access,
+  type Reply,
+} from './writes.js';
+import { parseGoDuration } from './duration.js';
+import type { Faults } from './faults.js';
+
+export const CONSUL_VERSION = '1.20.5';
+export const LEADER_ADDRESS = '127.0.0.1:8300';
+const DEFAULT_WAIT_MS = 5 * 60_000;
+const MAX_WAIT_MS = 10 * 60_000;
+const TXN_MAX_REQ_LEN = 524_288;
+
+export interface ServerContext {
+  store: Store;
+  datacenter: string;
+  nodeName: string;
+  nodeId: string;
+  token: string | undefined;
+  faults: Faults;
+  counts: Map<string, number>;
+  log: (line: string) => void;
+  /** Called after every write that changed the catalog. */
+  onCatalogChange: () => void;
+}
+
+/** A read endpoint once validated: how to compute its index and its body. */
+interface ReadPlan {
+  index: () => number;
+  produce: () => { json: unknown; filtered: boolean };
+}
+
+interface Waiter {
+  min: number;
+  index: () => number;
+  wake: () => void;
+  cancel: () => void;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+  }
+}
+
+const ROUTES: { prefix: string; exact: boolean; pattern: string; methods: string[] }[] = [
+  {
+    prefix: '/v1/catalog/register',
+    exact: true,
+    pattern: '/v1/catalog/register',
+    methods: ['PUT'],
+  },
+  {
+    prefix: '/v1/catalog/deregister',
+    exact: true,
+    pattern: '/v1/catalog/deregister',
+    methods: ['PUT'],
+  },
+  {
+    prefix: '/v1/catalog/services',
+    exact: true,
+    pattern: '/v1/catalog/services',
+    methods: ['GET'],
+  },
+  {
+    prefix: '/v1/catalog/datacenters',
+    exact: true,
+    pattern: '/v1/catalog/datacenters',
+    methods: ['GET'],
+  },
+  { prefix: '/v1/catalog/nodes', exact: true, pattern: '/v1/catalog/nodes', methods: ['GET'] },
+  {
+    prefix: '/v1/catalog/service/',
+    exact: false,
+    pattern: '/v1/catalog/service/:name',
+    methods: ['GET'],
+  },
+  {
+    prefix: '/v1/catalog/node/',
+    exact: false,
+    pattern: '/v1/catalog/node/:node',
+    methods: ['GET'],
+  },
+  {
+    prefix: '/v1/catalog/node-services/',
+    exact: false,
+    pattern: '/v1/catalog/node-services/:node',
+    methods: ['GET'],
+  },
+  {
+    prefix: '/v1/health/service/',
+    exact: false,
+    pattern: '/v1/health/service/:name',
+    methods: ['GET'],
+  },
+  {
+    prefix: '/v1/health/checks/',
+    exact: false,
+    pattern: '/v1/health/checks/:name',
+    methods: ['GET'],
+  },
+  { prefix: '/v1/health/node/', exact: false, pattern: '/v1/health/node/:node', methods: ['GET'] },
+  {
+    prefix: '/v1/health/state/',
+    exact: false,
+    pattern: '/v1/health/state/:state',
+    methods: ['GET'],
+  },
+  { prefix: '/v1/agent/self', exact: true, pattern: '/v1/agent/self', methods: ['GET'] },
+  { prefix: '/v1/status/leader', exact: true, pattern: '/v1/status/leader', methods: ['GET'] },
+  { prefix: '/v1/status/peers', exact: true, pattern: '/v1/status/peers', methods: ['GET'] },
+  { prefix: '/v1/txn', exact: true, pattern: '/v1/txn', methods: ['PUT'] },
+];
+
+function findRoute(pathname: string): (typeof ROUTES)[number] | undefined {
+  return ROUTES.find((r) => (r.exact ? pathname === r.prefix : pathname.startsWith(r.prefix)));
+}
+
+function parseBoolParam(params: URLSearchParams, key: string): boolean {
+  if (!params.has(key)) return false;
+  const v = params.get(key) ?? '';
+  if (v === '') return true;
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  throw new HttpError(400, `Invalid value for ?${key}`);
+}
+
+/** ?node-meta=key:value (repeatable); all pairs must match. */
+function nodeMetaFilter(
+  params: URLSearchParams,
+): ((meta: Record<string, string> | null) => boolean) | null {
+  const pairs = params.getAll('node-meta');
+  if (pairs.length === 0) return null;
+  const wanted = pairs.map((p) => {
+    const i = p.indexOf(':');
+    return i < 0 ? [p, ''] : [p.slice(0, i), p.slice(i + 1)];
+  });
+  return (meta) => wanted.every(([k, v]) => meta !== null && meta[k ?? ''] === v);
+}
+
+function hasAllTags(svc: ServiceRec, tags: string[]): boolean {
+  // Consul compares tags case-insensitively (strings.EqualFold)
+  return tags.every((t) => (svc.Tags ?? []).some((have) => have.toLowerCase() === t.toLowerCase()));
+}
+
+export class ConsulHttp {
+  private readonly waiters = new Set<Waiter>();
+
+  constructor(private readonly ctx: ServerContext) {}
+
+  /** Wakes blocking queries whose index moved past their ?index. */
+  commitHappened(): void {
+    for (const w of [...this.waiters]) if (w.index() > w.min) w.wake();
+  }
+
+  /** Ends every pending blocking query (server shutdown). */
+  releaseAll(): void {
+    for (const w of [...this.waiters]) w.cancel();
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    const started = Date.now();
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const rawPath = q < 0 ? rawUrl : rawUrl.slice(0, q);
+    const params = new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1));
+    let pathname: string;
+    try {
+      pathname = decodeURIComponent(rawPath);
+    } catch {
+      pathname = rawPath;
+    }
+    const method = (req.method ?? 'GET').toUpperCase();
+    const route = findRoute(pathname);
+    const kind = `${method} ${route?.pattern ?? pathname}`;
+    this.ctx.counts.set(kind, (this.ctx.counts.get(kind) ?? 0) + 1);
+    res.on('finish', () =>
+      this.ctx.log(`${method} ${rawUrl} ${res.statusCode} ${Date.now() - started}ms`),
+    );
+
+    const fault = this.ctx.faults.take(req, pathname);
+    if (fault !== undefined) {
+      const apply = (): void => {
+        if (fault.reset === true) {
+          req.socket.destroy();
+          return;
+        }
+        if (fault.status !== undefined) {
+          sendText(res, fault.status, fault.body ?? '');
+          return;
+        }
+        this.route(req, res, method, pathname, params, route);
+      };
+      if (fault.delayMs !== undefined && fault.delayMs > 0) setTimeout(apply, fault.delayMs);
+      else apply();
+      return;
+    }
+    this.route(req, res, method, pathname, params, route);
+  }
+
+  private route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    pathname: string,
+    params: URLSearchParams,
+    route: (typeof ROUTES)[number] | undefined,
+  ): void {
+    if (res.destroyed) return;
+    if (route === undefined) {
+      const text = pathname.includes('/v1/')
+        ? 'Invalid URL path: not a recognized HTTP API endpoint\n'
+        : "Invalid URL path: if attempting to use the HTTP API, ensure the path starts with '/v1/'\n";
+      sendText(res, 404, text);
+      return;
+    }
+    if (method === 'OPTIONS') {
+      res.writeHead(200, { Allow: ['OPTIONS', ...route.methods].join(',') });
+      res.end();
+      return;
+    }
+    if (!route.methods.includes(method)) {
+      sendText(res, 405, `method ${method} not allowed`, {
+        Allow: ['OPTIONS', ...route.methods].join(','),
+      });
+      return;
+    }
+    const suffix = route.exact ? '' : pathname.slice(route.prefix.length);
+    try {
+      if (method === 'PUT') {
+        this.write(req, res, route.pattern, params);
+        return;
+      }
+      this.read(req, res, route.pattern, suffix, params);
+    } catch (err) {
+      this.fail(res, err);
+    }
+  }
+
+  private fail(res: ServerResponse, err: unknown): void {
+    if (err instanceof HttpError) sendText(res, err.status, err.message, err.headers);
+    else if (err instanceof FilterError) sendText(res, 500, err.message);
+    else sendText(res, 500, err instanceof Error ? err.message : String(err));
+  }
+
+  /** Token from ?token=, X-Consul-Token or Authorization: Bearer (Consul's order). */
+  private access(req: IncomingMessage, params: URLSearchParams): Access {
+    const expected = this.ctx.token;
+    if (expected === undefined) return 'full';
+    let given = params.get('token') ?? '';
+    if (given === '') given = headerValue(req, 'x-consul-token');
+    if (given === '') {
+      const auth = headerValue(req, 'authorization');
+      const m = /^Bearer\s+(.+)$/i.exec(auth);
+      if (m) given = (m[1] ?? '').trim();
+    }
+    if (given === '') return 'anonymous';
+    if (given !== expected) throw new HttpError(403, 'ACL not found');
+    return 'full';
+  }
+
+  // ------------------------------------------------------------ writes
+
+  private write(
+    req: IncomingMessage,
+    res: ServerResponse,
+    pattern: string,
+    params: URLSearchParams,
+  ): void {
+    const declared = Number(req.headers['content-length'] ?? '-1');
+    if (pattern === '/v1/txn' && declared > TXN_MAX_REQ_LEN) {
+      req.resume();
+      sendText(
+        res,
+        413,
+        `Request body(${declared} bytes) too large, max size: ${TXN_MAX_REQ_LEN} bytes. See https://www.consul.io/docs/agent/config/config-files#txn_max_req_len.`,
+      );
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      try {
+        this.finishWrite(req, res, pattern, params, Buffer.concat(chunks).toString('utf8'));
+      } catch (err) {
+        this.fail(res, err);
+      }
+    });
+  }
+
+  private finishWrite(
+    req: IncomingMessage,
+    res: ServerResponse,
+    pattern: string,
+    params: URLSearchParams,
+    text: string,
+  ): void {
+    const { store, datacenter } = this.ctx;
+    const decodePrefix = pattern === '/v1/txn' ? 'Failed to parse body' : 'Request decode failed';
+    let body: unknown;
+    try {
+      body = text.trim() === '' ? undefined : JSON.parse(text);
+      if (body === undefined) throw new DecodeError('EOF');
+    } catch (err) {
+      const msg =
+        err instanceof DecodeError ? err.message : `invalid character: ${(err as Error).message}`;
+      throw new HttpError(400, `${decodePrefix}: ${msg}`);
+    }
+    let reply: Reply & { changed: boolean };
+    try {
+      if (pattern === '/v1/catalog/register') {
+        const decoded = decodeRegister(body);
+        reply = register(
+          store,
+          datacenter,
+          decoded,
+          this.writeAccess(req, params, decoded.Node !== ''),
+        );
+      } else if (pattern === '/v1/catalog/deregister') {
+        const decoded = decodeDeregister(body);
+        reply = deregister(store, decoded, this.writeAccess(req, params, decoded.Node !== ''));
+      } else {
+        const ops = decodeTxn(body);
+        // the operation limit is enforced while decoding, before the token is resolved
+        reply = txn(
+          store,
+          datacenter,
+          ops,
+          ops.length > MAX_TXN_OPS ? 'full' : this.access(req, params),
+        );
+      }
+    } catch (err) {
+      if (err instanceof DecodeError) throw new HttpError(400, `${decodePrefix}: ${err.message}`);
+      throw err;
+    }
+    if (reply.changed) this.ctx.onCatalogChange();
+    this.commitHappened();
+    if (reply.text !== undefined) sendText(res, reply.status, reply.text, reply.headers);
+    else sendJson(res, reply.status, reply.json, params, reply.headers);
+  }
+
+  /** Catalog.Register/Deregister validate the node before resolving the token. */
+  private writeAccess(req: IncomingMessage, params: URLSearchParams, nodeGiven: boolean): Access {
+    if (!nodeGiven) return 'full';
+    return this.access(req, params);
+  }
+
+  // ------------------------------------------------------------ reads
+
+  private read(
+    req: IncomingMessage,
+    res: ServerResponse,
+    pattern: string,
+    suffix: string,
+    params: URLSearchParams,
+  ): void {
+    if (pattern === '/v1/status/leader') return sendJson(res, 200, LEADER_ADDRESS, params);
+    if (pattern === '/v1/status/peers') return sendJson(res, 200, [LEADER_ADDRESS], params);
+
+    // parseWait / parseConsistency
+    let waitMs = DEFAULT_WAIT_MS;
+    const wait = params.get('wait');
+    if (wait !== null && wait !== '') {
+      const ms = parseGoDuration(wait);
+      if (ms === null) throw new HttpError(400, 'Invalid wait time');
+      waitMs = ms <= 0 ? DEFAULT_WAIT_MS : Math.min(ms, MAX_WAIT_MS);
+    }
+    let minIndex = 0;
+    const idx = params.get('index');
+    if (idx !== null && idx !== '') {
+      if (!/^[0-9]+$/.test(idx)) throw new HttpError(400, 'Invalid index');
+      minIndex = Number(idx);
+    }
+    const stale = params.has('stale');
+    const consistent = params.has('consistent');
+    if (stale && consistent) {
+      throw new HttpError(400, 'Cannot specify ?stale with ?consistent, conflicting semantics.');
+    }
+    const consistency = stale ? 'stale' : consistent ? 'consistent' : 'leader';
+
+    const access = this.access(req, params);
+    if (pattern === '/v1/agent/self') {
+      if (access === 'anonymous')
+        throw new HttpError(403, permissionDenied('agent', 'read', this.ctx.nodeName));
+      return sendJson(res, 200, this.agentSelf(), params);
+    }
+    if (pattern === '/v1/catalog/datacenters')
+      return sendJson(res, 200, [this.ctx.datacenter], params);
+
+    const plan = this.plan(pattern, suffix, params, access === 'anonymous');
+    const respond = (): void => {
+      if (res.destroyed || res.headersSent) return;
+      const { json, filtered } = plan.produce();
+      const headers: Record<string, string> = {
+        'X-Consul-Index': String(Math.max(1, plan.index())),
+        'X-Consul-KnownLeader': 'true',
+        'X-Consul-LastContact': '0',
+        'X-Consul-Effective-Consistency': consistency,
+      };
+      if (filtered) headers['X-Consul-Results-Filtered-By-ACLs'] = 'true';
+      sendJson(res, 200, json, params, headers);
+    };
+    if (minIndex > 0 && plan.index() <= minIndex) {
+      this.block(res, minIndex, plan.index, waitMs, respond);
+      return;
+    }
+    respond();
+  }
+
+  private block(
+    res: ServerResponse,
+    min: number,
+    index: () => number,
+    waitMs: number,
+    respond: () => void,
+  ): void {
+    const done = (): void => {
+      clearTimeout(timer);
+      this.waiters.delete(waiter);
+      res.off('close', onClose);
+    };
+    const waiter: Waiter = {
+      min,
+      index,
+      wake: () => {
+        done();
+        respond();
+      },
+      cancel: () => {
+        done();
+        res.destroy();
+      },
+    };
+    const timer = setTimeout(waiter.wake, waitMs);
+    const onClose = (): void => {
+      if (!res.writableFinished) done();
+    };
+    res.on('close', onClose);
+    this.waiters.add(waiter);
+  }
+
+  private compile(params: URLSearchParams, schema: Parameters<typeof compileFilter>[1]): Predicate {
+    return compileFilter(params.get('filter') ?? '', schema);
+  }
+
+  private plan(
+    pattern: string,
+    suffix: string,
+    params: URLSearchParams,
+    anonymous: boolean,
+  ): ReadPlan {
+    const { store } = this.ctx;
+    const metaOk = nodeMetaFilter(params);
+    const tags = params.getAll('tag');
+    const requireName = (what: 'service' | 'node' | 'check state'): void => {
+      if (suffix === '') {
+        throw new HttpError(
+          400,
+          what === 'check state' ? 'Missing check state' : `Missing ${what} name`,
+        );
+      }
+    };
+    const list = (items: Json[]): { json: unknown; filtered: boolean } =>
+      anonymous ? { json: [], filtered: items.length > 0 } : { json: items, filtered: false };
+
+    switch (pattern) {
+      case '/v1/catalog/services': {
+        const pred = this.compile(params, serviceNodeSchema);
+        const filtering = params.get('filter') || metaOk !== null;
+        return {
+          index: () => store.servicesIndex,
+          produce: () => {
+            const view = filtering
+              ? store.servicesView((svc) => {
+                  const node = store.getNode(svc.Node);
+                  if (metaOk !== null && !metaOk(node?.Meta ?? null)) return false;
+                  return pred(renderServiceNode(svc, node));
+                })
+              : store.servicesView();
+            if (anonymous) return { json: {}, filtered: Object.keys(view).length > 0 };
+            return { json: view, filtered: false };
+          },
+        };
+      }
+      case '/v1/catalog/service/:name': {
+        requireName('service');
+        const pred = this.compile(params, serviceNodeSchema);
+        return {
+          index: () => store.indexForService(suffix),
+          produce: () => {
+            const out: Json[] = [];
+            for (const svc of store.instancesOf(suffix)) {
+              if (tags.length > 0 && !hasAllTags(svc, tags)) continue;
+              const node = store.getNode(svc.Node);
+              if (metaOk !== null && !metaOk(node?.Meta ?? null)) continue;
+              const item = renderServiceNode(svc, node);
+              if (pred(item)) out.push(item);
+            }
+            return list(out);
+          },
+        };
+      }
+      case '/v1/catalog/node/:node':
+      case '/v1/catalog/node-services/:node': {
+        requireName('node');
+        const pred = this.compile(params, nodeServiceSchema);
+        const asMap = pattern === '/v1/catalog/node/:node';
+        return {
+          index: () => store.catalogIndex,
+          produce: () => {
+            const node = store.getNode(suffix);
+            if (node === undefined || anonymous) {
+              return {
+                json: asMap ? null : { Node: null, Services: null },
+                filtered: node !== undefined,
+              };
+            }
+            const services = store
+              .servicesOfNode(node.Node)
+              .map((s) => renderNodeService(s, true))
+              .filter((s) => pred(s));
+            if (!asMap)
+              return { json: { Node: renderNode(node), Services: services }, filtered: false };
+            const map: Record<string, Json> = {};
+            for (const s of services) map[String(s.ID)] = s;
+            return { json: { Node: renderNode(node), Services: map }, filtered: false };
+          },
+        };
+      }
+      case '/v1/catalog/nodes': {
+        const pred = this.compile(params, nodeSchema);
+        return {
+          index: () => store.nodesIndex,
+          produce: () => {
+            const nodes = [...store.nodes.values()]
+              .sort((a, b) => (a.Node < b.Node ? -1 : a.Node > b.Node ? 1 : 0))
+              .filter((n) => metaOk === null || metaOk(n.Meta))
+              .map(renderNode)
+              .filter((n) => pred(n));
+            return list(nodes);
+          },
+        };
+      }
+      case '/v1/health/service/:name': {
+        requireName('service');
+        const passing = parseBoolParam(params, 'passing');
+        const pred = this.compile(params, checkServiceNodeSchema);
+        return {
+          index: () => store.indexForService(suffix),
+          produce: () => {
+            const out: Json[] = [];
+            for (const svc of store.instancesOf(suffix)) {
+              if (tags.length > 0 && !hasAllTags(svc, tags)) continue;
+              const node = store.getNode(svc.Node);
+              if (node === undefined) continue;
+              if (metaOk !== null && !metaOk(node.Meta)) continue;
+              const checks = store.checksForInstance(svc);
+              if (passing && checks.some((c) => c.Status !== 'passing')) continue;
+              const item: Json = {
+                Node: renderNode(node),
+                Service: renderNodeService(svc, true),
+                Checks: checks.map((c) => renderCheck(c, true)),
+              };
+              if (pred(item)) out.push(item);
+            }
+            return list(out);
+          },
+        };
+      }
+      case '/v1/health/checks/:name': {
+        requireName('service');
+        const pred = this.compile(params, healthCheckSchema);
+        return {
+          index: () => store.indexForService(suffix),
+          produce: () => {
+            const out: Json[] = [];
+            for (const svc of store.instancesOf(suffix)) {
+              for (const c of store.checksForInstance(svc)) {
+                if (c.ServiceID === '') continue;
+                const item = renderCheck(c, true);
+                if (pred(item)) out.push(item);
+              }
+            }
+            return list(out);
+          },
+        };
+      }
+      case '/v1/health/node/:node': {
+        requireName('node');
+        const pred = this.compile(params, healthCheckSchema);
+        return {
+          index: () => store.checksIndex,
+          produce: () =>
+            list(
+              store
+                .checksOfNode(suffix)
+                .map((c) => renderCheck(c, true))
+                .filter((c) => pred(c)),
+            ),
+        };
+      }
+      case '/v1/health/state/:state': {
+        requireName('check state');
+        const pred = this.compile(params, healthCheckSchema);
+        const valid = ['any', 'passing', 'warning', 'critical'].includes(suffix);
+        return {
+          index: () => store.checksIndex,
+          produce: () =>
+            list(
+              valid
+                ? store
+                    .checksInState(suffix)
+                    .map((c) => renderCheck(c, true))
+                    .filter((c) => pred(c))
+                : [],
+            ),
+        };
+      }
+    }
+    throw new HttpError(404, 'Invalid URL path: not a recognized HTTP API endpoint\n');
+  }
+
+  private agentSelf(): Json {
+    const { datacenter, nodeName, nodeId } = this.ctx;
+    return {
+      Config: {
+        Datacenter: datacenter,
+        PrimaryDatacenter: datacenter,
+        NodeName: nodeName,
+        NodeID: nodeId,
+        Partition: '',
+        Revision: 'emulator',
+        Server: true,
+        Version: CONSUL_VERSION,
+        BuildDate: '2025-01-01T00:00:00Z',
+      },
+      DebugConfig: {},
+      Coord: { Vec: [0, 0, 0, 0, 0, 0, 0, 0], Error: 1.5, Adjustment: 0, Height: 1e-5 },
+      Member: {
+        Name: nodeName,
+        Addr: '127.0.0.1',
+        Port: 8301,
+        Tags: {
+          acls: this.ctx.token === undefined ? '0' : '1',
+          build: `${CONSUL_VERSION}:emulator`,
+          dc: datacenter,
+          id: nodeId,
+          port: '8300',
+          role: 'consul',
+          vsn: '2',
+        },
+        Status: 1,
+        ProtocolMin: 1,
+        ProtocolMax: 5,
+        ProtocolCur: 2,
+        DelegateMin: 2,
+        DelegateMax: 5,
+        DelegateCur: 4,
+      },
+      Stats: {},
+      Meta: { 'consul-network-segment': '', 'consul-version': CONSUL_VERSION },
+      xDS: null,
+    };
+  }
+}
+
+function headerValue(req: IncomingMessage, name: string): string {
+  const v = req.headers[name];
+  return (Array.isArray(v) ? v[0] : v) ?? '';
+}
+
+function sendText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, {
+    ...headers,
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(text)),
+  });
+  res.end(text);
+}
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  params: URLSearchParams,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = params.has('pretty') ? `${JSON.stringify(body, null, 4)}\n` : JSON.stringify(body);
+  res.writeHead(status, {
+    ...headers,
+    'Content-Type': 'application/json',
+    'Content-Length': String(Buffer.byteLength(text)),
+  });
+  res.end(text);
+}

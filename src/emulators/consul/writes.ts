@@ -1,0 +1,490 @@
+// The write endpoints (catalog register/deregister and /v1/txn) as Consul's RPC layer and state
+// store run them: pre-apply validation and ACL vetting first (nothing applied, no raft index),
+// then one raft apply that either commits every change or rolls all of them back.
+import type { CheckInput, CheckRec, NodeInput, ServiceInput, Store } from './state.js';
+import { renderCheck, renderKV, renderNode, renderNodeService, type Json } from './render.js';
+import type { DeregisterRequest, RegisterRequest, TxnOp } from './decode.js';
+
+/** Who is calling: ACLs off or the configured token, or no token at all (the anonymous token). */
+export type Access = 'full' | 'anonymous';
+
+export interface Reply {
+  status: number;
+  json?: unknown;
+  text?: string;
+  headers?: Record<string, string>;
+}
+
+export const MAX_TXN_OPS = 128;
+
+export function permissionDenied(resource: string, level: 'read' | 'write', name: string): string {
+  return (
+    `Permission denied: anonymous token lacks permission '${resource}:${level}' on ${JSON.stringify(name)}. ` +
+    'The anonymous token is used implicitly when a request does not specify a token.'
+  );
+}
+
+/** go-uuid ParseUUID, as nodePreApply uses it. */
+function nodeIdError(id: string): string | null {
+  if (id === '') return null;
+  if (id.length !== 36) return 'Bad node ID: uuid string is wrong length';
+  if (id[8] !== '-' || id[13] !== '-' || id[18] !== '-' || id[23] !== '-') {
+    return 'Bad node ID: uuid is improperly formatted';
+  }
+  const hex = id.slice(0, 8) + id.slice(9, 13) + id.slice(14, 18) + id.slice(19, 23) + id.slice(24);
+  const bad = /[^0-9a-fA-F]/.exec(hex);
+  if (bad) {
+    const ch = bad[0];
+    const code = (ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
+    return `Bad node ID: encoding/hex: invalid byte: U+${code} '${ch}'`;
+  }
+  return null;
+}
+
+/** servicePreApply without the ACL part; defaults the ID to the name in place. */
+function servicePreApply(svc: ServiceInput): string | null {
+  if (svc.ID === '' && svc.Service !== '') svc.ID = svc.Service;
+  if (svc.ID !== '' && svc.Service === '') return 'Must provide service name with ID';
+  if (svc.Address === '0.0.0.0' || svc.Address === '::' || svc.Address === '[::]') {
+    return 'Invalid service address';
+  }
+  return null;
+}
+
+function changesNode(store: Store, req: RegisterRequest, dc: string): boolean {
+  const node = store.getNode(req.Node);
+  if (node === undefined) return true;
+  if (req.SkipNodeUpdate) return false;
+  const want: NodeInput = nodeFromRegister(req, dc);
+  return !(
+    want.ID === node.ID &&
+    want.Node.toLowerCase() === node.Node.toLowerCase() &&
+    want.Address === node.Address &&
+    want.Datacenter === node.Datacenter &&
+    JSON.stringify(want.TaggedAddresses) === JSON.stringify(node.TaggedAddresses) &&
+    JSON.stringify(want.Meta) === JSON.stringify(node.Meta)
+  );
+}
+
+function nodeFromRegister(req: RegisterRequest, dc: string): NodeInput {
+  return {
+    ID: req.ID,
+    Node: req.Node,
+    Address: req.Address,
+    Datacenter: req.Datacenter === '' ? dc : req.Datacenter,
+    TaggedAddresses: req.TaggedAddresses,
+    Meta: req.NodeMeta,
+  };
+}
+
+const serverError = (text: string): Reply => ({ status: 500, text });
+const forbidden = (text: string): Reply => ({ status: 403, text });
+
+/** PUT /v1/catalog/register (Catalog.Register + ensureRegistrationTxn). */
+export function register(
+  store: Store,
+  dc: string,
+  req: RegisterRequest,
+  access: Access,
+): Reply & { changed: boolean } {
+  const done = (r: Reply): Reply & { changed: boolean } => ({ ...r, changed: false });
+  if (req.Node === '') return done(serverError('Must provide node'));
+  const idErr = nodeIdError(req.ID);
+  if (idErr !== null) return done(serverError(idErr));
+  if (req.Address === '' && !req.SkipNodeUpdate) {
+    return done(serverError('Must provide address if SkipNodeUpdate is not set'));
+  }
+  const svc = req.Service;
+  if (svc !== null) {
+    const err = servicePreApply(svc);
+    if (err !== null) return done(serverError(err));
+    if (access === 'anonymous' && svc.Service !== 'consul') {
+      return done(forbidden(permissionDenied('service', 'write', svc.Service)));
+    }
+  }
+  for (const check of req.Checks) if (check.Node === '') check.Node = req.Node;
+  if (access === 'anonymous') {
+    if (changesNode(store, req, dc))
+      return done(forbidden(permissionDenied('node', 'write', req.Node)));
+    if (svc !== null) return done(forbidden(permissionDenied('service', 'write', svc.Service)));
+    for (const check of req.Checks) {
+      if (check.ServiceID === '')
+        return done(forbidden(permissionDenied('node', 'write', req.Node)));
+      const target = store.getService(req.Node, check.ServiceID);
+      if (target === undefined) {
+        return done(
+          serverError(`Unknown service ID '${check.ServiceID}' for check ID '${check.CheckID}'`),
+        );
+      }
+      return done(forbidden(permissionDenied('service', 'write', target.Service)));
+    }
+  }
+
+  const result = store.write<string | null>(() => {
+    const existing = store.getNode(req.Node);
+    if (existing === undefined || changesNode(store, req, dc))
+      store.ensureNode(nodeFromRegister(req, dc));
+    if (svc !== null) {
+      const stored = store.ensureService(req.Node, svc);
+      if (typeof stored === 'string')
+        return { ok: false, value: `failed inserting service: ${stored}` };
+    }
+    for (const check of req.Checks) {
+      if (check.Node.toLowerCase() !== req.Node.toLowerCase()) {
+        return { ok: false, value: `check node "${check.Node}" does not match node "${req.Node}"` };
+      }
+      const stored = store.ensureCheck(check);
+      if (typeof stored === 'string') {
+        return { ok: false, value: `failed inserting check on node "${check.Node}": ${stored}` };
+      }
+    }
+    return { ok: true, value: null };
+  });
+  if (!result.ok) return done(serverError(result.value ?? 'register failed'));
+  return { status: 200, json: true, changed: result.commit.catalogChanged };
+}
+
+/** PUT /v1/catalog/deregister: service, else check, else the whole node; missing is not an error. */
+export function deregister(
+  store: Store,
+  req: DeregisterRequest,
+  access: Access,
+): Reply & { changed: boolean } {
+  const done = (r: Reply): Reply & { changed: boolean } => ({ ...r, changed: false });
+  if (req.Node === '') return done(serverError('Must provide node'));
+  if (access === 'anonymous') {
+    if (req.ServiceID !== '') {
+      const svc = store.getService(req.Node, req.ServiceID);
+      if (svc === undefined) {
+        return done(serverError(`Unknown service ID '${req.ServiceID}' for node '${req.Node}'`));
+      }
+      return done(forbidden(permissionDenied('service', 'write', svc.Service)));
+    }
+    if (req.CheckID !== '') {
+      const check = store.getCheck(req.Node, req.CheckID);
+      if (check === undefined)
+        return done(serverError(`Unknown check ID '${req.CheckID}' for node '${req.Node}'`));
+      if (check.ServiceID !== '')
+        return done(forbidden(permissionDenied('service', 'write', check.ServiceName)));
+    }
+    return done(forbidden(permissionDenied('node', 'write', req.Node)));
+  }
+  const result = store.write(() => {
+    if (req.ServiceID !== '') store.deleteService(req.Node, req.ServiceID);
+    else if (req.CheckID !== '') store.deleteCheck(req.Node, req.CheckID);
+    else store.deleteNode(req.Node);
+    return { ok: true, value: null };
+  });
+  return { status: 200, json: true, changed: result.commit.catalogChanged };
+}
+
+// ------------------------------------------------------------------ txn
+
+const NODE_VERBS = new Set(['get', 'set', 'cas', 'delete', 'delete-cas']);
+const KV_WRITES = new Set(['set', 'cas', 'delete', 'delete-cas', 'delete-tree', 'lock', 'unlock']);
+const KV_VERBS = new Set([
+  ...KV_WRITES,
+  'get',
+  'get-or-empty',
+  'get-tree',
+  'check-index',
+  'check-session',
+  'check-not-exists',
+]);
+
+interface TxnError {
+  OpIndex: number;
+  What: string;
+}
+
+function isWrite(op: TxnOp): boolean {
+  if (op.type === 'none') return false;
+  if (op.type === 'KV') return KV_WRITES.has(op.verb);
+  return op.verb !== 'get';
+}
+
+/** Txn.preCheck for one op: verb validation, pre-apply checks and ACL vetting. */
+function preCheckOp(op: TxnOp, access: Access): string | null {
+  switch (op.type) {
+    case 'KV':
+      if (!KV_VERBS.has(op.verb)) return `unknown KV verb ${JSON.stringify(op.verb)}`;
+      if (op.key === '' && op.verb !== 'delete-tree' && op.verb !== 'get-tree')
+        return 'Must provide key';
+      if (access === 'anonymous') {
+        if (KV_WRITES.has(op.verb)) return permissionDenied('key', 'write', op.key);
+        if (op.verb.startsWith('check-')) return permissionDenied('key', 'read', op.key);
+      }
+      return null;
+    case 'Node': {
+      if (!NODE_VERBS.has(op.verb)) return `unknown node operation: ${op.verb}`;
+      if (op.verb === 'get') return null;
+      if (op.node.Node === '') return 'Must provide node';
+      const idErr = nodeIdError(op.node.ID);
+      if (idErr !== null) return idErr;
+      return access === 'anonymous' ? permissionDenied('node', 'write', op.node.Node) : null;
+    }
+    case 'Service': {
+      if (!NODE_VERBS.has(op.verb)) return `unknown service operation: ${op.verb}`;
+      if (op.verb === 'get') return null;
+      const err = servicePreApply(op.service);
+      if (err !== null) return err;
+      return access === 'anonymous'
+        ? permissionDenied('service', 'write', op.service.Service)
+        : null;
+    }
+    case 'Check':
+      if (!NODE_VERBS.has(op.verb)) return `unknown check operation: ${op.verb}`;
+      if (op.verb === 'get' || access !== 'anonymous') return null;
+      return op.check.ServiceID === ''
+        ? permissionDenied('node', 'write', op.check.Node)
+        : permissionDenied('service', 'write', op.check.ServiceName);
+    case 'none':
+      return 'unknown operation type';
+  }
+}
+
+/** Txn.preCheck: every op is checked and every error reported. */
+function preCheck(ops: TxnOp[], access: Access): TxnError[] {
+  const errors: TxnError[] = [];
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i];
+    const What = op === undefined ? null : preCheckOp(op, access);
+    if (What !== null) errors.push({ OpIndex: i, What });
+  }
+  return errors;
+}
+
+function staleCas(modifyIndex: number, existing: { ModifyIndex: number } | undefined): boolean {
+  if (modifyIndex === 0 && existing !== undefined) return true;
+  if (modifyIndex !== 0 && existing === undefined) return true;
+  return existing !== undefined && modifyIndex !== 0 && modifyIndex !== existing.ModifyIndex;
+}
+
+/** One op of txnDispatch against the store; pushes its result, returns an error message. */
+function applyOp(store: Store, dc: string, op: TxnOp, results: Json[]): string | null {
+  switch (op.type) {
+    case 'Node': {
+      const input: NodeInput = {
+        ...op.node,
+        Datacenter: op.node.Datacenter === '' ? dc : op.node.Datacenter,
+      };
+      const name = input.Node;
+      const existing = store.getNode(name);
+      switch (op.verb) {
+        case 'get':
+          if (existing === undefined) return `node ${JSON.stringify(name)} doesn't exist`;
+          results.push({ Node: renderNode(existing) });
+          return null;
+        case 'cas':
+          if (staleCas(op.modifyIndex, existing))
+            return `failed to set node ${JSON.stringify(name)}, index is stale`;
+          results.push({ Node: renderNode(store.ensureNode(input)) });
+          return null;
+        case 'set':
+          results.push({ Node: renderNode(store.ensureNode(input)) });
+          return null;
+        case 'delete-cas':
+          if (existing === undefined || existing.ModifyIndex !== op.modifyIndex) {
+            return `failed to delete node ${JSON.stringify(name)}, index is stale`;
+          }
+          store.deleteNode(name);
+          return null;
+        default:
+          store.deleteNode(name);
+          return null;
+      }
+    }
+    case 'Service': {
+      const { node, service } = op;
+      const existing = store.getService(node, service.ID);
+      switch (op.verb) {
+        case 'get':
+          if (existing === undefined) return `${serviceWhere(op)} doesn't exist`;
+          results.push({ Service: renderNodeService(existing, false) });
+          return null;
+        case 'cas':
+        case 'set': {
+          if (op.verb === 'cas' && staleCas(op.modifyIndex, existing))
+            return `failed to set ${serviceWhere(op)}, index is stale`;
+          const stored = store.ensureService(node, service);
+          if (typeof stored === 'string') return stored;
+          results.push({ Service: renderNodeService(stored, false) });
+          return null;
+        }
+        case 'delete-cas':
+          if (existing === undefined || existing.ModifyIndex !== op.modifyIndex) {
+            return `failed to delete ${serviceWhere(op)}, index is stale`;
+          }
+          store.deleteService(node, service.ID);
+          return null;
+        default:
+          store.deleteService(node, service.ID);
+          return null;
+      }
+    }
+    case 'Check': {
+      const check: CheckInput = op.check;
+      const existing: CheckRec | undefined = store.getCheck(check.Node, check.CheckID);
+      const where = `check ${JSON.stringify(check.CheckID)} on node ${JSON.stringify(check.Node)}`;
+      switch (op.verb) {
+        case 'get':
+          if (existing === undefined) return `${where} doesn't exist`;
+          results.push({ Check: renderCheck(existing, false) });
+          return null;
+        case 'cas':
+        case 'set': {
+          if (op.verb === 'cas' && staleCas(op.modifyIndex, existing))
+            return `failed to set ${where}, index is stale`;
+          const stored = store.ensureCheck(check);
+          if (typeof stored === 'string') return stored;
+          results.push({ Check: renderCheck(stored, false) });
+          return null;
+        }
+        case 'delete-cas':
+          if (existing === undefined || existing.ModifyIndex !== op.modifyIndex)
+            return `failed to delete ${where}, index is stale`;
+          store.deleteCheck(check.Node, check.CheckID);
+          return null;
+        default:
+          store.deleteCheck(check.Node, check.CheckID);
+          return null;
+      }
+    }
+    case 'KV':
+      return applyKV(store, op, results);
+    case 'none':
+      return 'no operation specified';
+  }
+}
+
+function serviceWhere(op: { node: string; service: ServiceInput }): string {
+  return `service ${JSON.stringify(op.service.ID)} on node ${JSON.stringify(op.node)}`;
+}
+
+function applyKV(store: Store, op: Extract<TxnOp, { type: 'KV' }>, results: Json[]): string | null {
+  const key = op.key;
+  const existing = store.kv.get(key);
+  const q = JSON.stringify(key);
+  const entry = {
+    Key: key,
+    Flags: op.flags,
+    Value: op.value,
+    Session: op.session === '' ? undefined : op.session,
+  };
+  switch (op.verb) {
+    case 'set':
+      results.push({ KV: renderKV(store.setKV(entry), false) });
+      return null;
+    case 'cas':
+      if (staleCas(op.index, existing)) return `failed to set key ${q}, index is stale`;
+      results.push({ KV: renderKV(store.setKV(entry), false) });
+      return null;
+    case 'get':
+      if (existing === undefined) return `key ${q} doesn't exist`;
+      results.push({ KV: renderKV(existing, true) });
+      return null;
+    case 'get-or-empty':
+      results.push({
+        KV: renderKV(
+          existing ?? {
+            Key: key,
+            Flags: op.flags,
+            Value: null,
+            LockIndex: 0,
+            CreateIndex: 0,
+            ModifyIndex: 0,
+          },
+          true,
+        ),
+      });
+      return null;
+    case 'get-tree':
+      for (const k of [...store.kv.keys()].filter((k) => k.startsWith(key)).sort()) {
+        const rec = store.kv.get(k);
+        if (rec !== undefined) results.push({ KV: renderKV(rec, true) });
+      }
+      return null;
+    case 'check-index':
+      if (existing === undefined) return `key ${q} doesn't exist`;
+      if (existing.ModifyIndex !== op.index) {
+        return `current modify index ${existing.ModifyIndex} for key ${q} doesn't match ${op.index}`;
+      }
+      results.push({ KV: renderKV(existing, false) });
+      return null;
+    case 'check-not-exists':
+      return existing !== undefined ? `key ${q} exists` : null;
+    case 'delete':
+      store.deleteKV(key);
+      return null;
+    case 'delete-cas':
+      if (existing === undefined || existing.ModifyIndex !== op.index)
+        return `failed to delete key ${q}, index is stale`;
+      store.deleteKV(key);
+      return null;
+    case 'delete-tree':
+      store.deleteKVTree(key);
+      return null;
+    default:
+      return `the emulator has no sessions: KV verb ${JSON.stringify(op.verb)} is not supported`;
+  }
+}
+
+/** txnDispatch: runs every op (collecting all errors, like Consul), returns results and errors. */
+function dispatch(store: Store, dc: string, ops: TxnOp[]): { results: Json[]; errors: TxnError[] } {
+  const results: Json[] = [];
+  const errors: TxnError[] = [];
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i];
+    const What = op === undefined ? null : applyOp(store, dc, op, results);
+    if (What !== null) errors.push({ OpIndex: i, What });
+  }
+  return { results, errors };
+}
+
+const conflict = (errors: TxnError[], headers?: Record<string, string>): Reply => ({
+  status: 409,
+  json: { Results: null, Errors: errors },
+  headers,
+});
+
+/** PUT /v1/txn after decoding; `changed` tells whether the catalog changed (for watchers). */
+export function txn(
+  store: Store,
+  dc: string,
+  ops: TxnOp[],
+  access: Access,
+): Reply & { changed: boolean } {
+  if (ops.length > MAX_TXN_OPS) {
+    return {
+      status: 413,
+      text: `Transaction contains too many operations (${ops.length} > ${MAX_TXN_OPS})`,
+      changed: false,
+    };
+  }
+  const writes = ops.filter(isWrite).length;
+  const readHeaders =
+    writes === 0 ? { 'X-Consul-KnownLeader': 'true', 'X-Consul-LastContact': '0' } : undefined;
+  const pre = preCheck(ops, access);
+  if (pre.length > 0) return { ...conflict(pre, readHeaders), changed: false };
+
+  if (writes === 0) {
+    // Txn.Read: no raft apply, no index; results the token cannot read are dropped
+    const { results, errors } = dispatch(store, dc, ops);
+    if (errors.length > 0) return { ...conflict(errors, readHeaders), changed: false };
+    const visible = access === 'anonymous' ? [] : results;
+    const headers: Record<string, string> = { ...readHeaders };
+    if (visible.length !== results.length) headers['X-Consul-Results-Filtered-By-ACLs'] = 'true';
+    return { status: 200, json: { Results: visible, Errors: null }, headers, changed: false };
+  }
+
+  const out = store.write(() => {
+    const r = dispatch(store, dc, ops);
+    return { ok: r.errors.length === 0, value: r };
+  });
+  if (!out.ok) return { ...conflict(out.value.errors), changed: false };
+  return {
+    status: 200,
+    json: { Results: out.value.results, Errors: null },
+    changed: out.commit.catalogChanged,
+  };
+}

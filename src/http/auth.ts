@@ -1,37 +1,225 @@
-// Authentication and authorization of the event endpoints (SPEC.md §3): a verified credential
-// whose scope covers the endpoint. See issue 7 for the full JWT/mTLS implementation.
-import type { RequestHandler } from 'express';
+// Authentication and authorization of the event endpoints (SPEC.md §2.3, §3): a verified client
+// certificate, or a JWT from `Authorization: Bearer` or the trailing path segment, whose scope
+// covers the endpoint. Failures answer 401/403 with no detail; the reason goes to the log line
+// and k8s_consul_sync_auth_failures_total{reason}. Tokens and key material are never logged.
+import { TLSSocket } from 'node:tls';
+import type { Request, RequestHandler } from 'express';
 import type { Config } from '../config/index.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import { KeyStore } from '../auth/key-store.js';
+import { SCOPES, type Scope } from '../auth/scopes.js';
+import { verifyJwt, type AuthFailureReason, type VerifyResult } from '../auth/verify.js';
 
-export const SCOPES = ['k8s:admission', 'k8s:audit', 'consul:watch', 'reconcile'] as const;
-export type Scope = (typeof SCOPES)[number];
+export { SCOPES, type Scope } from '../auth/scopes.js';
+export type { AuthFailureReason } from '../auth/verify.js';
 
 export interface Authenticator {
   middleware(scope: Scope): RequestHandler;
   close(): void;
 }
 
+export type AuthVia = 'jwt-header' | 'jwt-path' | 'client-cert' | 'disabled';
+
+/** Who called, set as `res.locals.principal` once a request is authenticated. */
+export interface Principal {
+  subject: string;
+  scopes: readonly Scope[];
+  via: AuthVia;
+}
+
+/** What the authenticator reads: `auth`, and `server.tlsClientCaFile` to trust client certs. */
+export type AuthConfig = Pick<Config, 'auth'> & {
+  readonly server?: { readonly tlsClientCaFile?: string };
+};
+
+export interface AuthenticatorOptions {
+  /** Minimum time between two checks of the key files for changes (default 1 s). */
+  keyCheckIntervalMs?: number;
+  /** Clock in milliseconds, for key-file checks and token times (default Date.now). */
+  now?: () => number;
+}
+
+export interface JwtAuthenticator extends Authenticator {
+  /** Verifies a bare token as the middleware would, without scope check. */
+  verify(token: string): VerifyResult;
+}
+
+const UNAUTHENTICATED_MESSAGE = 'a valid credential is required';
+const FORBIDDEN_MESSAGE = 'the credential does not grant access to this endpoint';
+const REALM = 'Bearer realm="k8s-consul-sync"';
+
+type Credential =
+  | { kind: 'none' }
+  | { kind: 'malformed-header' }
+  | { kind: 'jwt'; token: string; via: 'jwt-header' | 'jwt-path' };
+
+/** The token from `Authorization: Bearer <jwt>` (scheme case-insensitive, RFC 6750) or the path. */
+function findCredential(req: Request): Credential {
+  const header = req.headers.authorization;
+  if (header !== undefined) {
+    const match = /^Bearer +([^\s]+) *$/i.exec(header);
+    return match
+      ? { kind: 'jwt', token: match[1]!, via: 'jwt-header' }
+      : { kind: 'malformed-header' };
+  }
+  const fromPath = (req.params as Record<string, string | undefined>).token;
+  if (fromPath) return { kind: 'jwt', token: fromPath, via: 'jwt-path' };
+  return { kind: 'none' };
+}
+
+/** The path for log lines, with a path token replaced. */
+function logPath(req: Request): string {
+  const token = (req.params as Record<string, string | undefined>).token;
+  if (!token) return req.path;
+  const cut = req.path.lastIndexOf('/');
+  return `${req.path.slice(0, cut)}/[REDACTED]`;
+}
+
+interface ClientCertCheck {
+  /** The socket's certificate chain verified against --tls-client-ca-file. */
+  authorized: boolean;
+  /** A certificate was presented (verified or not). */
+  presented: boolean;
+  subject: string;
+}
+
+function clientCertificate(req: Request): ClientCertCheck {
+  const socket = req.socket;
+  if (!(socket instanceof TLSSocket)) return { authorized: false, presented: false, subject: '' };
+  const cert = socket.getPeerCertificate();
+  const presented = cert !== null && typeof cert === 'object' && Object.keys(cert).length > 0;
+  const cn: unknown = presented ? cert.subject?.CN : undefined;
+  const subject = typeof cn === 'string' ? cn : Array.isArray(cn) ? String(cn[0]) : '';
+  return { authorized: presented && socket.authorized, presented, subject };
+}
+
 export function createAuthenticator(
-  config: Pick<Config, 'auth'>,
+  config: AuthConfig,
   logger: Logger,
   metrics: Metrics,
-): Authenticator {
-  return {
-    middleware: () => (req, _res, next) => {
+  options: AuthenticatorOptions = {},
+): JwtAuthenticator {
+  const now = options.now ?? Date.now;
+  const trustClientCerts = Boolean(config.server?.tlsClientCaFile);
+  // Keys are not needed (nor read) when everything is let through.
+  const store = config.auth.disabled
+    ? undefined
+    : new KeyStore(
+        { secretFile: config.auth.jwtSecretFile, publicKeyFiles: config.auth.jwtPublicKeyFiles },
+        { logger, checkIntervalMs: options.keyCheckIntervalMs, now },
+      );
+
+  const verify = (token: string): VerifyResult =>
+    verifyJwt(token, store ? store.current() : { hmac: [], publicKeys: [] }, {
+      issuer: config.auth.issuer,
+      audience: config.auth.audience,
+      nowSeconds: Math.floor(now() / 1000),
+    });
+
+  const middleware = (scope: Scope): RequestHandler => {
+    return (req, res, next) => {
+      const base = {
+        method: req.method,
+        path: logPath(req),
+        scope,
+        remote: req.socket.remoteAddress,
+      };
+
       if (config.auth.disabled) {
         logger.warn(
-          { event: 'auth-disabled', method: req.method },
+          { event: 'auth-disabled', ...base },
           'unauthenticated request let through (--auth-disabled)',
+        );
+        const principal: Principal = { subject: 'anonymous', scopes: [...SCOPES], via: 'disabled' };
+        res.locals.principal = principal;
+        next();
+        return;
+      }
+
+      const refuse = (
+        reason: AuthFailureReason,
+        via: AuthVia | undefined,
+        subject?: string,
+      ): void => {
+        metrics.authFailures.inc({ reason });
+        logger.warn(
+          { event: 'auth-failure', reason, via, subject, ...base },
+          reason === 'wrong-scope'
+            ? 'request refused: scope not granted'
+            : 'request refused: not authenticated',
+        );
+        if (reason === 'wrong-scope') {
+          res.setHeader(
+            'WWW-Authenticate',
+            `${REALM}, error="insufficient_scope", scope="${scope}"`,
+          );
+          next(new SyncError('FORBIDDEN', FORBIDDEN_MESSAGE));
+        } else {
+          res.setHeader(
+            'WWW-Authenticate',
+            reason === 'missing' ? REALM : `${REALM}, error="invalid_token"`,
+          );
+          next(new SyncError('UNAUTHENTICATED', UNAUTHENTICATED_MESSAGE));
+        }
+      };
+
+      // A client certificate verified against --tls-client-ca-file grants every scope: that CA
+      // is expected to issue certificates for this service's callers only.
+      const cert = trustClientCerts
+        ? clientCertificate(req)
+        : { authorized: false, presented: false, subject: '' };
+      if (cert.authorized) {
+        const principal: Principal = {
+          subject: cert.subject,
+          scopes: [...SCOPES],
+          via: 'client-cert',
+        };
+        res.locals.principal = principal;
+        logger.debug(
+          { event: 'auth-ok', via: 'client-cert', subject: cert.subject, ...base },
+          'authenticated',
         );
         next();
         return;
       }
-      metrics.authFailures.inc({ reason: 'missing' });
-      next(new SyncError('UNAUTHENTICATED', 'a valid credential is required'));
-    },
-    close: () => undefined,
+
+      const credential = findCredential(req);
+      if (credential.kind === 'malformed-header') {
+        refuse('malformed', 'jwt-header');
+        return;
+      }
+      if (credential.kind === 'none') {
+        // An untrusted certificate is not a credential; say so in the reason.
+        refuse(
+          cert.presented ? 'untrusted-client-cert' : 'missing',
+          cert.presented ? 'client-cert' : undefined,
+        );
+        return;
+      }
+      const result = verify(credential.token);
+      if (!result.ok) {
+        refuse(result.reason, credential.via);
+        return;
+      }
+      if (!result.scopes.includes(scope)) {
+        refuse('wrong-scope', credential.via, result.subject);
+        return;
+      }
+      const principal: Principal = {
+        subject: result.subject,
+        scopes: result.scopes,
+        via: credential.via,
+      };
+      res.locals.principal = principal;
+      logger.debug(
+        { event: 'auth-ok', via: credential.via, subject: result.subject, ...base },
+        'authenticated',
+      );
+      next();
+    };
   };
+
+  return { middleware, verify, close: () => undefined };
 }

@@ -5,6 +5,10 @@ type Command = (config: Config) => Promise<number>;
 
 const commands: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./commands/serve.js')).serve,
+  reconcile: async () => (await import('./commands/reconcile.js')).reconcileCommand,
+  plan: async () => (await import('./commands/reconcile.js')).planCommand,
+  emulate: async () => (await import('./commands/emulate.js')).emulate,
+  token: async () => (await import('./commands/token.js')).token,
 };
 
 export async function main(argv: readonly string[]): Promise<number> {

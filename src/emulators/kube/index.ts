@@ -1,0 +1,247 @@
+// Kubernetes API server emulator: a real HTTP server on loopback that answers like
+// kube-apiserver v1.32 for namespaces, services, endpointslices, nodes, pods and
+// validatingwebhookconfigurations, with validating admission webhooks, an audit webhook
+// backend and optional EndpointSlice / LoadBalancer controllers. Used by integration tests,
+// the sandbox and the benchmarks through the real @kubernetes/client-node and kubectl.
+import { writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import {
+  AdmissionDispatcher,
+  type AdmissionCallRecord,
+  type AdmissionOptions,
+} from './admission.js';
+import { KubeApi } from './api.js';
+import { AuditBackend, type AuditDelivery, type AuditOptions } from './audit.js';
+import { EndpointSliceController, LoadBalancerController } from './controllers.js';
+import { Faults, type FaultInjector, type FaultRule } from './faults.js';
+import { createResourceDefs } from './resources.js';
+import { HttpFront } from './server.js';
+import { ServiceAllocators } from './services.js';
+import { Store } from './store.js';
+import { selfSignedCertificate } from './tls.js';
+import { isObject } from './util.js';
+
+export type { AdmissionCallRecord, AdmissionOptions } from './admission.js';
+export type { AuditDelivery, AuditOptions } from './audit.js';
+export type { FaultInjector, FaultRule } from './faults.js';
+export { DEFAULT_POLICY as DEFAULT_AUDIT_POLICY } from './audit.js';
+export { LB_CLEANUP_FINALIZER, MANAGED_BY_CONTROLLER } from './controllers.js';
+
+/** uid of namespace kube-system: fixed, so a default --sync-id is stable across runs. */
+export const KUBE_SYSTEM_UID = '5f0c2f3a-8c1e-4d2b-9a57-6b3e0c9d1a42';
+
+export interface KubeEmulatorOptions {
+  /** default 127.0.0.1 */
+  host?: string;
+  /** default 0 (any free port) */
+  port?: number;
+  /** write the kubeconfig file here */
+  kubeconfigOut?: string;
+  /** if set, require `Authorization: Bearer <token>` (401 Status otherwise); the kubeconfig carries it */
+  token?: string;
+  admission?: AdmissionOptions;
+  audit?: AuditOptions;
+  controllers?: {
+    endpointSlices?: boolean;
+    loadBalancer?: { delayMs?: number; ipPrefix?: string };
+    /** ownerReference garbage collection; default: on when endpointSlices is on */
+    garbageCollector?: boolean;
+  };
+  /** kube-apiserver's --service-node-port-range; default 30000-32767 (2768 ports) */
+  serviceNodePortRange?: string;
+  logger?: (line: string) => void;
+}
+
+export interface KubeEmulator {
+  url: string;
+  port: number;
+  kubeconfigPath?: string;
+  /**
+   * kubeconfig YAML: cluster with insecure-skip-tls-verify (client-node refuses plain http
+   * otherwise), server http://HOST:PORT, or https://HOST:PORT when a token is set (kubectl
+   * sends bearer tokens only over TLS; the same port serves both).
+   */
+  kubeconfig: string;
+  kubeSystemUid: string;
+  faults: FaultInjector;
+  /** HTTP requests by `<verb> <resource>[/<subresource>]`, e.g. 'list services', 'patch services/status' */
+  requestCounts(): Record<string, number>;
+  resetRequestCounts(): void;
+  admissionCalls: AdmissionCallRecord[];
+  auditDeliveries: AuditDelivery[];
+  setWebhooks(webhooks: unknown[]): void;
+  /**
+   * Store objects directly (no admission, no audit): defaulting, allocation and validation
+   * apply, status is kept as given, missing namespaces are created, existing objects replaced.
+   * resourceVersion is bumped and watches are notified.
+   */
+  seed(objects: unknown[]): void;
+  /** Resolves when the built-in controllers have no queued work. */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function kubeconfigYaml(url: string, token: string | undefined): string {
+  const user = token === undefined ? '  user: {}' : `  user:\n    token: ${JSON.stringify(token)}`;
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- cluster:',
+    '    insecure-skip-tls-verify: true',
+    `    server: ${url}`,
+    '  name: kube-emulator',
+    'contexts:',
+    '- context:',
+    '    cluster: kube-emulator',
+    '    namespace: default',
+    '    user: kube-emulator-admin',
+    '  name: kube-emulator',
+    'current-context: kube-emulator',
+    'preferences: {}',
+    'users:',
+    '- name: kube-emulator-admin',
+    user,
+    '',
+  ].join('\n');
+}
+
+export async function startKubeEmulator(opts: KubeEmulatorOptions = {}): Promise<KubeEmulator> {
+  const log = opts.logger ?? ((): void => {});
+  const defs = createResourceDefs(new ServiceAllocators(opts.serviceNodePortRange));
+  const store = new Store(defs);
+  const auditDeliveries: AuditDelivery[] = [];
+  const audit = opts.audit ? new AuditBackend(opts.audit, auditDeliveries, log) : undefined;
+  const admission = new AdmissionDispatcher(
+    opts.admission,
+    () => [...store.resource('validatingwebhookconfigurations').items.values()],
+    log,
+  );
+  const api = new KubeApi(store, defs, admission, audit, log);
+  api.seedObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
+  api.seedObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-node-lease' } });
+  api.seedObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-public' } });
+  api.seedObject({
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'kube-system', uid: KUBE_SYSTEM_UID },
+  });
+
+  const c = opts.controllers ?? {};
+  api.gcEnabled = c.garbageCollector ?? Boolean(c.endpointSlices);
+  const slices = c.endpointSlices ? new EndpointSliceController(api, log) : undefined;
+  const lb = c.loadBalancer ? new LoadBalancerController(api, c.loadBalancer, log) : undefined;
+  if (slices || lb) {
+    api.hooks.onChange = (resource, type, obj): void => {
+      slices?.onChange(resource, type, obj);
+      lb?.onChange(resource, type, obj);
+    };
+  }
+
+  const faults = new Faults();
+  const counts = new Map<string, number>();
+  let address = '';
+  const front = new HttpFront({
+    api,
+    faults,
+    counts,
+    token: opts.token,
+    log,
+    serverAddress: () => address,
+  });
+  // One port, two protocols: plain HTTP (the `url`, client-node, fetch) and, sniffed from the
+  // first byte of a TLS ClientHello, HTTPS with a throwaway self-signed certificate. kubectl
+  // sends a kubeconfig's bearer token only to https servers, so with `token` the kubeconfig
+  // points at https:// (insecure-skip-tls-verify) on the same port.
+  const handler = (req: IncomingMessage, res: ServerResponse): void => void front.handle(req, res);
+  const server: Server = createServer(handler);
+  server.keepAliveTimeout = 30_000;
+  let tlsServer: Server | undefined;
+  const sockets = new Set<Socket>();
+  const listener = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      socket.unshift(first);
+      try {
+        if (first[0] === 0x16) {
+          tlsServer ??= createHttpsServer(selfSignedCertificate(), handler);
+          tlsServer.emit('connection', socket);
+        } else {
+          server.emit('connection', socket);
+        }
+      } catch (e) {
+        log(`connection setup failed: ${(e as Error).message}`);
+        socket.destroy();
+        return;
+      }
+      process.nextTick(() => socket.resume());
+    });
+    socket.on('error', () => socket.destroy());
+  });
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(opts.port ?? 0, host, () => {
+      listener.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (listener.address() as AddressInfo).port;
+  address = `${host}:${port}`;
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+  const url = `http://${hostPart}:${port}`;
+  const kubeconfigServer = opts.token === undefined ? url : `https://${hostPart}:${port}`;
+  const kubeconfig = kubeconfigYaml(kubeconfigServer, opts.token);
+  if (opts.kubeconfigOut) writeFileSync(opts.kubeconfigOut, kubeconfig, { mode: 0o600 });
+
+  let closed = false;
+  return {
+    url,
+    port,
+    kubeconfigPath: opts.kubeconfigOut,
+    kubeconfig,
+    kubeSystemUid: KUBE_SYSTEM_UID,
+    faults: {
+      add: (rule: FaultRule) => faults.add(rule),
+      clear: () => faults.clear(),
+    },
+    requestCounts: () => Object.fromEntries(counts),
+    resetRequestCounts: () => counts.clear(),
+    admissionCalls: admission.calls,
+    auditDeliveries,
+    setWebhooks: (webhooks) => admission.setWebhooks(webhooks),
+    seed(objects) {
+      for (const o of objects) {
+        if (
+          isObject(o) &&
+          Array.isArray(o.items) &&
+          typeof o.kind === 'string' &&
+          o.kind.endsWith('List')
+        ) {
+          for (const item of o.items) api.seedObject(item);
+        } else {
+          api.seedObject(o);
+        }
+      }
+    },
+    idle: async () => {
+      await slices?.idle();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      slices?.stop();
+      lb?.stop();
+      front.closeWatches();
+      await new Promise<void>((resolve) => {
+        listener.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+      await audit?.close();
+    },
+  };
+}

@@ -1,0 +1,353 @@
+// Server-side printing (meta.k8s.io/v1 Table) with the columns pkg/printers/internalversion
+// defines, so `kubectl get` prints what it prints against a real cluster.
+import type { ResourceDef } from './resources.js';
+import { apiVersionOf } from './resources.js';
+import { asArray, asObject, isObject, stringMap, type KubeObject, str } from './util.js';
+
+export interface ColumnDefinition {
+  name: string;
+  type: string;
+  format: string;
+  description: string;
+  priority: number;
+}
+
+const col = (
+  name: string,
+  type: string,
+  description: string,
+  priority = 0,
+  format = '',
+): ColumnDefinition => ({
+  name,
+  type,
+  format,
+  description,
+  priority,
+});
+
+const NAME_COL = col(
+  'Name',
+  'string',
+  'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names',
+  0,
+  'name',
+);
+const AGE_COL = col(
+  'Age',
+  'string',
+  'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata',
+);
+
+/** duration.HumanDuration */
+export function humanDuration(seconds: number): string {
+  if (seconds < -1) return '<invalid>';
+  if (seconds < 0) return '0s';
+  if (seconds < 120) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 10) {
+    const s = seconds % 60;
+    return s === 0 ? `${minutes}m` : `${minutes}m${s}s`;
+  }
+  if (minutes < 180) return `${minutes}m`;
+  const hours = Math.floor(seconds / 3600);
+  if (hours < 8) {
+    const m = minutes % 60;
+    return m === 0 ? `${hours}h` : `${hours}h${m}m`;
+  }
+  if (hours < 48) return `${hours}h`;
+  if (hours < 24 * 8) {
+    const h = hours % 24;
+    return h === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${h}h`;
+  }
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24)}d`;
+  if (hours < 24 * 365 * 8) {
+    const dy = Math.floor(hours / 24) % 365;
+    const y = Math.floor(hours / 24 / 365);
+    return dy === 0 ? `${y}y` : `${y}y${dy}d`;
+  }
+  return `${Math.floor(hours / 24 / 365)}y`;
+}
+
+function age(obj: KubeObject): string {
+  const ts = obj.metadata.creationTimestamp;
+  if (!ts) return '<unknown>';
+  return humanDuration(Math.floor((Date.now() - Date.parse(ts)) / 1000));
+}
+
+function selectorString(sel: Record<string, string>): string {
+  const keys = Object.keys(sel).sort();
+  return keys.length ? keys.map((k) => `${k}=${sel[k]}`).join(',') : '<none>';
+}
+
+function serviceExternalIP(spec: Record<string, unknown>, status: Record<string, unknown>): string {
+  const externalIPs = asArray(spec.externalIPs).map(String);
+  switch (spec.type) {
+    case 'ClusterIP':
+    case 'NodePort':
+      return externalIPs.length ? externalIPs.join(',') : '<none>';
+    case 'LoadBalancer': {
+      const ingress = asArray(asObject(status.loadBalancer).ingress).filter(isObject);
+      const lb = ingress.map((i) => str(i.ip || i.hostname || '')).filter(Boolean);
+      const all = [...lb, ...externalIPs];
+      return all.length ? all.join(',') : '<pending>';
+    }
+    case 'ExternalName':
+      return str(spec.externalName ?? '');
+    default:
+      return '<unknown>';
+  }
+}
+
+function servicePorts(spec: Record<string, unknown>): string {
+  const ports = asArray(spec.ports).filter(isObject);
+  if (!ports.length) return '<none>';
+  return ports
+    .map((p) =>
+      p.nodePort
+        ? `${str(p.port)}:${str(p.nodePort)}/${str(p.protocol)}`
+        : `${str(p.port)}/${str(p.protocol)}`,
+    )
+    .join(',');
+}
+
+interface Printer {
+  columns: ColumnDefinition[];
+  cells(obj: KubeObject): unknown[];
+}
+
+const printers: Record<string, Printer> = {
+  services: {
+    columns: [
+      NAME_COL,
+      col('Type', 'string', 'The type of the service.'),
+      col('Cluster-IP', 'string', 'The cluster IP address of the service.'),
+      col('External-IP', 'string', 'The external IP address of the service.'),
+      col('Port(s)', 'string', 'The ports the service exposes.'),
+      AGE_COL,
+      col(
+        'Selector',
+        'string',
+        'Route service traffic to pods with label keys and values matching this selector.',
+        1,
+      ),
+    ],
+    cells(obj) {
+      const spec = asObject(obj.spec);
+      const clusterIP =
+        typeof spec.clusterIP === 'string' && spec.clusterIP ? spec.clusterIP : '<none>';
+      return [
+        obj.metadata.name,
+        spec.type,
+        clusterIP,
+        serviceExternalIP(spec, asObject(obj.status)),
+        servicePorts(spec),
+        age(obj),
+        selectorString(stringMap(spec.selector)),
+      ];
+    },
+  },
+  namespaces: {
+    columns: [NAME_COL, col('Status', 'string', 'The status of the namespace'), AGE_COL],
+    cells: (obj) => [obj.metadata.name, asObject(obj.status).phase ?? '', age(obj)],
+  },
+  nodes: {
+    columns: [
+      NAME_COL,
+      col('Status', 'string', 'The status of the node'),
+      col('Roles', 'string', 'The roles of the node'),
+      AGE_COL,
+      col('Version', 'string', 'Kubelet Version reported by the node.'),
+      col(
+        'Internal-IP',
+        'string',
+        'List of addresses reachable to the node. Queried from cloud provider, if available.',
+        1,
+      ),
+      col(
+        'External-IP',
+        'string',
+        'List of addresses reachable to the node. Queried from cloud provider, if available.',
+        1,
+      ),
+      col(
+        'OS-Image',
+        'string',
+        'OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).',
+        1,
+      ),
+      col(
+        'Kernel-Version',
+        'string',
+        "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).",
+        1,
+      ),
+      col(
+        'Container-Runtime',
+        'string',
+        'ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2).',
+        1,
+      ),
+    ],
+    cells(obj) {
+      const status = asObject(obj.status);
+      const ready = asArray(status.conditions)
+        .filter(isObject)
+        .find((c) => c.type === 'Ready');
+      const state = !ready ? 'Unknown' : ready.status === 'True' ? 'Ready' : 'NotReady';
+      const roles = Object.keys(obj.metadata.labels ?? {})
+        .filter((k) => k.startsWith('node-role.kubernetes.io/'))
+        .map((k) => k.slice('node-role.kubernetes.io/'.length))
+        .sort();
+      const addr = (type: string): string =>
+        str(
+          asArray(status.addresses)
+            .filter(isObject)
+            .find((a) => a.type === type)?.address ?? '<none>',
+        );
+      const info = asObject(status.nodeInfo);
+      return [
+        obj.metadata.name,
+        asObject(obj.spec).unschedulable ? `${state},SchedulingDisabled` : state,
+        roles.length ? roles.join(',') : '<none>',
+        age(obj),
+        info.kubeletVersion ?? '',
+        addr('InternalIP'),
+        addr('ExternalIP'),
+        info.osImage ?? '<unknown>',
+        info.kernelVersion ?? '<unknown>',
+        info.containerRuntimeVersion ?? '<unknown>',
+      ];
+    },
+  },
+  pods: {
+    columns: [
+      NAME_COL,
+      col('Ready', 'string', 'The aggregate readiness state of this pod for accepting traffic.'),
+      col('Status', 'string', 'The aggregate status of the containers in this pod.'),
+      col(
+        'Restarts',
+        'string',
+        'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.',
+      ),
+      AGE_COL,
+      col(
+        'IP',
+        'string',
+        'IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.',
+        1,
+      ),
+      col(
+        'Node',
+        'string',
+        'Name of the Node this pod is running on. Empty if not scheduled yet.',
+        1,
+      ),
+      col(
+        'Nominated Node',
+        'string',
+        'nominatedNodeName is set only when this pod preempts other pods on the node, but it cannot be scheduled right away as preemption victims receive their graceful termination periods. This field does not guarantee that the pod will be scheduled on this node. Scheduler may decide to place the pod elsewhere if other nodes become available sooner. Scheduler may also decide to give the resources on this node to a higher priority pod that is created after preemption. As a result, this field may be different than PodSpec.nodeName when the pod is scheduled.',
+        1,
+      ),
+      col(
+        'Readiness Gates',
+        'string',
+        'If specified, all readiness gates will be evaluated for pod readiness. A pod is ready when all its containers are ready AND all conditions specified in the readiness gates have status equal to "True" More info: https://git.k8s.io/enhancements/keps/sig-network/580-pod-readiness-gates',
+        1,
+      ),
+    ],
+    cells(obj) {
+      const spec = asObject(obj.spec);
+      const status = asObject(obj.status);
+      const total = asArray(spec.containers).length;
+      const statuses = asArray(status.containerStatuses).filter(isObject);
+      const ready = statuses.filter((s) => s.ready === true).length;
+      const restarts = statuses.reduce((n, s) => n + Number(s.restartCount ?? 0), 0);
+      const phase = obj.metadata.deletionTimestamp ? 'Terminating' : str(status.phase ?? 'Pending');
+      return [
+        obj.metadata.name,
+        `${ready}/${total}`,
+        phase,
+        restarts,
+        age(obj),
+        status.podIP ?? '<none>',
+        spec.nodeName ?? '<none>',
+        status.nominatedNodeName ?? '<none>',
+        '<none>',
+      ];
+    },
+  },
+  endpointslices: {
+    columns: [
+      NAME_COL,
+      col('AddressType', 'string', 'The IP protocol for this slice'),
+      col('Ports', 'string', 'The ports for this slice'),
+      col('Endpoints', 'string', 'First 3 endpoints for this slice'),
+      AGE_COL,
+    ],
+    cells(obj) {
+      const ports = Array.isArray(obj.ports) ? obj.ports.filter(isObject) : undefined;
+      const portStr = !ports
+        ? '<unset>'
+        : ports.length === 0
+          ? '<unset>'
+          : ports
+              .map((p) => (p.port === undefined || p.port === null ? '<unset>' : str(p.port)))
+              .join(',');
+      const addrs = asArray(obj.endpoints)
+        .filter(isObject)
+        .flatMap((e) => asArray(e.addresses).map(String));
+      let endpoints = '<none>';
+      if (addrs.length) {
+        endpoints = addrs.slice(0, 3).join(',');
+        if (addrs.length > 3) endpoints += ` + ${addrs.length - 3} more...`;
+      }
+      return [obj.metadata.name, obj.addressType ?? '', portStr, endpoints, age(obj)];
+    },
+  },
+  validatingwebhookconfigurations: {
+    columns: [
+      NAME_COL,
+      col('Webhooks', 'integer', 'Webhooks indicates the number of webhooks in the configuration'),
+      AGE_COL,
+    ],
+    cells: (obj) => [obj.metadata.name, asArray(obj.webhooks).length, age(obj)],
+  },
+};
+
+export type IncludeObject = 'None' | 'Metadata' | 'Object';
+
+function rowObject(def: ResourceDef, obj: KubeObject, include: IncludeObject): unknown {
+  if (include === 'None') return undefined;
+  if (include === 'Object') return { kind: def.kind, apiVersion: apiVersionOf(def), ...obj };
+  const meta = { ...obj.metadata };
+  delete meta.managedFields;
+  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: meta };
+}
+
+export function toTable(
+  def: ResourceDef,
+  objs: KubeObject[],
+  listMeta: Record<string, unknown>,
+  include: IncludeObject,
+  withColumns = true,
+): Record<string, unknown> {
+  const printer = printers[def.resource];
+  const columns = printer ? printer.columns : [NAME_COL, AGE_COL];
+  const rows = objs.map((o) => {
+    const row: Record<string, unknown> = {
+      cells: printer ? printer.cells(o) : [o.metadata.name, age(o)],
+    };
+    const ro = rowObject(def, o, include);
+    if (ro !== undefined) row.object = ro;
+    return row;
+  });
+  const table: Record<string, unknown> = {
+    kind: 'Table',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata: listMeta,
+  };
+  if (withColumns) table.columnDefinitions = columns;
+  table.rows = rows;
+  return table;
+}

@@ -2,12 +2,15 @@
 import type { Config } from '../config/index.js';
 import { createApp } from '../http/app.js';
 import { createAuthenticator } from '../http/auth.js';
+import { KeyLoadError } from '../auth/keys.js';
 import { Readiness, startReadinessProbe } from '../http/readiness.js';
 import { startServer } from '../http/server.js';
 import { createLogger } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
-import { createConsulHandle } from '../consul/client.js';
-import { createKubeHandle, loadKubeConfig } from '../kube/client.js';
+import { createRuntime } from '../sync/runtime.js';
+import { reconcile } from '../sync/reconcile.js';
+import { createHandlers } from '../../handlers/index.js';
+import { describeError } from '../errors.js';
 
 export async function serve(config: Config): Promise<number> {
   const logger = createLogger({ level: config.logLevel });
@@ -34,23 +37,60 @@ export async function serve(config: Config): Promise<number> {
 
   const metrics = createMetrics();
   const readiness = new Readiness();
-  const consul = createConsulHandle(config.consul);
-  const kube = createKubeHandle(loadKubeConfig(config.kube));
+  const runtime = createRuntime(config, { logger, metrics, readiness });
   const probe = startReadinessProbe(readiness, {
-    consul: async () => {
-      await consul.client.status.leader(consul.opts(2000));
-    },
-    kubernetes: async () => {
-      await kube.version.getCode();
-    },
+    consul: () => runtime.consul.ping(),
+    kubernetes: () => runtime.kube.ping(),
   });
   void probe.probeNow();
+  // Resolve the sync id early so the first event does not pay for it (retried on failure).
+  runtime.deps().catch(() => undefined);
 
-  const auth = createAuthenticator(config, logger, metrics);
-  const app = createApp({ config, logger, metrics, readiness, auth, handlers: {} });
-  const server = await startServer(app, config);
+  let auth;
+  try {
+    auth = createAuthenticator(config, logger, metrics);
+  } catch (err) {
+    if (err instanceof KeyLoadError) {
+      process.stderr.write(`k8s-consul-sync: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const handlers = createHandlers(runtime);
+  const app = createApp({ config, logger, metrics, readiness, auth, handlers });
+  const server = await startServer(app, config, { logger });
   logger.info({ event: 'listening', url: server.url }, `serving on ${server.url}`);
   process.stdout.write(`k8s-consul-sync serving on ${server.url}\n`);
+
+  let interval: NodeJS.Timeout | undefined;
+  if (config.server.reconcileIntervalMs > 0) {
+    // Single-instance deployments only: with several replicas, use the CronJob instead.
+    let running = false;
+    interval = setInterval(() => {
+      if (running) return;
+      running = true;
+      runtime
+        .deps()
+        .then((deps) =>
+          reconcile(deps, {
+            direction: config.reconcile.direction,
+            dryRun: false,
+            force: config.reconcile.force,
+            maxDeleteRatio: config.reconcile.maxDeleteRatio,
+          }),
+        )
+        .catch((err: unknown) =>
+          logger.error(
+            { event: 'reconcile-failed', err: describeError(err) },
+            'periodic reconcile failed',
+          ),
+        )
+        .finally(() => {
+          running = false;
+        });
+    }, config.server.reconcileIntervalMs);
+    interval.unref();
+  }
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
@@ -61,9 +101,10 @@ export async function serve(config: Config): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   probe.stop();
+  if (interval) clearInterval(interval);
   await server.close();
   auth.close();
-  consul.close();
+  runtime.close();
   logger.info({ event: 'stopped' }, 'stopped');
   return 0;
 }

@@ -59,7 +59,13 @@ export interface Config extends ToConsulSettings, ToK8sSettings {
     output: 'table' | 'json';
     direction: Direction;
   };
-  token: { subject: string; scopes: readonly string[]; ttlMs: number; privateKeyFile?: string };
+  token: {
+    subject: string;
+    scopes: readonly string[];
+    ttlMs: number;
+    privateKeyFile?: string;
+    format: 'jwt' | 'path';
+  };
   sandbox: { once: boolean; kubeconfigOut?: string };
 }
 
@@ -331,6 +337,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
       scopes: list('scope'),
       ttlMs: parseDuration(one('ttl'))!,
       privateKeyFile: opt('private-key-file'),
+      format: one('format') as 'jwt' | 'path',
     },
     sandbox: { once: bool('once'), kubeconfigOut: opt('kubeconfig-out') },
   };

@@ -3,30 +3,17 @@
 import express, { type Express, type Request, type RequestHandler } from 'express';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../telemetry/logger.js';
-import { scrubSecrets } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Readiness } from './readiness.js';
 import { errorMiddleware, methodNotAllowed, notFound } from './errors.js';
 import { jsonBody, requireJson } from './json-body.js';
-import type { Authenticator, Scope } from './auth.js';
+import type { Authenticator } from './auth.js';
+import { ROUTES, redactPath, type RouteName } from './routes.js';
+
+export { ROUTES, redactPath, type RouteDef, type RouteName } from './routes.js';
 
 /** A handler as exported from handlers/: decode → use case → answer. */
 export type Handler = (req: Request, res: express.Response) => Promise<void>;
-
-export type RouteName = 'admission' | 'audit' | 'consulServices' | 'reconcile';
-
-export interface RouteDef {
-  name: RouteName;
-  path: string;
-  scope: Scope;
-}
-
-export const ROUTES: readonly RouteDef[] = [
-  { name: 'admission', path: '/k8s/admission', scope: 'k8s:admission' },
-  { name: 'audit', path: '/k8s/audit', scope: 'k8s:audit' },
-  { name: 'consulServices', path: '/consul/services', scope: 'consul:watch' },
-  { name: 'reconcile', path: '/reconcile', scope: 'reconcile' },
-];
 
 export interface AppDeps {
   config: Pick<Config, 'server'>;
@@ -46,7 +33,7 @@ function requestLogger(logger: Logger): RequestHandler {
       const line = {
         event: 'http-request',
         method: req.method,
-        path: scrubSecrets(req.originalUrl.split('?')[0] ?? ''),
+        path: redactPath(req.originalUrl.split('?')[0] ?? ''),
         status: res.statusCode,
         durationMs: Math.round(durationMs * 1000) / 1000,
       };
@@ -92,7 +79,7 @@ export function createApp(deps: AppDeps): Express {
   const body = jsonBody(deps.config.server.maxBodyBytes);
   for (const route of ROUTES) {
     const handler = deps.handlers[route.name];
-    const paths = [route.path, `${route.path}/:token`];
+    const paths = [route.path, `${route.path}/*token`];
     if (!handler) continue; // direction disabled: the path does not exist (404)
     app.post(paths, deps.auth.middleware(route.scope), requireJson, body, wrap(handler));
     app.all(paths, methodNotAllowed('POST'));

@@ -3,6 +3,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { SyncError, isSyncError } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import { scrubSecrets } from '../telemetry/logger.js';
+import { redactPath } from './routes.js';
 
 interface BodyParserError {
   type?: string;
@@ -46,7 +47,7 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
         {
           event: 'request-error',
           code: error.code,
-          path: scrubSecrets(req.path),
+          path: redactPath(req.path),
           err: cause instanceof Error ? scrubSecrets(cause.stack ?? cause.message) : String(cause),
         },
         'request failed',
@@ -64,7 +65,7 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
 }
 
 export const notFound: RequestHandler = (req, _res, next) => {
-  next(new SyncError('NOT_FOUND', `no route for ${req.method} ${scrubSecrets(req.path)}`));
+  next(new SyncError('NOT_FOUND', `no route for ${req.method} ${redactPath(req.path)}`));
 };
 
 export function methodNotAllowed(allow: string): RequestHandler {

@@ -1,0 +1,47 @@
+// What a handler needs from the process: the use-case dependencies and telemetry.
+import type { Request, Response } from 'express';
+import type { SyncDeps } from '../src/sync/deps.js';
+import type { Logger } from '../src/telemetry/logger.js';
+import type { Metrics } from '../src/telemetry/metrics.js';
+import { SyncError } from '../src/errors.js';
+
+export interface HandlerContext {
+  deps(): Promise<SyncDeps>;
+  logger: Logger;
+  metrics: Metrics;
+  settings: { toConsul: boolean; toK8s: boolean; writeTimeoutMs: number };
+}
+
+export type Handler = (req: Request, res: Response) => Promise<void>;
+
+/**
+ * Resolves with the work's result, or rejects at the deadline while the work goes on; its late
+ * outcome is reported through `late` so that nothing is lost silently.
+ */
+export function withDeadline<T>(
+  work: Promise<T>,
+  ms: number,
+  late: (outcome: { ok: boolean; err?: unknown }) => void,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      timedOut = true;
+      reject(new SyncError('WRITE_FAILED', `write did not finish within ${ms} ms`));
+    }, ms);
+  });
+  work.then(
+    () => {
+      if (timedOut) late({ ok: true });
+    },
+    (err: unknown) => {
+      if (timedOut) late({ ok: false, err });
+    },
+  );
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+export function elapsedSeconds(startNs: bigint): number {
+  return Number(process.hrtime.bigint() - startNs) / 1e9;
+}

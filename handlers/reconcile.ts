@@ -1,0 +1,48 @@
+// POST /reconcile?direction=to-consul|to-k8s|both&dryRun=true: one full convergence.
+import { reconcile, type ReconcileOptions } from '../src/sync/reconcile.js';
+import { SyncError } from '../src/errors.js';
+import { formatChange } from '../src/plan/index.js';
+import type { Direction } from '../src/config/index.js';
+import type { Handler, HandlerContext } from './context.js';
+
+const DIRECTIONS: readonly Direction[] = ['both', 'to-consul', 'to-k8s'];
+
+function boolParam(value: unknown, name: string): boolean {
+  if (value === undefined || value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new SyncError('INVALID_QUERY', `${name} must be true or false`);
+}
+
+export function createReconcileHandler(
+  ctx: HandlerContext,
+  defaults: { maxDeleteRatio: number },
+): Handler {
+  return async (req, res) => {
+    const q = req.query as Record<string, unknown>;
+    const direction = (q.direction ?? 'both') as Direction;
+    if (!DIRECTIONS.includes(direction)) {
+      throw new SyncError('INVALID_QUERY', 'direction must be to-consul, to-k8s or both');
+    }
+    const options: ReconcileOptions = {
+      direction,
+      dryRun: boolParam(q.dryRun, 'dryRun'),
+      force: boolParam(q.force, 'force'),
+      maxDeleteRatio: defaults.maxDeleteRatio,
+    };
+    const deps = await ctx.deps();
+    const report = await reconcile(deps, options);
+    const errors = [report.toConsul?.error, report.toK8s?.error].filter((e): e is string =>
+      Boolean(e),
+    );
+    if (errors.length > 0) {
+      const refused = errors.some((e) => e.includes('--max-delete-ratio'));
+      throw new SyncError(refused ? 'DELETE_RATIO_EXCEEDED' : 'READ_FAILED', errors.join('; '));
+    }
+    res.json({
+      dryRun: report.dryRun,
+      ...(report.toConsul ? { toConsul: report.toConsul } : {}),
+      ...(report.toK8s ? { toK8s: report.toK8s } : {}),
+      changes: report.changes.map(formatChange),
+    });
+  };
+}

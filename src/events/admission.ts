@@ -1,0 +1,136 @@
+// Decodes an admission.k8s.io/v1 AdmissionReview into a typed event about one Service or one
+// EndpointSlice, and builds the answer (always allowed: the product observes, never blocks).
+import { z } from 'zod';
+import type { EndpointSlice, Service, ServiceRef } from '../translate/types.js';
+import { LABEL_SERVICE_NAME } from '../translate/keys.js';
+import { decodeWith, kubeObject, name } from './limits.js';
+
+const groupVersionKind = z.object({
+  group: z.string().max(253),
+  version: z.string().max(64),
+  kind: z.string().max(253),
+});
+const groupVersionResource = z.object({
+  group: z.string().max(253),
+  version: z.string().max(64),
+  resource: z.string().max(253),
+});
+
+export const admissionReviewSchema = z.object({
+  apiVersion: z.literal('admission.k8s.io/v1'),
+  kind: z.literal('AdmissionReview'),
+  request: z.object({
+    uid: z.string().min(1).max(128),
+    kind: groupVersionKind,
+    resource: groupVersionResource,
+    subResource: z.string().max(253).optional(),
+    name: name.optional(),
+    namespace: name.optional(),
+    operation: z.enum(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']),
+    object: kubeObject.nullish(),
+    oldObject: kubeObject.nullish(),
+    dryRun: z.boolean().optional(),
+  }),
+});
+
+export type AdmissionReview = z.infer<typeof admissionReviewSchema>;
+
+export type AdmissionEvent =
+  | {
+      kind: 'service';
+      uid: string;
+      ref: ServiceRef;
+      operation: 'CREATE' | 'UPDATE' | 'DELETE';
+      subResource: string;
+      /** The Service as it will be stored; null on DELETE. */
+      object: Service | null;
+      dryRun: boolean;
+    }
+  | {
+      kind: 'endpointslice';
+      uid: string;
+      ref: ServiceRef;
+      sliceName: string;
+      operation: 'CREATE' | 'UPDATE' | 'DELETE';
+      /** The slice as it will be stored; null on DELETE. */
+      object: EndpointSlice | null;
+      dryRun: boolean;
+    }
+  | { kind: 'ignored'; uid: string; reason: string; dryRun: boolean };
+
+export function decodeAdmissionReview(body: unknown): AdmissionEvent {
+  const review = decodeWith(
+    admissionReviewSchema,
+    body,
+    'INVALID_ADMISSION_REVIEW',
+    'AdmissionReview',
+  );
+  const r = review.request;
+  const dryRun = r.dryRun === true;
+  const ignore = (reason: string): AdmissionEvent => ({
+    kind: 'ignored',
+    uid: r.uid,
+    reason,
+    dryRun,
+  });
+  if (r.operation === 'CONNECT') return ignore('CONNECT operation');
+  const current = r.operation === 'DELETE' ? null : (r.object ?? null);
+  const previous = r.oldObject ?? null;
+  const namespace = r.namespace || current?.metadata?.namespace || previous?.metadata?.namespace;
+  // For CREATE with generateName the request name is empty; the object carries the generated one.
+  const objectName = r.name || current?.metadata?.name || previous?.metadata?.name;
+  if (r.operation !== 'DELETE' && !current) return ignore(`${r.operation} without an object`);
+  if (!namespace || !objectName) return ignore('no namespace or name');
+  const sub = r.subResource ?? '';
+  if (
+    r.resource.group === '' &&
+    r.resource.resource === 'services' &&
+    (sub === '' || sub === 'status')
+  ) {
+    return {
+      kind: 'service',
+      uid: r.uid,
+      ref: { namespace, name: objectName },
+      operation: r.operation,
+      subResource: sub,
+      object: current as Service | null,
+      dryRun,
+    };
+  }
+  if (
+    r.resource.group === 'discovery.k8s.io' &&
+    r.resource.resource === 'endpointslices' &&
+    sub === ''
+  ) {
+    const serviceName =
+      current?.metadata?.labels?.[LABEL_SERVICE_NAME] ??
+      previous?.metadata?.labels?.[LABEL_SERVICE_NAME];
+    if (!serviceName) return ignore('EndpointSlice without a service-name label');
+    return {
+      kind: 'endpointslice',
+      uid: r.uid,
+      ref: { namespace, name: serviceName },
+      sliceName: objectName,
+      operation: r.operation,
+      object: current as EndpointSlice | null,
+      dryRun,
+    };
+  }
+  return ignore(
+    `resource ${r.resource.group || 'core'}/${r.resource.resource}${sub ? '/' + sub : ''}`,
+  );
+}
+
+/** Kubernetes shows at most a few short warnings; keep them readable. */
+const MAX_WARNINGS = 10;
+const MAX_WARNING_LENGTH = 256;
+
+export function admissionResponse(uid: string, warnings: readonly string[] = []): unknown {
+  const response: { uid: string; allowed: true; warnings?: string[] } = { uid, allowed: true };
+  if (warnings.length > 0) {
+    response.warnings = warnings
+      .slice(0, MAX_WARNINGS)
+      .map((w) => (w.length > MAX_WARNING_LENGTH ? w.slice(0, MAX_WARNING_LENGTH - 1) + '…' : w));
+  }
+  return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response };
+}

@@ -1,0 +1,87 @@
+// Decodes an audit.k8s.io/v1 EventList into the set of affected Services. Only completed,
+// successful, non-dry-run writes to services, services/status and endpointslices count.
+import { z } from 'zod';
+import type { ServiceRef } from '../translate/types.js';
+import { LABEL_SERVICE_NAME } from '../translate/keys.js';
+import { MAX_ITEMS, decodeWith, kubeObject, name } from './limits.js';
+
+const auditEvent = z.looseObject({
+  level: z.string().max(64).optional(),
+  auditID: z.string().max(128).optional(),
+  stage: z.string().max(64),
+  requestURI: z.string().max(8192).optional(),
+  verb: z.string().max(64),
+  objectRef: z
+    .looseObject({
+      resource: z.string().max(253).optional(),
+      namespace: name.optional(),
+      name: name.optional(),
+      apiGroup: z.string().max(253).optional(),
+      apiVersion: z.string().max(64).optional(),
+      subresource: z.string().max(253).optional(),
+    })
+    .optional(),
+  responseStatus: z.looseObject({ code: z.number().int().min(0).max(999).optional() }).optional(),
+  requestObject: kubeObject.nullish(),
+  responseObject: kubeObject.nullish(),
+});
+
+export const eventListSchema = z.object({
+  apiVersion: z.literal('audit.k8s.io/v1'),
+  kind: z.literal('EventList'),
+  items: z.array(auditEvent).max(MAX_ITEMS).nullable(),
+});
+
+export interface AuditBatch {
+  /** Affected Services, deduplicated (events coalesced per Service), in first-seen order. */
+  services: ServiceRef[];
+  processed: number;
+  ignored: number;
+}
+
+const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete']);
+
+function isDryRun(requestURI: string | undefined): boolean {
+  if (!requestURI) return false;
+  const q = requestURI.indexOf('?');
+  if (q === -1) return false;
+  return new URLSearchParams(requestURI.slice(q + 1)).getAll('dryRun').length > 0;
+}
+
+export function decodeAuditEventList(body: unknown): AuditBatch {
+  const list = decodeWith(eventListSchema, body, 'INVALID_AUDIT_EVENT_LIST', 'audit EventList');
+  const seen = new Map<string, ServiceRef>();
+  let processed = 0;
+  let ignored = 0;
+  for (const event of list.items ?? []) {
+    const ref = affectedService(event);
+    if (!ref) {
+      ignored++;
+      continue;
+    }
+    processed++;
+    const key = `${ref.namespace}/${ref.name}`;
+    if (!seen.has(key)) seen.set(key, ref);
+  }
+  return { services: [...seen.values()], processed, ignored };
+}
+
+function affectedService(event: z.infer<typeof auditEvent>): ServiceRef | undefined {
+  const code = event.responseStatus?.code;
+  if (event.stage !== 'ResponseComplete' || code === undefined || code >= 300) return undefined;
+  if (!WRITE_VERBS.has(event.verb) || isDryRun(event.requestURI)) return undefined;
+  const ref = event.objectRef;
+  if (!ref?.namespace || !ref.name) return undefined;
+  const group = ref.apiGroup ?? '';
+  const sub = ref.subresource ?? '';
+  if (group === '' && ref.resource === 'services' && (sub === '' || sub === 'status')) {
+    return { namespace: ref.namespace, name: ref.name };
+  }
+  if (group === 'discovery.k8s.io' && ref.resource === 'endpointslices' && sub === '') {
+    const label =
+      event.responseObject?.metadata?.labels?.[LABEL_SERVICE_NAME] ??
+      event.requestObject?.metadata?.labels?.[LABEL_SERVICE_NAME];
+    return label ? { namespace: ref.namespace, name: label } : undefined;
+  }
+  return undefined;
+}

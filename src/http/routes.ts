@@ -1,0 +1,33 @@
+// The authenticated event routes and their scopes, and how their paths appear in logs.
+import type { Scope } from '../auth/scopes.js';
+import { scrubSecrets } from '../telemetry/logger.js';
+
+export type RouteName = 'admission' | 'audit' | 'consulServices' | 'reconcile';
+
+export interface RouteDef {
+  name: RouteName;
+  path: string;
+  scope: Scope;
+}
+
+export const ROUTES: readonly RouteDef[] = [
+  { name: 'admission', path: '/k8s/admission', scope: 'k8s:admission' },
+  { name: 'audit', path: '/k8s/audit', scope: 'k8s:audit' },
+  { name: 'consulServices', path: '/consul/services', scope: 'consul:watch' },
+  { name: 'reconcile', path: '/reconcile', scope: 'reconcile' },
+];
+
+/**
+ * A request path for logs: whatever follows an event path (a raw JWT, or the base32 segments of
+ * a path token, which no JWT pattern would catch) is never written out. Express matches routes
+ * case-insensitively, so this does too.
+ */
+export function redactPath(path: string): string {
+  const lower = path.toLowerCase();
+  for (const route of ROUTES) {
+    if (lower.startsWith(route.path + '/') && path.length > route.path.length + 1) {
+      return `${path.slice(0, route.path.length)}/[REDACTED]`;
+    }
+  }
+  return scrubSecrets(path);
+}

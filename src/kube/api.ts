@@ -1,0 +1,183 @@
+// The Kubernetes edge: reads Services, EndpointSlices, Nodes and namespaces (paginated lists for
+// reconcile), and writes the ExternalName services of the Consul → Kubernetes direction.
+import type { KubeHandle } from './client.js';
+import { kubeError, statusOf } from './errors.js';
+import type { EndpointSlice, Node, Service, ServiceRef } from '../translate/types.js';
+import { LABEL_CONSUL, LABEL_CONSUL_VALUE, LABEL_SERVICE_NAME } from '../translate/keys.js';
+import type { Readiness } from '../http/readiness.js';
+
+/** Page size for list calls; the API server's own default for kubectl is 500. */
+export const LIST_PAGE_SIZE = 500;
+
+interface ListPage<T> {
+  items: T[];
+  metadata?: { _continue?: string; continue?: string; resourceVersion?: string };
+}
+
+export class KubeApi {
+  constructor(
+    private readonly kube: KubeHandle,
+    private readonly readiness?: Readiness,
+  ) {}
+
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      const out = await fn();
+      this.readiness?.ok('kubernetes');
+      return out;
+    } catch (err) {
+      throw kubeError(err, what);
+    }
+  }
+
+  /** Reads a value that may not exist: 404 → null, any other failure throws. */
+  private async maybe<T>(what: string, fn: () => Promise<T>): Promise<T | null> {
+    try {
+      const out = await fn();
+      this.readiness?.ok('kubernetes');
+      return out;
+    } catch (err) {
+      if (statusOf(err) === 404) {
+        this.readiness?.ok('kubernetes');
+        return null;
+      }
+      throw kubeError(err, what);
+    }
+  }
+
+  /** Follows `continue` tokens to the end; any failed page fails the whole list. */
+  private async listAll<T>(
+    what: string,
+    page: (cont: string | undefined) => Promise<ListPage<T>>,
+  ): Promise<T[]> {
+    const items: T[] = [];
+    let cont: string | undefined;
+    do {
+      const res = await this.call(what, () => page(cont));
+      items.push(...res.items);
+      cont = res.metadata?._continue ?? res.metadata?.continue ?? undefined;
+    } while (cont);
+    return items;
+  }
+
+  readService(ref: ServiceRef): Promise<Service | null> {
+    return this.maybe(`read service ${ref.namespace}/${ref.name}`, () =>
+      this.kube.core.readNamespacedService({ name: ref.name, namespace: ref.namespace }),
+    );
+  }
+
+  listEndpointSlices(ref: ServiceRef): Promise<EndpointSlice[]> {
+    return this.listAll(`list endpointslices of ${ref.namespace}/${ref.name}`, (cont) =>
+      this.kube.discovery.listNamespacedEndpointSlice({
+        namespace: ref.namespace,
+        labelSelector: `${LABEL_SERVICE_NAME}=${ref.name}`,
+        limit: LIST_PAGE_SIZE,
+        ...(cont ? { _continue: cont } : {}),
+      }),
+    );
+  }
+
+  /** Reads the named nodes (missing ones are left out), a few at a time. */
+  async readNodes(names: Iterable<string>, concurrency = 8): Promise<Map<string, Node>> {
+    const queue = [...new Set(names)];
+    const nodes = new Map<string, Node>();
+    const worker = async (): Promise<void> => {
+      for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+        const n = name;
+        const node = await this.maybe(`read node ${n}`, () => this.kube.core.readNode({ name: n }));
+        if (node) nodes.set(n, node);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+    return nodes;
+  }
+
+  async namespaceUid(name: string): Promise<string> {
+    const ns = await this.call(`read namespace ${name}`, () =>
+      this.kube.core.readNamespace({ name }),
+    );
+    const uid = ns.metadata?.uid;
+    if (!uid) throw kubeError(new Error(`namespace ${name} has no uid`), `read namespace ${name}`);
+    return uid;
+  }
+
+  listAllServices(): Promise<Service[]> {
+    return this.listAll('list services', (cont) =>
+      this.kube.core.listServiceForAllNamespaces({
+        limit: LIST_PAGE_SIZE,
+        ...(cont ? { _continue: cont } : {}),
+      }),
+    );
+  }
+
+  listAllEndpointSlices(): Promise<EndpointSlice[]> {
+    return this.listAll('list endpointslices', (cont) =>
+      this.kube.discovery.listEndpointSliceForAllNamespaces({
+        limit: LIST_PAGE_SIZE,
+        ...(cont ? { _continue: cont } : {}),
+      }),
+    );
+  }
+
+  listAllNodes(): Promise<Node[]> {
+    return this.listAll('list nodes', (cont) =>
+      this.kube.core.listNode({ limit: LIST_PAGE_SIZE, ...(cont ? { _continue: cont } : {}) }),
+    );
+  }
+
+  /** Services labelled consul=true in a namespace: the ones the Consul → Kubernetes side owns. */
+  listLabelledServices(namespace: string): Promise<Service[]> {
+    return this.listAll(`list services in ${namespace}`, (cont) =>
+      this.kube.core.listNamespacedService({
+        namespace,
+        labelSelector: `${LABEL_CONSUL}=${LABEL_CONSUL_VALUE}`,
+        limit: LIST_PAGE_SIZE,
+        ...(cont ? { _continue: cont } : {}),
+      }),
+    );
+  }
+
+  /** Creates a service; null when one of that name already exists (409 AlreadyExists). */
+  async createService(namespace: string, body: Service): Promise<Service | null> {
+    const name = body.metadata?.name ?? '';
+    try {
+      const out = await this.kube.core.createNamespacedService({ namespace, body: body as never });
+      this.readiness?.ok('kubernetes');
+      return out;
+    } catch (err) {
+      if (statusOf(err) === 409) return null;
+      throw kubeError(err, `create service ${namespace}/${name}`);
+    }
+  }
+
+  /** Replaces a service at the resourceVersion in `body` (409 on a concurrent change). */
+  replaceService(namespace: string, body: Service): Promise<Service> {
+    const name = body.metadata?.name ?? '';
+    return this.call(`replace service ${namespace}/${name}`, () =>
+      this.kube.core.replaceNamespacedService({ name, namespace, body: body as never }),
+    );
+  }
+
+  /** Deletes a service only if it is still the object we looked at (uid + resourceVersion). */
+  async deleteService(
+    namespace: string,
+    name: string,
+    preconditions: { uid?: string; resourceVersion?: string },
+  ): Promise<void> {
+    try {
+      await this.kube.core.deleteNamespacedService({
+        name,
+        namespace,
+        body: { preconditions },
+      });
+      this.readiness?.ok('kubernetes');
+    } catch (err) {
+      if (statusOf(err) === 404) return; // already gone: the goal is reached
+      throw kubeError(err, `delete service ${namespace}/${name}`);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.call('read version', () => this.kube.version.getCode());
+  }
+}

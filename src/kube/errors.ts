@@ -1,0 +1,43 @@
+// Maps @kubernetes/client-node errors to SyncErrors that keep the upstream status.
+import { SyncError } from '../errors.js';
+import { scrubSecrets } from '../telemetry/logger.js';
+
+interface ApiExceptionLike {
+  code?: number | string;
+  body?: unknown;
+  message?: string;
+}
+
+export function statusOf(err: unknown): number | undefined {
+  const code = (err as ApiExceptionLike | undefined)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+function statusMessage(body: unknown): string | undefined {
+  if (typeof body === 'string') {
+    try {
+      return statusMessage(JSON.parse(body));
+    } catch {
+      return body.slice(0, 300);
+    }
+  }
+  if (body && typeof body === 'object' && 'message' in body) return String(body.message);
+  return undefined;
+}
+
+export function kubeError(err: unknown, what: string): SyncError {
+  if (err instanceof SyncError) return err;
+  const status = statusOf(err);
+  const e = err as ApiExceptionLike | undefined;
+  const detail = scrubSecrets(statusMessage(e?.body) ?? String(e?.message ?? err)).slice(0, 300);
+  if (status !== undefined && status < 500 && status !== 429) {
+    return new SyncError('KUBE_REJECTED', `kubernetes refused ${what} (${status}): ${detail}`, {
+      upstreamStatus: status,
+      cause: err,
+    });
+  }
+  return new SyncError('KUBE_UNAVAILABLE', `kubernetes ${what} failed: ${detail}`, {
+    upstreamStatus: status,
+    cause: err,
+  });
+}

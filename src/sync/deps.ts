@@ -1,0 +1,60 @@
+// What every use case needs: the resolved settings, both edges, the logger and the metrics.
+import type { Config } from '../config/index.js';
+import type { ConsulCatalog } from '../consul/catalog.js';
+import type { KubeApi } from '../kube/api.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import type { ToConsulSettings, ToK8sSettings } from '../translate/types.js';
+
+export interface SyncSettings extends ToConsulSettings, ToK8sSettings {
+  toConsul: boolean;
+  toK8s: boolean;
+  dryRun: boolean;
+  writeTimeoutMs: number;
+}
+
+export interface SyncDeps {
+  settings: SyncSettings;
+  consul: ConsulCatalog;
+  kube: KubeApi;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export function syncSettings(config: Config, syncId: string): SyncSettings {
+  return Object.freeze({
+    syncId,
+    consulNodeName: config.consulNodeName,
+    consulK8sTag: config.consulK8sTag,
+    consulServicePrefix: config.consulServicePrefix,
+    addK8sNamespaceSuffix: config.addK8sNamespaceSuffix,
+    k8sDefaultSync: config.k8sDefaultSync,
+    allowK8sNamespaces: config.allowK8sNamespaces,
+    denyK8sNamespaces: config.denyK8sNamespaces,
+    syncClusterIPServices: config.syncClusterIPServices,
+    syncLBServicesEndpoints: config.syncLBServicesEndpoints,
+    nodePortSyncType: config.nodePortSyncType,
+    k8sServicePrefix: config.k8sServicePrefix,
+    k8sWriteNamespace: config.k8sWriteNamespace,
+    consulDomain: config.consulDomain,
+    toConsul: config.toConsul,
+    toK8s: config.toK8s,
+    dryRun: config.dryRun,
+    writeTimeoutMs: config.server.writeTimeoutMs,
+  });
+}
+
+/** The default sync id is the UID of kube-system: stable for the life of the cluster. */
+export async function resolveSyncId(config: Config, kube: KubeApi): Promise<string> {
+  if (config.syncId) return config.syncId;
+  return kube.namespaceUid('kube-system');
+}
+
+export function countWrites(
+  metrics: Metrics,
+  target: 'consul' | 'kubernetes',
+  changes: readonly { op: string }[],
+  outcome: 'ok' | 'error',
+): void {
+  for (const c of changes) metrics.writes.inc({ target, op: c.op, outcome });
+}

@@ -1,0 +1,118 @@
+// `plan` and `reconcile` as an operator runs them: the real CLI in its own process against the
+// emulators, configured through --kubeconfig and CONSUL_HTTP_ADDR.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startConsulEmulator, type ConsulEmulator } from '../../src/emulators/consul/index.js';
+import { startKubeEmulator, type KubeEmulator } from '../../src/emulators/kube/index.js';
+import { service } from '../fixtures/reviews.js';
+
+const run = promisify(execFile);
+const cli = join(import.meta.dirname, '..', '..', 'src', 'cli.ts');
+let consul: ConsulEmulator;
+let kube: KubeEmulator;
+let kubeconfig: string;
+
+before(async () => {
+  [consul, kube] = await Promise.all([startConsulEmulator(), startKubeEmulator()]);
+  kubeconfig = join(mkdtempSync(join(tmpdir(), 'plan-')), 'kubeconfig');
+  writeFileSync(kubeconfig, kube.kubeconfig);
+  kube.seed([
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } },
+    service(
+      'shop',
+      'web',
+      { type: 'LoadBalancer', ports: [{ port: 80 }] },
+      { status: { loadBalancer: { ingress: [{ ip: '198.51.100.1' }] } } },
+    ),
+    service('shop', 'api', {
+      type: 'ClusterIP',
+      externalIPs: ['192.0.2.1'],
+      ports: [{ port: 8080 }],
+    }),
+  ]);
+  await fetch(`${consul.url}/v1/catalog/register`, {
+    method: 'PUT',
+    body: JSON.stringify({
+      Node: 'legacy',
+      Address: '10.9.0.1',
+      Service: { Service: 'billing-db', Port: 5432 },
+    }),
+  });
+});
+after(async () => {
+  await Promise.all([consul.close(), kube.close()]);
+});
+
+async function cliRun(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(
+      process.execPath,
+      ['--import', 'tsx', cli, ...args, `--kubeconfig=${kubeconfig}`],
+      {
+        env: { ...process.env, CONSUL_HTTP_ADDR: consul.address, SYNC_LOG_LEVEL: 'warn' },
+      },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+test('plan prints a readable, stable change list and writes nothing; reconcile applies it', async () => {
+  const first = await cliRun(['plan']);
+  assert.equal(first.code, 0, first.stderr);
+  const lines = first.stdout.split('\n');
+  assert.match(lines[0]!, /^OP\s+TARGET\s+OBJECT\s+REASON$/);
+  assert.ok(
+    lines.some((l) =>
+      /^create\s+consul\s+web-[0-9a-f]{12}\s+new instance 198\.51\.100\.1:80 of k8s service shop\/web$/.test(
+        l,
+      ),
+    ),
+    first.stdout,
+  );
+  assert.ok(
+    lines.some((l) =>
+      /^create\s+kubernetes\s+default\/billing-db\s+consul service billing-db added$/.test(l),
+    ),
+    first.stdout,
+  );
+  assert.match(first.stdout, /dry run: nothing was written/);
+  const second = await cliRun(['plan']);
+  assert.equal(second.stdout, first.stdout, 'two plans of the same state are identical');
+  assert.equal(consul.requestCounts()['PUT /v1/txn'] ?? 0, 0);
+
+  const json = await cliRun(['plan', '--output', 'json']);
+  const parsed = JSON.parse(json.stdout) as {
+    changes: { op: string; target: string; object: string; reason: string }[];
+    dryRun: boolean;
+  };
+  assert.equal(parsed.dryRun, true);
+  assert.equal(
+    parsed.changes.length,
+    lines.filter((l) => /^(create|update|delete)\s/.test(l)).length,
+  );
+
+  const applied = await cliRun(['reconcile']);
+  assert.equal(applied.code, 0, applied.stderr);
+  assert.match(applied.stdout, /to-consul: created 2/);
+  const after = await cliRun(['plan']);
+  assert.match(after.stdout, /^no changes$/m);
+});
+
+test('reconcile exits 1 when a read fails', async () => {
+  consul.faults.add({ path: /\/v1\/catalog/, status: 500, body: 'no leader' });
+  try {
+    const res = await cliRun(['reconcile', '--direction=to-consul']);
+    assert.equal(res.code, 1);
+    assert.match(res.stdout, /ERROR: consul/);
+  } finally {
+    consul.faults.clear();
+  }
+});

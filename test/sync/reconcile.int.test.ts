@@ -1,0 +1,308 @@
+// Reconcile against the emulators: drift in both directions repaired by one run, dry run and
+// failed reads write nothing, the delete-ratio guard, two installations sharing one Consul.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import request from 'supertest';
+import { startWorld, type World } from '../support/world.js';
+import { reconcile, type ReconcileOptions } from '../../src/sync/reconcile.js';
+import { endpointSlice, service } from '../fixtures/reviews.js';
+import type { Service } from '../../src/translate/types.js';
+
+const both: ReconcileOptions = {
+  direction: 'both',
+  dryRun: false,
+  force: false,
+  maxDeleteRatio: 0.5,
+};
+
+async function seedKube(w: World): Promise<void> {
+  w.kubeEmu.seed([
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } },
+    {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: 'n1' },
+      status: { addresses: [{ type: 'InternalIP', address: '10.0.0.1' }] },
+    },
+  ]);
+  const create = (body: Record<string, unknown>) =>
+    w.core.createNamespacedService({ namespace: 'shop', body: body });
+  await create(
+    service('shop', 'web', {
+      type: 'NodePort',
+      ports: [{ name: 'http', port: 80, targetPort: 8080, nodePort: 30080 }],
+    }),
+  );
+  await create(
+    service('shop', 'api', {
+      type: 'ClusterIP',
+      externalIPs: ['192.0.2.1', '192.0.2.2'],
+      ports: [{ port: 8080 }],
+    }),
+  );
+  await create(service('shop', 'db', { type: 'ClusterIP', ports: [{ port: 5432 }] })); // not synced
+  await create(
+    service('shop', 'cache', {
+      type: 'ClusterIP',
+      externalIPs: ['192.0.2.9'],
+      ports: [{ port: 6379 }],
+    }),
+  );
+  await w.discovery.createNamespacedEndpointSlice({
+    namespace: 'shop',
+    body: endpointSlice('shop', 'web', 'web-1', [
+      { ip: '10.1.0.1', node: 'n1', ready: true },
+    ]) as never,
+  });
+}
+
+async function seedConsul(w: World): Promise<void> {
+  for (const name of ['billing-db', 'legacy-api']) {
+    await w.consul.catalog.register({
+      node: 'legacy',
+      address: '10.9.0.1',
+      service: { id: name, service: name, port: 1 },
+    } as never);
+  }
+}
+
+/** What a full, correct sync looks like, read back from both systems. */
+async function state(w: World) {
+  const regs = (await w.registrations())
+    .filter((r) => r.Meta['external-k8s-sync-id'] === w.config.syncId)
+    .map((r) => `${r.Service} ${r.Address}:${r.Port} ${r.Check?.Status ?? '-'}`)
+    .sort();
+  const k8s = ((await w.core.listNamespacedService({ namespace: 'default' })).items as Service[])
+    .filter((s) => s.metadata?.labels?.consul === 'true')
+    .map((s) => `${s.metadata?.name} → ${s.spec?.externalName}`)
+    .sort();
+  return { regs, k8s };
+}
+
+const expected = {
+  regs: [
+    'api 192.0.2.1:8080 -',
+    'api 192.0.2.2:8080 -',
+    'cache 192.0.2.9:6379 -',
+    'web 10.0.0.1:30080 passing',
+  ],
+  k8s: [
+    'billing-db → billing-db.service.consul',
+    'consul → consul.service.consul',
+    'legacy-api → legacy-api.service.consul',
+  ],
+};
+
+test('one reconcile makes both catalogs exact, and repairs drift of every kind', async () => {
+  const w = await startWorld({ flags: ['--sync-id=cluster-a'] });
+  try {
+    await seedKube(w);
+    await seedConsul(w);
+    const deps = await w.runtime.deps();
+    const first = await reconcile(deps, both);
+    assert.ok(first.ok, JSON.stringify(first));
+    assert.deepEqual(await state(w), expected);
+    assert.equal(first.toConsul?.created, 4);
+    assert.equal(first.toK8s?.created, 3);
+
+    const second = await reconcile(deps, both);
+    assert.deepEqual(
+      [second.toConsul?.unchanged, second.changes.length],
+      [4, 0],
+      'a converged world plans nothing',
+    );
+
+    // Drift: a registration edited, one deleted, an orphan with our markers, a foreign one.
+    const regs = (await w.registrations()).filter(
+      (r) => r.Meta['external-k8s-sync-id'] === 'cluster-a',
+    );
+    const api1 = regs.find((r) => r.Address === '192.0.2.1')!;
+    const cache = regs.find((r) => r.Service === 'cache')!;
+    await w.consul.catalog.register({
+      node: 'k8s-sync',
+      address: '127.0.0.1',
+      service: {
+        id: api1.ID,
+        service: 'api',
+        address: '192.0.2.1',
+        port: 9999,
+        meta: api1.Meta,
+        tags: ['k8s'],
+      },
+    } as never);
+    await w.consul.catalog.deregister({ node: 'k8s-sync', serviceid: cache.ID } as never);
+    await w.consul.catalog.register({
+      node: 'k8s-sync',
+      address: '127.0.0.1',
+      service: {
+        id: 'ghost-1',
+        service: 'ghost',
+        address: '192.0.2.99',
+        port: 1,
+        tags: ['k8s'],
+        meta: { ...api1.Meta, 'external-k8s-name': 'ghost' },
+      },
+    } as never);
+    await w.consul.catalog.register({
+      node: 'k8s-sync',
+      address: '127.0.0.1',
+      service: { id: 'hand-made', service: 'hand', address: '192.0.2.98', port: 1, tags: ['k8s'] },
+    } as never);
+    // Kubernetes drift: an owned service deleted, one edited, a user service with our label absent.
+    await w.core.deleteNamespacedService({ namespace: 'default', name: 'billing-db' });
+    const legacy = await w.core.readNamespacedService({ namespace: 'default', name: 'legacy-api' });
+    legacy.spec!.externalName = 'elsewhere.example.com';
+    await w.core.replaceNamespacedService({
+      namespace: 'default',
+      name: 'legacy-api',
+      body: legacy,
+    });
+    await w.core.createNamespacedService({
+      namespace: 'default',
+      body: { metadata: { name: 'mine' }, spec: { type: 'ClusterIP', ports: [{ port: 1 }] } },
+    });
+
+    const repair = await reconcile(deps, both);
+    assert.ok(repair.ok, JSON.stringify(repair));
+    assert.deepEqual(await state(w), expected);
+    assert.ok(
+      (await w.registrations()).some((r) => r.ID === 'hand-made'),
+      'a registration without our markers is never touched',
+    );
+    assert.ok(await w.core.readNamespacedService({ namespace: 'default', name: 'mine' }));
+    const reasons = repair.changes.map((c) => c.reason).join('\n');
+    assert.match(reasons, /port 9999 → 8080/);
+  } finally {
+    await w.close();
+  }
+});
+
+test('dry run and failed reads write nothing; the endpoint answers 503 on a failed read', async () => {
+  const w = await startWorld({ flags: ['--sync-id=cluster-a'] });
+  try {
+    await seedKube(w);
+    await seedConsul(w);
+    const deps = await w.runtime.deps();
+    w.consulEmu.resetRequestCounts();
+    w.kubeEmu.resetRequestCounts();
+    const dry = await reconcile(deps, { ...both, dryRun: true });
+    assert.equal(dry.changes.length, 7);
+    assert.equal(w.consulEmu.requestCounts()['PUT /v1/txn'] ?? 0, 0);
+    assert.deepEqual(
+      Object.keys(w.kubeEmu.requestCounts()).filter((k) => !/^(list|get|watch)/.test(k)),
+      [],
+    );
+    assert.deepEqual(await state(w), { regs: [], k8s: [] });
+
+    // A failed Kubernetes list aborts the to-consul direction before any write.
+    w.kubeEmu.faults.add({ method: 'GET', path: /\/api\/v1\/services/, status: 500 });
+    const res = await request(w.app).post('/reconcile?direction=to-consul').expect(503);
+    assert.equal(res.body.error.code, 'READ_FAILED');
+    assert.equal(w.consulEmu.requestCounts()['PUT /v1/txn'] ?? 0, 0);
+    w.kubeEmu.faults.clear();
+
+    // A failed Consul read aborts both directions' writes that depend on it.
+    w.consulEmu.faults.add({ method: 'GET', path: /\/v1\/catalog\/(node|services)/, status: 500 });
+    const failed = await reconcile(deps, both);
+    assert.equal(failed.ok, false);
+    assert.ok(failed.toConsul?.error && failed.toK8s?.error);
+    assert.equal(w.consulEmu.requestCounts()['PUT /v1/txn'] ?? 0, 0);
+    assert.deepEqual(await state(w), { regs: [], k8s: [] });
+    w.consulEmu.faults.clear();
+
+    const ok = await request(w.app).post('/reconcile').expect(200);
+    assert.equal(ok.body.toConsul.created, 4);
+    assert.equal(ok.body.toK8s.created, 3);
+    await request(w.app).post('/reconcile?direction=sideways').expect(400);
+    await request(w.app).post('/reconcile?dryRun=maybe').expect(400);
+  } finally {
+    await w.close();
+  }
+});
+
+test('a reconcile that would delete more than --max-delete-ratio of owned objects is refused unless forced', async () => {
+  const w = await startWorld({ flags: ['--sync-id=cluster-a'] });
+  try {
+    await seedKube(w);
+    const deps = await w.runtime.deps();
+    await reconcile(deps, { ...both, direction: 'to-consul' });
+    for (const name of ['web', 'api'])
+      await w.core.deleteNamespacedService({ namespace: 'shop', name });
+    const refused = await reconcile(deps, { ...both, direction: 'to-consul' });
+    assert.equal(refused.ok, false);
+    assert.match(refused.toConsul?.error ?? '', /refusing to delete 3 of 4 .*--force/);
+    assert.equal((await state(w)).regs.length, 4, 'nothing was deleted');
+    const res = await request(w.app).post('/reconcile?direction=to-consul').expect(409);
+    assert.equal(res.body.error.code, 'DELETE_RATIO_EXCEEDED');
+    const forced = await reconcile(deps, { ...both, direction: 'to-consul', force: true });
+    assert.ok(forced.ok);
+    assert.deepEqual((await state(w)).regs, ['cache 192.0.2.9:6379 -']);
+  } finally {
+    await w.close();
+  }
+});
+
+test('two installations sharing one Consul never delete each other’s registrations', async () => {
+  const a = await startWorld({ flags: ['--sync-id=cluster-a'] });
+  const b = await startWorld({ flags: ['--sync-id=cluster-b'], consulEmu: a.consulEmu });
+  try {
+    await seedKube(a);
+    await seedKube(b);
+    await reconcile(await a.runtime.deps(), { ...both, direction: 'to-consul' });
+    await reconcile(await b.runtime.deps(), { ...both, direction: 'to-consul' });
+    const mine = async (id: string) =>
+      (await a.registrations())
+        .filter((r) => r.Meta['external-k8s-sync-id'] === id)
+        .map((r) => r.Address)
+        .sort();
+    // Same namespace, names and addresses: B's identical IDs are conflicts, never overwritten.
+    assert.deepEqual(await mine('cluster-a'), ['10.0.0.1', '192.0.2.1', '192.0.2.2', '192.0.2.9']);
+    // Cluster B's services get their own registrations only where IDs differ; here every ID is
+    // taken by A, so B registers nothing and reports conflicts instead of overwriting.
+    for (const name of ['web', 'api', 'cache'])
+      await a.core.deleteNamespacedService({ namespace: 'shop', name });
+    const report = await reconcile(await a.runtime.deps(), {
+      ...both,
+      direction: 'to-consul',
+      force: true,
+    });
+    assert.ok(report.ok);
+    assert.deepEqual(await mine('cluster-a'), []);
+    const afterB = await reconcile(await b.runtime.deps(), { ...both, direction: 'to-consul' });
+    assert.ok(afterB.ok);
+    assert.deepEqual(
+      await mine('cluster-b'),
+      ['10.0.0.1', '192.0.2.1', '192.0.2.2', '192.0.2.9'],
+      'B takes over once A is gone',
+    );
+  } finally {
+    await b.close();
+    await a.close();
+  }
+});
+
+test('two installations on different sync nodes keep both sets through each other’s reconciles', async () => {
+  const a = await startWorld({ flags: ['--sync-id=cluster-a', '--consul-node-name=k8s-a'] });
+  const b = await startWorld({
+    flags: ['--sync-id=cluster-b', '--consul-node-name=k8s-b'],
+    consulEmu: a.consulEmu,
+  });
+  try {
+    await seedKube(a);
+    await seedKube(b);
+    for (let i = 0; i < 2; i++) {
+      await reconcile(await a.runtime.deps(), { ...both, direction: 'to-consul', force: true });
+      await reconcile(await b.runtime.deps(), { ...both, direction: 'to-consul', force: true });
+    }
+    assert.equal((await a.registrations('k8s-a')).length, 4);
+    assert.equal((await a.registrations('k8s-b')).length, 4);
+    for (const name of ['web', 'api', 'cache'])
+      await a.core.deleteNamespacedService({ namespace: 'shop', name });
+    await reconcile(await a.runtime.deps(), { ...both, direction: 'to-consul', force: true });
+    assert.equal((await a.registrations('k8s-a')).length, 0);
+    assert.equal((await a.registrations('k8s-b')).length, 4, 'cluster B is untouched');
+  } finally {
+    await b.close();
+    await a.close();
+  }
+});

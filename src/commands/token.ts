@@ -1,10 +1,15 @@
 // `token`: mints a caller JWT (SPEC.md §2) with the HMAC secret (--auth-jwt-secret-file) or a
 // PEM private key (--private-key-file: RS256, PS256 or ES256/384/512 by key type), iss/aud from
-// the server flags. Prints the token only, one line; a usage or key problem is one line, exit 2.
+// the server flags. Prints the token only, one line: the JWT, or with `--format path` the path
+// segments to put after `/k8s/admission/` in the admission webhook's clientConfig.service.path.
+// A usage or key problem is one line, exit 2.
 import type { Config } from '../config/index.js';
 import { KeyLoadError, readHmacSigningKey, readPrivateKey, type SigningKey } from '../auth/keys.js';
 import { mintToken } from '../auth/mint.js';
+import { formatPathToken } from '../auth/path-token.js';
 import { isScope, type Scope } from '../auth/scopes.js';
+
+export type TokenFormat = 'jwt' | 'path';
 
 export class TokenUsageError extends Error {
   constructor(message: string) {
@@ -54,15 +59,31 @@ export function mintFromConfig(config: Config, nowMs: number = Date.now()): stri
   );
 }
 
-export function token(config: Config): Promise<number> {
-  let jwt: string;
+/** What `token` prints for `config`: the JWT, or its path form (`<seg1>/<seg2>`). */
+export function renderToken(
+  config: Config,
+  format: TokenFormat,
+  nowMs: number = Date.now(),
+): string {
+  const jwt = mintFromConfig(config, nowMs);
+  if (format === 'jwt') return jwt;
   try {
-    jwt = mintFromConfig(config);
+    return formatPathToken(jwt);
+  } catch (err) {
+    if (err instanceof RangeError) throw new TokenUsageError(`token: ${err.message}`);
+    throw err;
+  }
+}
+
+export function token(config: Config): Promise<number> {
+  let out: string;
+  try {
+    out = renderToken(config, config.token.format);
   } catch (err) {
     if (!(err instanceof TokenUsageError)) throw err;
     process.stderr.write(`k8s-consul-sync: ${err.message.replace(/\s+/g, ' ')}\n`);
     return Promise.resolve(2);
   }
-  process.stdout.write(`${jwt}\n`);
+  process.stdout.write(`${out}\n`);
   return Promise.resolve(0);
 }

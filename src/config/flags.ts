@@ -390,6 +390,16 @@ export const FLAGS: readonly FlagDef[] = [
     commands: ['token'],
   },
   {
+    name: 'format',
+    kind: 'enum',
+    group: 'command',
+    default: 'jwt',
+    allowed: ['jwt', 'path'],
+    description:
+      'token: jwt prints the JWT; path prints it as lowercase RFC 1123 path segments for an admission webhook clientConfig.service.path (/k8s/admission/<output>).',
+    commands: ['token'],
+  },
+  {
     name: 'once',
     kind: 'bool',
     group: 'command',

@@ -1,6 +1,7 @@
 // Authentication and authorization of the event endpoints (SPEC.md §2.3, §3): a verified client
-// certificate, or a JWT from `Authorization: Bearer` or the trailing path segment, whose scope
-// covers the endpoint. Failures answer 401/403 with no detail; the reason goes to the log line
+// certificate, or a JWT from `Authorization: Bearer` or the trailing path segments (a raw JWT, or
+// the base32 path token an admission webhook's service path can carry), whose scope covers the
+// endpoint. Failures answer 401/403 with no detail; the reason goes to the log line
 // and k8s_consul_sync_auth_failures_total{reason}. Tokens and key material are never logged.
 import { TLSSocket } from 'node:tls';
 import type { Request, RequestHandler } from 'express';
@@ -9,8 +10,10 @@ import { SyncError } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { KeyStore } from '../auth/key-store.js';
+import { decodePathToken, isRawJwtSegment } from '../auth/path-token.js';
 import { SCOPES, type Scope } from '../auth/scopes.js';
 import { verifyJwt, type AuthFailureReason, type VerifyResult } from '../auth/verify.js';
+import { redactPath } from './routes.js';
 
 export { SCOPES, type Scope } from '../auth/scopes.js';
 export type { AuthFailureReason } from '../auth/verify.js';
@@ -52,29 +55,42 @@ const REALM = 'Bearer realm="k8s-consul-sync"';
 
 type Credential =
   | { kind: 'none' }
-  | { kind: 'malformed-header' }
+  | { kind: 'malformed'; via: 'jwt-header' | 'jwt-path' }
   | { kind: 'jwt'; token: string; via: 'jwt-header' | 'jwt-path' };
 
-/** The token from `Authorization: Bearer <jwt>` (scheme case-insensitive, RFC 6750) or the path. */
+/**
+ * The segments after the route path (`/*token`: an array in Express 5), without the empty one a
+ * trailing slash leaves; the API server's own path check allows one trailing slash.
+ */
+function pathSegments(req: Request): string[] {
+  const raw: unknown = (req.params as Record<string, unknown>).token;
+  const segments = Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' ? [raw] : [];
+  if (segments.length > 0 && segments[segments.length - 1] === '') segments.pop();
+  return segments;
+}
+
+/**
+ * The token from `Authorization: Bearer <jwt>` (scheme case-insensitive, RFC 6750), else from
+ * the path: one JWT-shaped segment is the JWT itself (`clientConfig.url` takes any path), any
+ * other trailing segments must be a path token (`clientConfig.service.path`; src/auth/path-token).
+ */
 function findCredential(req: Request): Credential {
   const header = req.headers.authorization;
   if (header !== undefined) {
     const match = /^Bearer +([^\s]+) *$/i.exec(header);
     return match
       ? { kind: 'jwt', token: match[1]!, via: 'jwt-header' }
-      : { kind: 'malformed-header' };
+      : { kind: 'malformed', via: 'jwt-header' };
   }
-  const fromPath = (req.params as Record<string, string | undefined>).token;
-  if (fromPath) return { kind: 'jwt', token: fromPath, via: 'jwt-path' };
-  return { kind: 'none' };
-}
-
-/** The path for log lines, with a path token replaced. */
-function logPath(req: Request): string {
-  const token = (req.params as Record<string, string | undefined>).token;
-  if (!token) return req.path;
-  const cut = req.path.lastIndexOf('/');
-  return `${req.path.slice(0, cut)}/[REDACTED]`;
+  const segments = pathSegments(req);
+  if (segments.length === 0) return { kind: 'none' };
+  if (segments.length === 1 && isRawJwtSegment(segments[0]!)) {
+    return { kind: 'jwt', token: segments[0]!, via: 'jwt-path' };
+  }
+  const token = decodePathToken(segments);
+  return token === undefined
+    ? { kind: 'malformed', via: 'jwt-path' }
+    : { kind: 'jwt', token, via: 'jwt-path' };
 }
 
 interface ClientCertCheck {
@@ -122,7 +138,7 @@ export function createAuthenticator(
     return (req, res, next) => {
       const base = {
         method: req.method,
-        path: logPath(req),
+        path: redactPath(req.path),
         scope,
         remote: req.socket.remoteAddress,
       };
@@ -186,8 +202,8 @@ export function createAuthenticator(
       }
 
       const credential = findCredential(req);
-      if (credential.kind === 'malformed-header') {
-        refuse('malformed', 'jwt-header');
+      if (credential.kind === 'malformed') {
+        refuse('malformed', credential.via);
         return;
       }
       if (credential.kind === 'none') {

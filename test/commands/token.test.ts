@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { parseConfig } from '../../src/config/index.js';
-import { mintFromConfig, TokenUsageError } from '../../src/commands/token.js';
+import { mintFromConfig, renderToken, TokenUsageError } from '../../src/commands/token.js';
+import { decodePathToken } from '../../src/auth/path-token.js';
+import { isRfc1123Subdomain, webhookServicePathErrors } from '../infra/webhook-path.js';
 import { createAuthenticator } from '../../src/http/auth.js';
 import { createApp } from '../../src/http/app.js';
 import { Readiness } from '../../src/http/readiness.js';
@@ -184,11 +186,19 @@ test('usage problems: no subject, no scope, no key, unusable key', () => {
 });
 
 const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
-const runCli = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', cli, 'token', ...args], {
+const runCli = (args: string[], extraEnv: Record<string, string> = {}) => {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SYNC_AUTH_JWT_SECRET_FILE: '',
+    SYNC_PRIVATE_KEY_FILE: '',
+    ...extraEnv,
+  };
+  if (!('SYNC_FORMAT' in extraEnv)) delete env.SYNC_FORMAT;
+  return spawnSync(process.execPath, ['--import', 'tsx', cli, 'token', ...args], {
     encoding: 'utf8',
-    env: { ...process.env, SYNC_AUTH_JWT_SECRET_FILE: '', SYNC_PRIVATE_KEY_FILE: '' },
+    env,
   });
+};
 
 test('CLI: prints the token only, one line, exit 0', () => {
   const out = runCli(['--auth-jwt-secret-file', secretFile, ...tokenArgs]);
@@ -204,4 +214,85 @@ test('CLI: without a key, one line on stderr and exit 2', () => {
   assert.equal(out.status, 2);
   assert.equal(out.stdout, '');
   assert.match(out.stderr, /^k8s-consul-sync: token: no signing key[^\n]*\n$/);
+});
+
+test('--format: jwt by default; path from the flag or SYNC_FORMAT, the flag winning', () => {
+  const base = ['token', '--auth-jwt-secret-file', secretFile, ...tokenArgs];
+  const formatOf = (argv: string[], env: NodeJS.ProcessEnv = {}) =>
+    parseConfig([...base, ...argv], env).token.format;
+  assert.equal(formatOf([]), 'jwt');
+  assert.equal(formatOf(['--format', 'path']), 'path');
+  assert.equal(formatOf(['--format=path']), 'path');
+  assert.equal(formatOf([], { SYNC_FORMAT: 'path' }), 'path');
+  assert.equal(formatOf(['--format=jwt'], { SYNC_FORMAT: 'path' }), 'jwt');
+  assert.throws(() => parseConfig([...base, '--format', 'base32']), /--format: one of jwt, path/);
+});
+
+test('--format path: segments the API server accepts after /k8s/admission/, and the server accepts', async () => {
+  const config = parseConfig(['token', '--auth-jwt-secret-file', secretFile, ...tokenArgs]);
+  const suffix = renderToken(config, 'path');
+  assert.ok(!suffix.startsWith('/') && !suffix.endsWith('/'), 'no leading or trailing slash');
+  for (const segment of suffix.split('/')) assert.ok(isRfc1123Subdomain(segment), segment);
+  assert.deepEqual(webhookServicePathErrors(`/k8s/admission/${suffix}`), []);
+  // The JWT inside carries the claims the verifier needs, and nothing else (compact).
+  const token = decodePathToken(suffix.split('/'));
+  assert.ok(token);
+  assert.deepEqual(Object.keys(jwt.decode(token) as object).sort(), [
+    'aud',
+    'exp',
+    'iat',
+    'iss',
+    'scope',
+    'sub',
+  ]);
+  const { app } = serveApp(['--auth-jwt-secret-file', secretFile]);
+  const res = await request(app).post(`/k8s/admission/${suffix}`).send({}).expect(200);
+  assert.deepEqual(res.body, {
+    subject: 'kube-apiserver',
+    scopes: ['k8s:admission', 'k8s:audit'],
+    via: 'jwt-path',
+  });
+  // The same for a token signed with an EC key.
+  const ecSuffix = renderToken(
+    parseConfig(['token', '--private-key-file', ecPrivate, ...tokenArgs]),
+    'path',
+  );
+  await request(serveApp(['--auth-jwt-public-key-file', ecPublic]).app)
+    .post(`/k8s/admission/${ecSuffix}`)
+    .send({})
+    .expect(200);
+});
+
+test('--format path: an admission token (HS256 or ES256, one scope, one year) takes two segments', () => {
+  const admission = ['--subject', 'kube-apiserver', '--scope', 'k8s:admission'];
+  for (const key of [
+    ['--auth-jwt-secret-file', secretFile],
+    ['--private-key-file', ecPrivate],
+  ]) {
+    const suffix = renderToken(parseConfig(['token', ...key, ...admission]), 'path');
+    assert.equal(suffix.split('/').length, 2, `${key[0]}: ${suffix.length} characters`);
+  }
+});
+
+test('CLI: --format path prints the path suffix only, one line, exit 0', async () => {
+  const out = runCli(['--auth-jwt-secret-file', secretFile, ...tokenArgs, '--format', 'path']);
+  assert.equal(out.status, 0, out.stderr);
+  assert.equal(out.stderr, '');
+  assert.match(out.stdout, /^[a-z2-7.]+(\/[a-z2-7.]+)+\n$/);
+  const suffix = out.stdout.trim();
+  assert.deepEqual(webhookServicePathErrors(`/k8s/admission/${suffix}`), []);
+  const { app } = serveApp(['--auth-jwt-secret-file', secretFile]);
+  await request(app).post(`/k8s/admission/${suffix}`).send({}).expect(200);
+  const fromEnv = runCli(['--auth-jwt-secret-file', secretFile, ...tokenArgs], {
+    SYNC_FORMAT: 'path',
+  });
+  assert.equal(fromEnv.status, 0, fromEnv.stderr);
+  assert.match(fromEnv.stdout, /^[a-z2-7.]+(\/[a-z2-7.]+)+\n$/);
+});
+
+test('CLI: an unknown --format is refused with one line naming the flag, exit 2', () => {
+  const out = runCli(['--auth-jwt-secret-file', secretFile, ...tokenArgs, '--format', 'b32']);
+  assert.equal(out.status, 2);
+  assert.equal(out.stdout, '');
+  assert.equal(out.stderr, 'k8s-consul-sync: invalid value "b32" for --format: one of jwt, path\n');
 });

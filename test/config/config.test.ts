@@ -98,6 +98,8 @@ const cases: [string, string, (c: Config) => unknown, unknown][] = [
   ['scope', 'k8s:audit', (c) => c.token.scopes, ['k8s:audit']],
   ['ttl', '1h', (c) => c.token.ttlMs, 3600000],
   ['private-key-file', '/k.pem', (c) => c.token.privateKeyFile, '/k.pem'],
+  // Config.token.format is read through the token command's accessor (src/commands/token.ts).
+  ['format', 'path', (c) => c.token.format, 'path'],
   ['once', 'true', (c) => c.sandbox.once, true],
   ['kubeconfig-out', '/tmp/kc', (c) => c.sandbox.kubeconfigOut, '/tmp/kc'],
 ];

@@ -38,6 +38,7 @@ import {
 } from './load.js';
 import { assertKnownEnvNames, configFromEnv, envNamesIn } from './env-check.js';
 import { getStatus } from './server-routes.js';
+import { DNS1123_SUBDOMAIN, webhookServicePathErrors } from './webhook-path.js';
 
 const skip = kubectlAvailable()
   ? false
@@ -54,27 +55,6 @@ const routePath = (name: string): string => {
   assert.ok(route, `route ${name} exists`);
   return route.path;
 };
-
-/** Kubernetes' DNS-1123 subdomain (k8s.io/apimachinery IsDNS1123Subdomain). */
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-/**
- * The API server's check of a webhook clientConfig.service.path
- * (k8s.io/apiserver/pkg/util/webhook ValidateWebhookService): starts with '/', and every
- * segment is a non-empty DNS-1123 subdomain of at most 253 characters.
- */
-function webhookServicePathErrors(path: string): string[] {
-  if (path === '' || path === '/') return [];
-  if (!path.startsWith('/')) return ["must start with a '/'"];
-  const steps = path.slice(1).replace(/\/$/, '').split('/');
-  return steps.flatMap((step, i) => {
-    if (step.length === 0) return [`segment[${i}] may not be empty`];
-    if (step.length > 253 || !DNS1123_SUBDOMAIN.test(step)) {
-      return [`segment[${i}] ${JSON.stringify(step)} is not a lowercase RFC 1123 subdomain`];
-    }
-    return [];
-  });
-}
 
 function podSpecOf(obj: V1Deployment | V1CronJob): V1PodSpec {
   const spec =

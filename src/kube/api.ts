@@ -101,21 +101,37 @@ export class KubeApi {
     return uid;
   }
 
-  listAllServices(): Promise<Service[]> {
-    return this.listAll('list services', (cont) =>
-      this.kube.core.listServiceForAllNamespaces({
-        limit: LIST_PAGE_SIZE,
-        ...(cont ? { _continue: cont } : {}),
-      }),
+  /** Every Service, of all namespaces or of the given one. */
+  listAllServices(namespace?: string): Promise<Service[]> {
+    const page = { limit: LIST_PAGE_SIZE };
+    return this.listAll(`list services${namespace ? ` in ${namespace}` : ''}`, (cont) =>
+      namespace
+        ? this.kube.core.listNamespacedService({
+            namespace,
+            ...page,
+            ...(cont ? { _continue: cont } : {}),
+          })
+        : this.kube.core.listServiceForAllNamespaces({
+            ...page,
+            ...(cont ? { _continue: cont } : {}),
+          }),
     );
   }
 
-  listAllEndpointSlices(): Promise<EndpointSlice[]> {
-    return this.listAll('list endpointslices', (cont) =>
-      this.kube.discovery.listEndpointSliceForAllNamespaces({
-        limit: LIST_PAGE_SIZE,
-        ...(cont ? { _continue: cont } : {}),
-      }),
+  /** Every EndpointSlice, of all namespaces or of the given one. */
+  listAllEndpointSlices(namespace?: string): Promise<EndpointSlice[]> {
+    const page = { limit: LIST_PAGE_SIZE };
+    return this.listAll(`list endpointslices${namespace ? ` in ${namespace}` : ''}`, (cont) =>
+      namespace
+        ? this.kube.discovery.listNamespacedEndpointSlice({
+            namespace,
+            ...page,
+            ...(cont ? { _continue: cont } : {}),
+          })
+        : this.kube.discovery.listEndpointSliceForAllNamespaces({
+            ...page,
+            ...(cont ? { _continue: cont } : {}),
+          }),
     );
   }
 

@@ -9,7 +9,7 @@ import {
   type RegistrationChange,
 } from '../plan/index.js';
 import { translateService, type ConsulTranslation } from '../translate/index.js';
-import { LABEL_SERVICE_NAME } from '../translate/keys.js';
+import { LABEL_SERVICE_NAME, META_K8S_NAMESPACE } from '../translate/keys.js';
 import type { EndpointSlice, Node, Service } from '../translate/types.js';
 import { SyncError, describeError } from '../errors.js';
 import type { Direction } from '../config/index.js';
@@ -65,12 +65,24 @@ async function reconcileToConsul(
   out: ReconcileReport,
 ): Promise<DirectionReport> {
   const { settings } = deps;
-  const [services, slices, nodes, current] = await Promise.all([
-    deps.kube.listAllServices(),
-    deps.kube.listAllEndpointSlices(),
+  // The allow-list is this installation's scope: a reconcile sharded by namespace
+  // (--allow-k8s-namespace) lists and plans only its namespaces and leaves the rest, including
+  // registrations of other namespaces, to the other shards. Denied namespaces stay in scope, so
+  // a newly denied namespace is deregistered.
+  const scope = settings.allowK8sNamespaces.includes('*')
+    ? undefined
+    : [...new Set(settings.allowK8sNamespaces)];
+  const listScoped = async <T>(list: (ns?: string) => Promise<T[]>): Promise<T[]> =>
+    scope ? (await Promise.all(scope.map((ns) => list(ns)))).flat() : list();
+  const [services, slices, nodes, everything] = await Promise.all([
+    listScoped((ns) => deps.kube.listAllServices(ns)),
+    listScoped((ns) => deps.kube.listAllEndpointSlices(ns)),
     deps.kube.listAllNodes(),
     deps.consul.readAll(),
   ]);
+  const current = scope
+    ? everything.filter((r) => scope.includes(r.meta[META_K8S_NAMESPACE] ?? ''))
+    : everything;
   const slicesByService = new Map<string, EndpointSlice[]>();
   for (const slice of slices) {
     const name = slice.metadata?.labels?.[LABEL_SERVICE_NAME];

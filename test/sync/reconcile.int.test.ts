@@ -306,3 +306,48 @@ test('two installations on different sync nodes keep both sets through each othe
     await a.close();
   }
 });
+
+test('reconciles sharded by namespace (--allow-k8s-namespace) never delete each other’s registrations', async () => {
+  const a = await startWorld({ flags: ['--sync-id=cluster-a', '--allow-k8s-namespace=shop'] });
+  try {
+    await seedKube(a);
+    a.kubeEmu.seed([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'blog' } }]);
+    await a.core.createNamespacedService({
+      namespace: 'blog',
+      body: service('blog', 'posts', {
+        type: 'ClusterIP',
+        externalIPs: ['192.0.2.77'],
+        ports: [{ port: 80 }],
+      }) as never,
+    });
+    // The other shard (same sync id, namespace blog) runs on the same cluster and Consul.
+    const kubeConfigB = ['--sync-id=cluster-a', '--allow-k8s-namespace=blog'];
+    const b = await startWorld({ flags: kubeConfigB, consulEmu: a.consulEmu });
+    try {
+      // Shard B reads the same cluster: point its runtime at A's Kubernetes emulator.
+      const { createRuntime } = await import('../../src/sync/runtime.js');
+      const { parseConfig } = await import('../../src/config/index.js');
+      const { KubeConfig } = await import('@kubernetes/client-node');
+      const kc = new KubeConfig();
+      kc.loadFromString(a.kubeEmu.kubeconfig);
+      const shardB = createRuntime(
+        parseConfig(['reconcile', `--consul-http-addr=${a.consulEmu.address}`, ...kubeConfigB], {}),
+        { logger: b.logger, metrics: b.metrics, kubeConfig: kc },
+      );
+      const options = { ...both, direction: 'to-consul' as const };
+      for (let i = 0; i < 2; i++) {
+        assert.ok((await reconcile(await a.runtime.deps(), options)).ok);
+        assert.ok((await reconcile(await shardB.deps(), options)).ok);
+      }
+      const regs = (await a.registrations())
+        .map((r) => `${r.Meta['external-k8s-ns']}/${r.Service}`)
+        .sort();
+      assert.deepEqual(regs, ['blog/posts', 'shop/api', 'shop/api', 'shop/cache', 'shop/web']);
+      shardB.close();
+    } finally {
+      await b.close();
+    }
+  } finally {
+    await a.close();
+  }
+});

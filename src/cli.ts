@@ -9,6 +9,7 @@ const commands: Record<string, () => Promise<Command>> = {
   plan: async () => (await import('./commands/reconcile.js')).planCommand,
   emulate: async () => (await import('./commands/emulate.js')).emulate,
   token: async () => (await import('./commands/token.js')).token,
+  sandbox: async () => (await import('./commands/sandbox.js')).sandbox,
 };
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -152,11 +152,15 @@ function closeGracefully(server: http.Server, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
     const force = setTimeout(() => server.closeAllConnections(), graceMs);
     force.unref();
+    // Idle keep-alive sockets would hold close() open; in-flight requests keep theirs, and a
+    // socket that goes idle after its last response is closed on the next sweep.
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    sweep.unref();
     server.close(() => {
       clearTimeout(force);
+      clearInterval(sweep);
       resolve();
     });
-    // Idle keep-alive sockets would hold close() open; in-flight requests keep theirs.
     server.closeIdleConnections();
   });
 }

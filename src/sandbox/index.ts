@@ -1,0 +1,228 @@
+// The sandbox (SPEC.md §10): the Consul and Kubernetes API emulators, the real server with JWT
+// authentication, and event delivery as in production — the API server calls the admission
+// webhook of infra/'s ValidatingWebhookConfiguration, Consul runs infra/'s `services` watch —
+// all on loopback. `startSandbox` returns the running pieces and `stop()`.
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { parseConfig, type Config } from '../config/index.js';
+import { startConsulEmulator, type ConsulEmulator } from '../emulators/consul/index.js';
+import { startKubeEmulator, type KubeEmulator } from '../emulators/kube/index.js';
+import { createApp } from '../http/app.js';
+import { createAuthenticator } from '../http/auth.js';
+import { startServer, type RunningServer } from '../http/server.js';
+import { readHmacSigningKey } from '../auth/keys.js';
+import { mintToken } from '../auth/mint.js';
+import { formatPathToken } from '../auth/path-token.js';
+import type { Scope } from '../auth/scopes.js';
+import { createLogger } from '../telemetry/logger.js';
+import { createMetrics } from '../telemetry/metrics.js';
+import { createRuntime, type Runtime } from '../sync/runtime.js';
+import type { SyncSettings } from '../sync/deps.js';
+import { createHandlers } from '../../handlers/index.js';
+import { readCatalogs, type Catalogs } from './catalogs.js';
+import { EventLog, eventFromLogLine, recordHandlers } from './events.js';
+import { loadWatches, loadWebhookConfiguration, packageRoot } from './infra.js';
+import { LB_IP_PREFIX, seedConsul, seedKubernetes } from './seed.js';
+
+export interface SandboxOptions {
+  /**
+   * Sync settings (prefixes, namespaces, directions…) taken from a parsed command line; the
+   * connection, server and auth settings are always the sandbox's own. Default: all defaults.
+   */
+  config?: Config;
+  /** Write the Kubernetes emulator's kubeconfig here instead of the sandbox's temp dir. */
+  kubeconfigOut?: string;
+  /** How long the load balancer controller takes to assign an ingress IP. Default 1500 ms. */
+  lbDelayMs?: number;
+  /** Seed the sample world before returning (default true); else call `seed()` later. */
+  seed?: boolean;
+  /** Server log level (default: the config's, else info). The log goes to `logFile`. */
+  logLevel?: string;
+}
+
+export interface Sandbox {
+  consul: ConsulEmulator;
+  kube: KubeEmulator;
+  server: RunningServer;
+  config: Config;
+  runtime: Runtime;
+  events: EventLog;
+  /** The sandbox's temp dir (HMAC secret, kubeconfig, server log); removed by stop(). */
+  dir: string;
+  kubeconfigPath: string;
+  logFile: string;
+  /** A Kubernetes client on the emulator, as kubectl would use it. */
+  core: CoreV1Api;
+  /** Tokens minted for the callers, with the fresh secret. */
+  tokens: { admissionPath: string; consulWatch: string };
+  /** Resolved sync settings (sync id = kube-system's uid unless --sync-id). */
+  settings: SyncSettings;
+  /** Creates the sample world through the APIs (once; later calls return the same promise). */
+  seed(): Promise<void>;
+  /** Both catalogs, read now. */
+  catalogs(): Promise<Catalogs>;
+  stop(): Promise<void>;
+}
+
+/** The fields of a user's Config that are sync behaviour (everything but connections/server/auth). */
+function sandboxConfig(user: Config, own: Config): Config {
+  return {
+    ...user,
+    consul: own.consul,
+    kube: own.kube,
+    server: own.server,
+    auth: own.auth,
+    logLevel: user.logLevel,
+  };
+}
+
+function mint(secretFile: string, config: Config, subject: string, scope: Scope): string {
+  return mintToken(readHmacSigningKey(secretFile), {
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+    subject,
+    scopes: [scope],
+    // The secret lives as long as the sandbox: so does the token.
+    ttlMs: 0,
+  });
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const root = packageRoot();
+  const dir = mkdtempSync(join(tmpdir(), 'k8s-consul-sync-sandbox-'));
+  const cleanups: (() => Promise<void> | void)[] = [
+    () => rmSync(dir, { recursive: true, force: true }),
+  ];
+  const stopAll = async (): Promise<void> => {
+    for (const c of cleanups.splice(0).reverse()) {
+      try {
+        await c();
+      } catch {
+        // Stopping goes on: one piece failing to close must not leave the others running.
+      }
+    }
+  };
+  try {
+    // A fresh HMAC secret (≥ 32 bytes, RFC 7518 §3.2) for this run only.
+    const secretFile = join(dir, 'jwt-hmac-secret');
+    writeFileSync(secretFile, randomBytes(48).toString('base64url'), { mode: 0o600 });
+
+    const consul = await startConsulEmulator();
+    cleanups.push(() => consul.close());
+
+    const base = parseConfig(
+      [
+        'serve',
+        '--insecure-http',
+        '--listen=127.0.0.1:0',
+        `--auth-jwt-secret-file=${secretFile}`,
+        `--consul-http-addr=${consul.address}`,
+      ],
+      {},
+    );
+    const config = sandboxConfig(options.config ?? parseConfig(['sandbox'], {}), base);
+
+    const admissionPath = formatPathToken(
+      mint(secretFile, config, 'kube-apiserver', 'k8s:admission'),
+    );
+    const consulWatch = mint(secretFile, config, 'consul-agent', 'consul:watch');
+
+    // The API server reaches the webhook's clientConfig.service through resolveService, which
+    // points at the server once it listens (nothing is admitted before that).
+    let serverUrl = '';
+    const kubeconfigPath = options.kubeconfigOut ?? join(dir, 'kubeconfig');
+    const kube = await startKubeEmulator({
+      kubeconfigOut: kubeconfigPath,
+      admission: {
+        webhooks: [loadWebhookConfiguration(admissionPath, root)],
+        resolveService: () => serverUrl,
+      },
+      controllers: {
+        endpointSlices: true,
+        loadBalancer: { delayMs: options.lbDelayMs ?? 1500, ipPrefix: LB_IP_PREFIX },
+      },
+    });
+    cleanups.push(() => kube.close());
+
+    const events = new EventLog();
+    const logFile = join(dir, 'server.log');
+    const logStream = createWriteStream(logFile, { flags: 'a' });
+    let logOpen = true;
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          logOpen = false;
+          logStream.end(resolve);
+        }),
+    );
+    const logger = createLogger({
+      level: options.logLevel ?? config.logLevel,
+      destination: {
+        write(line: string): void {
+          // A late line (a request finishing while everything stops) is dropped, not an error.
+          if (logOpen) logStream.write(line);
+          const event = eventFromLogLine(line);
+          if (event) events.add(event);
+        },
+      },
+    });
+    const metrics = createMetrics({ defaultMetrics: false });
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromString(kube.kubeconfig);
+    const runtime = createRuntime(config, { logger, metrics, kubeConfig });
+    cleanups.push(() => runtime.close());
+    const auth = createAuthenticator(config, logger, metrics);
+    cleanups.push(() => auth.close());
+    const app = createApp({
+      config,
+      logger,
+      metrics,
+      readiness: runtime.readiness,
+      auth,
+      handlers: recordHandlers(createHandlers(runtime), events),
+    });
+    const server = await startServer(app, config, { logger });
+    // Only the emulators call this server: a short grace for their in-flight requests.
+    cleanups.push(() => server.close(250));
+    serverUrl = server.url;
+
+    const deps = await runtime.deps();
+    for (const watch of loadWatches(consulWatch, server.url, root)) consul.addWatch(watch);
+
+    const core = kubeConfig.makeApiClient(CoreV1Api);
+    let seeded: Promise<void> | undefined;
+    const seed = (): Promise<void> => {
+      seeded ??= (async () => {
+        await seedKubernetes(core);
+        await seedConsul(consul.url);
+      })();
+      return seeded;
+    };
+    if (options.seed ?? true) await seed();
+
+    return {
+      consul,
+      kube,
+      server,
+      config,
+      runtime,
+      events,
+      dir,
+      kubeconfigPath,
+      logFile,
+      core,
+      tokens: { admissionPath, consulWatch },
+      settings: deps.settings,
+      seed,
+      catalogs: () =>
+        readCatalogs({ kubeUrl: kube.url, consulSnapshot: () => consul.snapshot() }, deps.settings),
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -1,0 +1,323 @@
+// The sandbox end to end. `sandbox --once` as a newcomer runs it (a child process through tsx):
+// exit 0 and the final catalogs SPEC.md §4/§5 give for the seeded world. Then the interactive
+// mode in process: an example manifest created with kubectl (or the client when kubectl is
+// absent) is registered in Consul within a second and shows up in the live view; the Consul
+// register/deregister examples come and go in Kubernetes; unauthenticated calls are refused.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { V1Service } from '@kubernetes/client-node';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { startLiveView } from '../../src/sandbox/live.js';
+import { runScenario } from '../../src/sandbox/scenario.js';
+import { KUBE_SYSTEM_UID } from '../../src/emulators/kube/index.js';
+
+const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
+const example = (name: string): string => join(REPO_ROOT, 'examples', name);
+
+function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('SYNC_') || name.startsWith('CONSUL_') || name === 'KUBECONFIG') {
+      delete env[name];
+    }
+  }
+  return env;
+}
+
+function run(
+  args: string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  return new Promise((resolvePromise, reject) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+      cwd: REPO_ROOT,
+      env: childEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${args.join(' ')} did not finish within ${timeoutMs} ms\n${stdout}`));
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test('sandbox --once: exits 0 within 15 s and prints the catalogs SPEC.md gives for the seed', async () => {
+  const { code, stdout, stderr, ms } = await run(['sandbox', '--once'], 30_000);
+  assert.equal(code, 0, `exit code 0\n${stdout}\n${stderr}`);
+  assert.ok(ms < 15_000, `finished in ${ms} ms, tsx start-up included`);
+  assert.match(stdout, /^PASS: both catalogs match the expected state\.$/m);
+  for (const step of [
+    'create shop/cart',
+    'scale shop/cart',
+    'rename',
+    'opt out',
+    'delete shop/cart',
+    'register ledger',
+    'deregister ledger',
+  ]) {
+    assert.match(stdout, new RegExp(`^  ok    .*${step}`, 'm'), `step "${step}" passed`);
+  }
+  const final = stdout.slice(stdout.indexOf('Final catalogs:'));
+  assert.ok(final.length > 0, 'the final catalogs are printed');
+  // SPEC.md §4, NodePort with --node-port-sync-type ExternalFirst: one instance per node running
+  // an endpoint, node ExternalIP else InternalIP, nodePort, readiness check passing.
+  assert.match(final, /^shop\/web {2}\(NodePort\)$/m);
+  assert.match(final, /^ {2}→ web {2}192\.0\.2\.11:30080 {2}passing {2}node node-a$/m);
+  assert.match(final, /^ {2}→ web {2}10\.0\.0\.12:30080 {2}passing {2}node node-b$/m);
+  // LoadBalancer: the ingress IP and the service port; externalIPs: the IP and the service port.
+  assert.match(final, /^ {2}→ checkout {2}198\.51\.100\.1:443 {2}no check$/m);
+  assert.match(final, /^ {2}→ search {2}192\.0\.2\.50:9200 {2}no check$/m);
+  // Not synced: opted out, denied namespace; the scenario's service is gone again.
+  assert.match(final, /^shop\/internal-admin {2}\(NodePort\)\n {2}not synced: .*service-sync/m);
+  assert.match(final, /^kube-system\/dashboard {2}\(NodePort\)\n {2}not synced: .*kube-system/m);
+  assert.doesNotMatch(final, /cart|ledger/);
+  // SPEC.md §5: every Consul service not tagged k8s → default/<name> ExternalName.
+  for (const name of ['billing-db', 'consul', 'legacy-api']) {
+    assert.ok(
+      final.includes(`  → default/${name}  ExternalName ${name}.service.consul`),
+      `${name} became an ExternalName service`,
+    );
+  }
+  assert.match(final, /^inventory {2}\[k8s\].*\n {2}tagged k8s: never synced/m);
+});
+
+describe('sandbox, interactive mode in process', () => {
+  let sandbox: Sandbox;
+  const screen: string[] = [];
+  let view: ReturnType<typeof startLiveView>;
+
+  before(async () => {
+    sandbox = await startSandbox({ lbDelayMs: 50, logLevel: 'info' });
+    view = startLiveView(sandbox, { write: (t: string) => screen.push(t), isTTY: false }, ['hdr'], {
+      intervalMs: 50,
+    });
+    // The seeded world has converged once web's two NodePort instances are in Consul.
+    await waitFor(
+      'the seeded web instances',
+      () => {
+        const web = sandbox.consul.snapshot().services.filter((s) => s.Service === 'web');
+        return web.length === 2 ? web : undefined;
+      },
+      5000,
+    );
+  });
+  after(async () => {
+    await view?.stop();
+    await sandbox?.stop();
+  });
+
+  test('the default sync id is the uid of kube-system', () => {
+    assert.equal(sandbox.settings.syncId, KUBE_SYSTEM_UID);
+  });
+
+  test('kubectl create -f examples/web-admin-nodeport.yaml: registered in Consul within a second', async (t) => {
+    const file = example('web-admin-nodeport.yaml');
+    const kubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
+    if (kubectl) {
+      // Asynchronously: the emulator answering kubectl runs in this process.
+      const out = await promisify(execFile)(
+        'kubectl',
+        ['--kubeconfig', sandbox.kubeconfigPath, 'create', '-f', file],
+        { encoding: 'utf8', timeout: 20_000 },
+      );
+      assert.match(out.stdout, /service\/web-admin created/);
+    } else {
+      t.diagnostic('kubectl is not installed: creating the manifest with the Kubernetes client');
+      const body = parseYaml(readFileSync(file, 'utf8')) as V1Service;
+      await sandbox.core.createNamespacedService({ namespace: 'shop', body });
+    }
+    const created = Date.now();
+    const instances = await waitFor(
+      'web-admin in Consul',
+      () => {
+        const found = sandbox.consul
+          .snapshot()
+          .services.filter((s) => s.Service === 'web-admin' && s.Node === 'k8s-sync');
+        return found.length === 2 ? found : undefined;
+      },
+      1000,
+    );
+    t.diagnostic(`registered ${Date.now() - created} ms after the create was sent`);
+    // SPEC.md §4: node address per ExternalFirst, the nodePort, tags k8s then the annotation's,
+    // the service-meta annotation, the readiness check.
+    const byAddress = new Map(instances.map((s) => [`${s.Address}:${s.Port}`, s]));
+    assert.deepEqual([...byAddress.keys()].sort(), ['10.0.0.12:30082', '192.0.2.11:30082']);
+    for (const s of instances) {
+      assert.deepEqual(s.Tags, ['k8s', 'admin', 'internal']);
+      assert.equal(s.Meta?.team, 'storefront');
+      assert.equal(s.Meta?.['external-k8s-ns'], 'shop');
+      assert.equal(s.Meta?.['external-k8s-name'], 'web-admin');
+      assert.equal(s.Meta?.['external-k8s-sync-id'], KUBE_SYSTEM_UID);
+    }
+    // The admission webhook from infra/ carried it: the API server called the server.
+    assert.ok(
+      sandbox.kube.admissionCalls.some(
+        (c) =>
+          c.webhook === 'service-sync.k8s-consul-sync.io' &&
+          c.name === 'web-admin' &&
+          c.operation === 'CREATE' &&
+          c.status === 200,
+      ),
+    );
+    // The live view shows it, and the event list has the admission review.
+    await waitFor(
+      'web-admin in the view',
+      () =>
+        screen.join('').includes('  → web-admin  192.0.2.11:30082  passing  node node-a')
+          ? true
+          : undefined,
+      1000,
+    );
+    const events = sandbox.events.recent(100);
+    assert.ok(
+      events.some(
+        (e) =>
+          e.source === 'admission' &&
+          e.subject === 'shop/web-admin' &&
+          e.detail.startsWith('CREATE services'),
+      ),
+    );
+    assert.match(
+      screen.join(''),
+      /^event \d\d:\d\d:\d\d\.\d{3} {2}admission {5}shop\/web-admin {2}CREATE services {2}\d+\.\d ms$/m,
+    );
+  });
+
+  test('curl register/deregister examples: the ExternalName service comes and goes', async () => {
+    const put = async (path: string, file: string): Promise<void> => {
+      const res = await fetch(`${sandbox.consul.url}${path}`, {
+        method: 'PUT',
+        body: readFileSync(example(file), 'utf8'),
+      });
+      assert.equal(res.status, 200, await res.text());
+    };
+    const payments = async (): Promise<V1Service | undefined> => {
+      const list = await sandbox.core.listNamespacedService({ namespace: 'default' });
+      return list.items.find((s) => s.metadata?.name === 'payments');
+    };
+    await put('/v1/catalog/register', 'consul-register.json');
+    const svc = await waitFor('default/payments', payments, 1000);
+    assert.equal(svc.spec?.type, 'ExternalName');
+    assert.equal(svc.spec?.externalName, 'payments.service.consul');
+    assert.equal(svc.metadata?.labels?.consul, 'true');
+    await put('/v1/catalog/deregister', 'consul-deregister.json');
+    await waitFor(
+      'default/payments deleted',
+      async () => ((await payments()) ? undefined : true),
+      1000,
+    );
+    const deliveries = sandbox.consul.deliveries.filter(
+      (d) => new URL(d.url).pathname === '/consul/services',
+    );
+    assert.ok(deliveries.length >= 2);
+    assert.deepEqual(
+      deliveries.filter((d) => d.status !== 200).map((d) => [d.status, d.error, d.body]),
+      [],
+      'every watch delivery was answered 200',
+    );
+  });
+
+  test('the server refuses unauthenticated calls as in production', async () => {
+    for (const path of ['/k8s/admission', '/consul/services', '/k8s/audit', '/reconcile']) {
+      const res = await fetch(`${sandbox.server.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      assert.equal(res.status, 401, path);
+    }
+    await waitFor(
+      'the refusal in the events',
+      () =>
+        sandbox.events
+          .recent(100)
+          .some((e) => e.source === 'auth' && e.status === 401 && e.subject === '/k8s/admission')
+          ? true
+          : undefined,
+      1000,
+    );
+  });
+
+  test('--once fails with a diff when a catalog does not reach the expected state', async () => {
+    const other = await startSandbox({ lbDelayMs: 20 });
+    try {
+      // A registration that looks like ours but that no Kubernetes service explains: only a
+      // reconcile would remove it, so the first step cannot converge.
+      const res = await fetch(`${other.consul.url}/v1/catalog/register`, {
+        method: 'PUT',
+        body: JSON.stringify({
+          Node: 'k8s-sync',
+          Address: '127.0.0.1',
+          Service: {
+            ID: 'ghost-000000000000',
+            Service: 'ghost',
+            Address: '192.0.2.200',
+            Port: 80,
+            Tags: ['k8s'],
+            Meta: {
+              'external-source': 'kubernetes',
+              'external-k8s-ns': 'shop',
+              'external-k8s-name': 'ghost',
+              'external-k8s-sync-id': KUBE_SYSTEM_UID,
+            },
+          },
+        }),
+      });
+      assert.equal(res.status, 200);
+      const lines: string[] = [];
+      const ok = await runScenario(other, (l) => lines.push(l), { stepTimeoutMs: 300 });
+      assert.equal(ok, false);
+      const out = lines.join('\n');
+      assert.match(out, /^ {2}FAIL {2}seeded world converged/m);
+      assert.doesNotMatch(out, /^ {2}ok {4}create shop\/cart/m, 'stops at the first failed step');
+      assert.match(out, /^FAIL: the catalogs differ/m);
+      assert.match(out, /^ {2}\+ ghost-000000000000 service=ghost addr=192\.0\.2\.200:80 /m);
+      assert.match(out, /^Final catalogs:$/m);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  test('stop() closes the server and both emulators', async () => {
+    const other = await startSandbox({ seed: false });
+    const urls = [
+      other.server.url + '/healthz',
+      other.consul.url + '/v1/status/leader',
+      other.kube.url + '/version',
+    ];
+    for (const url of urls) assert.equal((await fetch(url)).status, 200, url);
+    await other.stop();
+    for (const url of urls) {
+      await assert.rejects(fetch(url), TypeError, `${url} no longer answers`);
+    }
+  });
+});

@@ -226,6 +226,8 @@ export class KubeApi {
   readonly defs = new Map<string, ResourceDef>();
   gcEnabled = false;
   hooks: ApiHooks = {};
+  /** set on close: background work (namespace termination, garbage collection) stops */
+  stopped = false;
 
   constructor(
     readonly store: Store,
@@ -410,6 +412,7 @@ export class KubeApi {
     input: KubeObject,
     dryRun: boolean,
     warnings: string[],
+    operation: 'Update' | 'Apply' = 'Update',
   ): Promise<ApiResponse> {
     const def = req.def;
     const rs = this.store.resource(def.resource);
@@ -458,7 +461,7 @@ export class KubeApi {
         txn?.revert();
         return { status: 201, body: stored, warnings };
       }
-      withManagedFields(req, stored, 'Update', input);
+      withManagedFields(req, stored, operation, input);
       const rv = this.store.nextRv();
       stored.metadata.resourceVersion = str(rv);
       rs.apply({ rv, type: 'ADDED', key, obj: stored });
@@ -623,7 +626,13 @@ export class KubeApi {
         const input = clone(patch) as KubeObject;
         if (!isObject(input.metadata)) input.metadata = {};
         if (!input.metadata.name) input.metadata.name = req.name;
-        return this.create(req, this.decodeBody({ ...req, body: input }), dryRun, warnings);
+        return this.create(
+          req,
+          this.decodeBody({ ...req, body: input }),
+          dryRun,
+          warnings,
+          'Apply',
+        );
       }
       // Server-side apply, approximated: the applied configuration is merged over the live
       // object (field ownership and removal of fields no longer applied are not modelled).
@@ -747,6 +756,7 @@ export class KubeApi {
   /** The garbage collector: delete objects whose only owner is gone. */
   private async collectDependents(ownerUid: string, namespace: string | undefined): Promise<void> {
     for (const def of this.defs.values()) {
+      if (this.stopped) return;
       if (!def.namespaced || !namespace) continue;
       const rs = this.store.resource(def.resource);
       const start = lowerBound(rs.keys, `${namespace}/`);
@@ -778,6 +788,7 @@ export class KubeApi {
 
   private async terminateNamespace(name: string): Promise<void> {
     for (const def of this.defs.values()) {
+      if (this.stopped) return;
       if (!def.namespaced) continue;
       const rs = this.store.resource(def.resource);
       const start = lowerBound(rs.keys, `${name}/`);
@@ -805,7 +816,7 @@ export class KubeApi {
       }
     }
     // objects held by finalizers keep the namespace until they are gone (as the controller does)
-    for (let attempt = 0; attempt < 600; attempt++) {
+    for (let attempt = 0; attempt < 600 && !this.stopped; attempt++) {
       const left = [...this.defs.values()].some((d) => {
         if (!d.namespaced) return false;
         const rs = this.store.resource(d.resource);
@@ -816,7 +827,7 @@ export class KubeApi {
       await new Promise((r) => setTimeout(r, 100));
     }
     const ns = this.get('namespaces', undefined, name);
-    if (ns) this.remove(this.def('namespaces'), name, ns);
+    if (ns && !this.stopped) this.remove(this.def('namespaces'), name, ns);
   }
 
   private async deleteCollection(

@@ -234,6 +234,7 @@ export async function startKubeEmulator(opts: KubeEmulatorOptions = {}): Promise
     async close() {
       if (closed) return;
       closed = true;
+      api.stopped = true;
       slices?.stop();
       lb?.stop();
       front.closeWatches();

@@ -431,6 +431,7 @@ export class HttpFront {
     const def = apiReq.def;
     const rs = api.store.resource(def.resource);
     const filter = api.filterFor(apiReq); // throws 400 on a bad selector before anything is sent
+    if (apiReq.name) filter.fields.push({ field: 'metadata.name', op: '=', value: apiReq.name });
     const q = apiReq.query;
     const rvParam = q.get('resourceVersion') ?? '';
     const sendInitial = q.get('sendInitialEvents') === 'true' || rvParam === '' || rvParam === '0';
@@ -445,6 +446,7 @@ export class HttpFront {
       'cache-control': 'no-cache, private',
       'transfer-encoding': 'chunked',
     });
+    res.flushHeaders(); // a watch with nothing to send yet still answers 200 at once
     let lastRv = api.store.currentRv();
     const write = (type: string, object: string): void => {
       res.write(`{"type":"${type}","object":${object}}\n`);

@@ -383,7 +383,9 @@ export class ServiceAllocators {
     const min = Number(m?.[1]);
     const max = Number(m?.[2]);
     if (!m || min < 1 || max > 65535 || min > max) {
-      throw new Error(`invalid service node port range ${JSON.stringify(nodePortRange)} (want e.g. 30000-32767)`);
+      throw new Error(
+        `invalid service node port range ${JSON.stringify(nodePortRange)} (want e.g. 30000-32767)`,
+      );
     }
     this.portMin = min;
     this.portMax = max;

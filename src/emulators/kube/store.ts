@@ -34,7 +34,7 @@ export interface Watcher {
 }
 
 /** Change-log entries kept per resource; older continue tokens / watches get 410 Expired. */
-const LOG_LIMIT = 200_000;
+const LOG_LIMIT = 50_000;
 
 export function keyFor(namespace: string | undefined, name: string): string {
   return namespace ? `${namespace}/${name}` : name;

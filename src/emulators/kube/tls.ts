@@ -30,7 +30,8 @@ function oid(dotted: string): Buffer {
 }
 
 function integer(bytes: Buffer): Buffer {
-  const b = bytes[0] !== undefined && bytes[0] >= 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes;
+  const b =
+    bytes[0] !== undefined && bytes[0] >= 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes;
   return tlv(0x02, b);
 }
 
@@ -57,10 +58,7 @@ export function selfSignedCertificate(): SelfSigned {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const name = seq(set(seq(oid('2.5.4.3'), tlv(0x0c, Buffer.from('kube-emulator')))));
   const now = Date.now();
-  const san = seq(
-    tlv(0x82, Buffer.from('localhost')),
-    tlv(0x87, Buffer.from([127, 0, 0, 1])),
-  );
+  const san = seq(tlv(0x82, Buffer.from('localhost')), tlv(0x87, Buffer.from([127, 0, 0, 1])));
   const extensions = explicit(3, seq(seq(oid('2.5.29.17'), tlv(0x04, san))));
   const tbs = seq(
     explicit(0, integer(Buffer.from([2]))),
@@ -73,7 +71,11 @@ export function selfSignedCertificate(): SelfSigned {
     extensions,
   );
   const signature = sign('sha256', tbs, privateKey);
-  const der = seq(tbs, seq(oid(ECDSA_SHA256)), tlv(0x03, Buffer.concat([Buffer.from([0]), signature])));
+  const der = seq(
+    tbs,
+    seq(oid(ECDSA_SHA256)),
+    tlv(0x03, Buffer.concat([Buffer.from([0]), signature])),
+  );
   const body = der.toString('base64').replace(/.{64}/g, '$&\n');
   return {
     key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),

@@ -3,7 +3,16 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { failure, json, service, startCluster, startReceiver, waitFor, type Cluster, type Receiver } from './helpers.js';
+import {
+  failure,
+  json,
+  service,
+  startCluster,
+  startReceiver,
+  waitFor,
+  type Cluster,
+  type Receiver,
+} from './helpers.js';
 
 const MICRO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
@@ -16,7 +25,9 @@ describe('kube emulator: audit with the default policy', () => {
   let sink: Receiver;
   before(async () => {
     sink = await startReceiver((_r, res) => json(res, 200, { ok: true }));
-    c = await startCluster({ audit: { url: `${sink.url}/k8s/audit`, token: 'audit-token', batchMaxWaitMs: 10 } });
+    c = await startCluster({
+      audit: { url: `${sink.url}/k8s/audit`, token: 'audit-token', batchMaxWaitMs: 10 },
+    });
   });
   after(async () => {
     await c.emu.close();
@@ -27,7 +38,10 @@ describe('kube emulator: audit with the default policy', () => {
   });
 
   it('delivers an EventList with the bearer token for a service create', async () => {
-    const created = await c.core.createNamespacedService({ namespace: 'default', body: service('web') });
+    const created = await c.core.createNamespacedService({
+      namespace: 'default',
+      body: service('web'),
+    });
     await waitFor(() => events(sink).length >= 1, 'audit batch');
     const batch = sink.requests[0]!;
     assert.equal(batch.method, 'POST');
@@ -46,7 +60,12 @@ describe('kube emulator: audit with the default policy', () => {
     assert.equal(typeof ev.user.username, 'string');
     assert.deepEqual(ev.sourceIPs, ['127.0.0.1']);
     assert.equal(typeof ev.userAgent, 'string');
-    assert.deepEqual(ev.objectRef, { resource: 'services', namespace: 'default', name: 'web', apiVersion: 'v1' });
+    assert.deepEqual(ev.objectRef, {
+      resource: 'services',
+      namespace: 'default',
+      name: 'web',
+      apiVersion: 'v1',
+    });
     assert.deepEqual(ev.responseStatus, { metadata: {}, code: 201 });
     assert.equal(ev.requestObject.kind, 'Service');
     assert.equal(ev.requestObject.metadata.name, 'web');
@@ -69,24 +88,41 @@ describe('kube emulator: audit with the default policy', () => {
     );
     await c.discovery.createNamespacedEndpointSlice({
       namespace: 'default',
-      body: { metadata: { name: 'web-abc', labels: { 'kubernetes.io/service-name': 'web' } }, addressType: 'IPv4', endpoints: [] },
+      body: {
+        metadata: { name: 'web-abc', labels: { 'kubernetes.io/service-name': 'web' } },
+        addressType: 'IPv4',
+        endpoints: [],
+      },
     });
     await waitFor(() => events(sink).length >= 2, 'two events');
     await new Promise((r) => setTimeout(r, 50));
     const evs = events(sink);
     assert.deepEqual(
-      evs.map((e) => [e.verb, e.objectRef.resource, e.objectRef.subresource ?? '', e.objectRef.apiGroup ?? '']),
+      evs.map((e) => [
+        e.verb,
+        e.objectRef.resource,
+        e.objectRef.subresource ?? '',
+        e.objectRef.apiGroup ?? '',
+      ]),
       [
         ['patch', 'services', 'status', ''],
         ['create', 'endpointslices', '', 'discovery.k8s.io'],
       ],
     );
-    assert.deepEqual(evs[0].requestObject, { status: { loadBalancer: {} } }, 'a patch logs the patch document');
+    assert.deepEqual(
+      evs[0].requestObject,
+      { status: { loadBalancer: {} } },
+      'a patch logs the patch document',
+    );
   });
 
   it('includes failed requests and dry runs', async () => {
     await failure(c.core.createNamespacedService({ namespace: 'default', body: service('web') }));
-    await c.core.createNamespacedService({ namespace: 'default', body: service('dry'), dryRun: 'All' });
+    await c.core.createNamespacedService({
+      namespace: 'default',
+      body: service('dry'),
+      dryRun: 'All',
+    });
     await failure(c.core.deleteNamespacedService({ name: 'nope', namespace: 'default' }));
     await waitFor(() => events(sink).length >= 3, 'three events');
     const [conflict, dry, missing] = events(sink);
@@ -115,9 +151,22 @@ describe('kube emulator: audit policy, batching and delivery', () => {
           omitManagedFields: true,
           rules: [
             { level: 'None', namespaces: ['kube-system'] },
-            { level: 'Metadata', verbs: ['create'], resources: [{ group: '', resources: ['services'] }] },
-            { level: 'Request', verbs: ['update'], resources: [{ group: '', resources: ['services'] }], omitStages: ['RequestReceived'] },
-            { level: 'RequestResponse', verbs: ['delete'], resources: [{ group: '', resources: ['services'] }] },
+            {
+              level: 'Metadata',
+              verbs: ['create'],
+              resources: [{ group: '', resources: ['services'] }],
+            },
+            {
+              level: 'Request',
+              verbs: ['update'],
+              resources: [{ group: '', resources: ['services'] }],
+              omitStages: ['RequestReceived'],
+            },
+            {
+              level: 'RequestResponse',
+              verbs: ['delete'],
+              resources: [{ group: '', resources: ['services'] }],
+            },
           ],
         },
       },
@@ -125,7 +174,11 @@ describe('kube emulator: audit policy, batching and delivery', () => {
     try {
       await c.core.createNamespacedService({ namespace: 'kube-system', body: service('sys') });
       await c.core.createNamespacedService({ namespace: 'default', body: service('m') });
-      await c.core.replaceNamespacedService({ name: 'm', namespace: 'default', body: service('m') });
+      await c.core.replaceNamespacedService({
+        name: 'm',
+        namespace: 'default',
+        body: service('m'),
+      });
       await c.core.deleteNamespacedService({ name: 'm', namespace: 'default' });
       await waitFor(() => events(sink).length >= 5, 'five events');
       await new Promise((r) => setTimeout(r, 50));
@@ -178,9 +231,12 @@ describe('kube emulator: audit policy, batching and delivery', () => {
       '  context: {cluster: sync, user: apiserver}',
       'current-context: default',
     ].join('\n');
-    const c = await startCluster({ audit: { kubeconfig, batchMaxSize: 2, batchMaxWaitMs: 200, retries: 2 } });
+    const c = await startCluster({
+      audit: { kubeconfig, batchMaxSize: 2, batchMaxWaitMs: 200, retries: 2 },
+    });
     try {
-      for (const n of ['a', 'b', 'd']) await c.core.createNamespacedService({ namespace: 'default', body: service(n) });
+      for (const n of ['a', 'b', 'd'])
+        await c.core.createNamespacedService({ namespace: 'default', body: service(n) });
       await waitFor(() => c.emu.auditDeliveries.length >= 3, 'deliveries', 3000);
       assert.deepEqual(c.emu.auditDeliveries.slice(0, 3), [
         { status: 503, events: 2 },
@@ -189,7 +245,9 @@ describe('kube emulator: audit policy, batching and delivery', () => {
       ]);
       assert.ok(sink.requests.every((r) => r.headers.authorization === 'Bearer from-kubeconfig'));
       assert.ok(sink.requests.every((r) => r.url === '/k8s/audit'));
-      const names = sink.requests.slice(1).flatMap((r) => r.body.items.map((e: any) => e.objectRef.name));
+      const names = sink.requests
+        .slice(1)
+        .flatMap((r) => r.body.items.map((e: any) => e.objectRef.name));
       assert.deepEqual(names, ['a', 'b', 'd']);
     } finally {
       await c.emu.close();

@@ -3,7 +3,13 @@
 // reference (ServiceSpec field docs, metav1.Status, API conventions), not from the emulator.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ApiException, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import {
+  ApiException,
+  CoreV1Api,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
 import { startKubeEmulator, KUBE_SYSTEM_UID } from '../../../src/emulators/kube/index.js';
 import { failure, raw, service, startCluster, type Cluster } from './helpers.js';
 
@@ -73,7 +79,10 @@ describe('kube emulator: objects', () => {
   it('creates a ClusterIP service with the documented defaults', async () => {
     const created = await c.core.createNamespacedService({
       namespace: 'default',
-      body: { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } },
+      body: {
+        metadata: { name: 'web' },
+        spec: { selector: { app: 'web' }, ports: [{ port: 80 }] },
+      },
     });
     const m = created.metadata!;
     assert.match(m.uid!, /^[0-9a-f-]{36}$/);
@@ -104,14 +113,24 @@ describe('kube emulator: objects', () => {
     });
     const lb = await c.core.createNamespacedService({
       namespace: 'default',
-      body: service('lb', { type: 'LoadBalancer', ports: [{ name: 'a', port: 80 }, { name: 'b', port: 443 }] }),
+      body: service('lb', {
+        type: 'LoadBalancer',
+        ports: [
+          { name: 'a', port: 80 },
+          { name: 'b', port: 443 },
+        ],
+      }),
     });
     const ports = [np.spec!.ports![0]!.nodePort!, ...lb.spec!.ports!.map((p) => p.nodePort!)];
     for (const p of ports) assert.ok(p >= 30000 && p <= 32767, String(p));
     assert.equal(new Set(ports).size, 3);
     assert.equal(np.spec?.externalTrafficPolicy, 'Cluster');
     assert.equal(lb.spec?.allocateLoadBalancerNodePorts, true);
-    assert.deepEqual(plain(lb.status), { loadBalancer: {} }, 'no ingress without a load balancer controller');
+    assert.deepEqual(
+      plain(lb.status),
+      { loadBalancer: {} },
+      'no ingress without a load balancer controller',
+    );
 
     const taken = await failure(
       c.core.createNamespacedService({
@@ -130,7 +149,10 @@ describe('kube emulator: objects', () => {
   it('gives ExternalName services no cluster IP and keeps None for headless services', async () => {
     const ext = await c.core.createNamespacedService({
       namespace: 'default',
-      body: { metadata: { name: 'ext' }, spec: { type: 'ExternalName', externalName: 'db.service.consul' } },
+      body: {
+        metadata: { name: 'ext' },
+        spec: { type: 'ExternalName', externalName: 'db.service.consul' },
+      },
     });
     assert.equal(ext.spec?.clusterIP, undefined);
     assert.equal(ext.spec?.clusterIPs, undefined);
@@ -165,13 +187,21 @@ describe('kube emulator: objects', () => {
       details: { name: 'x', kind: 'services' },
       code: 404,
     });
-    const slice = await failure(c.discovery.readNamespacedEndpointSlice({ name: 'x', namespace: 'default' }));
+    const slice = await failure(
+      c.discovery.readNamespacedEndpointSlice({ name: 'x', namespace: 'default' }),
+    );
     assert.equal(slice.body.message, 'endpointslices.discovery.k8s.io "x" not found');
-    assert.deepEqual(slice.body.details, { name: 'x', group: 'discovery.k8s.io', kind: 'endpointslices' });
+    assert.deepEqual(slice.body.details, {
+      name: 'x',
+      group: 'discovery.k8s.io',
+      kind: 'endpointslices',
+    });
   });
 
   it('answers 404 for a create in a namespace that does not exist', async () => {
-    const f = await failure(c.core.createNamespacedService({ namespace: 'nope', body: service('a') }));
+    const f = await failure(
+      c.core.createNamespacedService({ namespace: 'nope', body: service('a') }),
+    );
     assert.equal(f.code, 404);
     assert.equal(f.body.message, 'namespaces "nope" not found');
     assert.deepEqual(f.body.details, { name: 'nope', kind: 'namespaces' });
@@ -179,7 +209,9 @@ describe('kube emulator: objects', () => {
 
   it('answers 409 AlreadyExists', async () => {
     await c.core.createNamespacedService({ namespace: 'default', body: service('dup') });
-    const f = await failure(c.core.createNamespacedService({ namespace: 'default', body: service('dup') }));
+    const f = await failure(
+      c.core.createNamespacedService({ namespace: 'default', body: service('dup') }),
+    );
     assert.equal(f.code, 409);
     assert.deepEqual(f.body, {
       kind: 'Status',
@@ -194,17 +226,28 @@ describe('kube emulator: objects', () => {
   });
 
   it('answers 409 Conflict for a replace with a stale resourceVersion and keeps the cluster IP', async () => {
-    const created = await c.core.createNamespacedService({ namespace: 'default', body: service('rv') });
+    const created = await c.core.createNamespacedService({
+      namespace: 'default',
+      body: service('rv'),
+    });
     const body = { ...service('rv', { ports: [{ name: 'http', port: 81 }] }) };
     // a replace that omits clusterIP keeps the allocated one (it is immutable)
     body.metadata.resourceVersion = created.metadata!.resourceVersion;
-    const replaced = await c.core.replaceNamespacedService({ name: 'rv', namespace: 'default', body });
+    const replaced = await c.core.replaceNamespacedService({
+      name: 'rv',
+      namespace: 'default',
+      body,
+    });
     assert.equal(replaced.spec?.clusterIP, created.spec?.clusterIP);
     assert.equal(replaced.spec?.ports?.[0]?.port, 81);
-    assert.ok(Number(replaced.metadata!.resourceVersion) > Number(created.metadata!.resourceVersion));
+    assert.ok(
+      Number(replaced.metadata!.resourceVersion) > Number(created.metadata!.resourceVersion),
+    );
     assert.equal(replaced.metadata?.uid, created.metadata?.uid);
 
-    const stale = await failure(c.core.replaceNamespacedService({ name: 'rv', namespace: 'default', body }));
+    const stale = await failure(
+      c.core.replaceNamespacedService({ name: 'rv', namespace: 'default', body }),
+    );
     assert.equal(stale.code, 409);
     assert.equal(stale.body.reason, 'Conflict');
     assert.equal(
@@ -214,13 +257,20 @@ describe('kube emulator: objects', () => {
     assert.deepEqual(stale.body.details, { name: 'rv', kind: 'services' });
 
     const changedIP = service('rv', { clusterIP: '10.96.0.77' });
-    const immutable = await failure(c.core.replaceNamespacedService({ name: 'rv', namespace: 'default', body: changedIP }));
+    const immutable = await failure(
+      c.core.replaceNamespacedService({ name: 'rv', namespace: 'default', body: changedIP }),
+    );
     assert.equal(immutable.code, 422);
-    assert.match(immutable.body.message, /spec\.clusterIPs\[0\]: Invalid value: .*may not change once set/);
+    assert.match(
+      immutable.body.message,
+      /spec\.clusterIPs\[0\]: Invalid value: .*may not change once set/,
+    );
   });
 
   it('answers 422 Invalid for a name that is not a DNS-1035 label, with causes', async () => {
-    const f = await failure(c.core.createNamespacedService({ namespace: 'default', body: service('X') }));
+    const f = await failure(
+      c.core.createNamespacedService({ namespace: 'default', body: service('X') }),
+    );
     assert.equal(f.code, 422);
     const detail =
       "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
@@ -234,7 +284,13 @@ describe('kube emulator: objects', () => {
       details: {
         name: 'X',
         kind: 'Service',
-        causes: [{ reason: 'FieldValueInvalid', message: `Invalid value: "X": ${detail}`, field: 'metadata.name' }],
+        causes: [
+          {
+            reason: 'FieldValueInvalid',
+            message: `Invalid value: "X": ${detail}`,
+            field: 'metadata.name',
+          },
+        ],
       },
       code: 422,
     });
@@ -244,7 +300,10 @@ describe('kube emulator: objects', () => {
     const f = await failure(
       c.core.createNamespacedService({
         namespace: 'default',
-        body: { metadata: { name: 'badport' }, spec: { ports: [{ port: 70000, targetPort: 8080 }] } },
+        body: {
+          metadata: { name: 'badport' },
+          spec: { ports: [{ port: 70000, targetPort: 8080 }] },
+        },
       }),
     );
     assert.equal(f.code, 422);
@@ -253,7 +312,10 @@ describe('kube emulator: objects', () => {
       'Service "badport" is invalid: spec.ports[0].port: Invalid value: 70000: must be between 1 and 65535, inclusive',
     );
     const noPorts = await failure(
-      c.core.createNamespacedService({ namespace: 'default', body: { metadata: { name: 'noports' }, spec: {} } }),
+      c.core.createNamespacedService({
+        namespace: 'default',
+        body: { metadata: { name: 'noports' }, spec: {} },
+      }),
     );
     assert.equal(noPorts.body.message, 'Service "noports" is invalid: spec.ports: Required value');
     const unnamed = await failure(
@@ -271,7 +333,12 @@ describe('kube emulator: objects', () => {
   it('applies merge, JSON and strategic merge patches', async () => {
     await c.core.createNamespacedService({
       namespace: 'default',
-      body: service('patched', { ports: [{ name: 'http', port: 80 }, { name: 'https', port: 443 }] }),
+      body: service('patched', {
+        ports: [
+          { name: 'http', port: 80 },
+          { name: 'https', port: 443 },
+        ],
+      }),
     });
     const merged = await c.core.patchNamespacedService(
       { name: 'patched', namespace: 'default', body: { metadata: { labels: { team: 'a' } } } },
@@ -299,7 +366,14 @@ describe('kube emulator: objects', () => {
       {
         name: 'patched',
         namespace: 'default',
-        body: { spec: { ports: [{ port: 443, name: 'tls' }, { port: 8080, $patch: 'delete' }] } },
+        body: {
+          spec: {
+            ports: [
+              { port: 443, name: 'tls' },
+              { port: 8080, $patch: 'delete' },
+            ],
+          },
+        },
       },
       setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
     );
@@ -309,7 +383,11 @@ describe('kube emulator: objects', () => {
     );
     // a merge patch replaces lists wholesale (RFC 7386)
     const mp = await c.core.patchNamespacedService(
-      { name: 'patched', namespace: 'default', body: { spec: { ports: [{ name: 'only', port: 9 }] } } },
+      {
+        name: 'patched',
+        namespace: 'default',
+        body: { spec: { ports: [{ name: 'only', port: 9 }] } },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
     assert.deepEqual(
@@ -318,32 +396,57 @@ describe('kube emulator: objects', () => {
     );
     const failedTest = await failure(
       c.core.patchNamespacedService(
-        { name: 'patched', namespace: 'default', body: [{ op: 'test', path: '/spec/type', value: 'NodePort' }] },
+        {
+          name: 'patched',
+          namespace: 'default',
+          body: [{ op: 'test', path: '/spec/type', value: 'NodePort' }],
+        },
         setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
       ),
     );
     assert.equal(failedTest.code, 422);
-    const unsupported = await raw(c.emu, 'PATCH', '/api/v1/namespaces/default/services/patched', '{}', {
-      'content-type': 'application/json',
-    });
+    const unsupported = await raw(
+      c.emu,
+      'PATCH',
+      '/api/v1/namespaces/default/services/patched',
+      '{}',
+      {
+        'content-type': 'application/json',
+      },
+    );
     assert.equal(unsupported.status, 415);
     assert.equal(unsupported.body.reason, 'UnsupportedMediaType');
   });
 
   it('runs dryRun=All writes without storing anything', async () => {
     const before = await c.core.listNamespacedService({ namespace: 'default' });
-    const dry = await c.core.createNamespacedService({ namespace: 'default', body: service('dry'), dryRun: 'All' });
+    const dry = await c.core.createNamespacedService({
+      namespace: 'default',
+      body: service('dry'),
+      dryRun: 'All',
+    });
     assert.equal(dry.metadata?.name, 'dry');
     assert.ok(inServiceRange(dry.spec!.clusterIP!));
-    await failure(c.core.readNamespacedService({ name: 'dry', namespace: 'default' })).then((f) => assert.equal(f.code, 404));
+    await failure(c.core.readNamespacedService({ name: 'dry', namespace: 'default' })).then((f) =>
+      assert.equal(f.code, 404),
+    );
     await c.core.createNamespacedService({ namespace: 'default', body: service('dry2') });
-    const deleted = await c.core.deleteNamespacedService({ name: 'dry2', namespace: 'default', dryRun: 'All' });
+    const deleted = await c.core.deleteNamespacedService({
+      name: 'dry2',
+      namespace: 'default',
+      dryRun: 'All',
+    });
     assert.equal(deleted.metadata?.name, 'dry2');
     const still = await c.core.readNamespacedService({ name: 'dry2', namespace: 'default' });
     assert.equal(still.metadata?.name, 'dry2');
     const after = await c.core.listNamespacedService({ namespace: 'default' });
     assert.equal(after.items.length, before.items.length + 1);
-    const bad = await raw(c.emu, 'POST', '/api/v1/namespaces/default/services?dryRun=Some', service('x'));
+    const bad = await raw(
+      c.emu,
+      'POST',
+      '/api/v1/namespaces/default/services?dryRun=Some',
+      service('x'),
+    );
     assert.equal(bad.status, 400);
   });
 
@@ -352,30 +455,63 @@ describe('kube emulator: objects', () => {
     const deleted = await c.core.deleteNamespacedService({ name: 'gone', namespace: 'default' });
     assert.equal(deleted.kind, 'Service');
     assert.equal(deleted.metadata?.name, 'gone');
-    await failure(c.core.readNamespacedService({ name: 'gone', namespace: 'default' })).then((f) => assert.equal(f.code, 404));
+    await failure(c.core.readNamespacedService({ name: 'gone', namespace: 'default' })).then((f) =>
+      assert.equal(f.code, 404),
+    );
 
     const slice = await c.discovery.createNamespacedEndpointSlice({
       namespace: 'default',
-      body: { metadata: { name: 's1' }, addressType: 'IPv4', endpoints: [{ addresses: ['10.0.0.1'] }] },
+      body: {
+        metadata: { name: 's1' },
+        addressType: 'IPv4',
+        endpoints: [{ addresses: ['10.0.0.1'] }],
+      },
     });
-    const r = await raw(c.emu, 'DELETE', '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/s1');
+    const r = await raw(
+      c.emu,
+      'DELETE',
+      '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/s1',
+    );
     assert.equal(r.status, 200);
     assert.deepEqual(r.body, {
       kind: 'Status',
       apiVersion: 'v1',
       metadata: {},
       status: 'Success',
-      details: { name: 's1', group: 'discovery.k8s.io', kind: 'endpointslices', uid: slice.metadata?.uid },
+      details: {
+        name: 's1',
+        group: 'discovery.k8s.io',
+        kind: 'endpointslices',
+        uid: slice.metadata?.uid,
+      },
     });
   });
 
   it('keeps status on the main resource and changes it only through /status', async () => {
-    await c.core.createNamespacedService({ namespace: 'default', body: service('st', { type: 'LoadBalancer' }) });
-    const withStatus = { ...service('st', { type: 'LoadBalancer' }), status: { loadBalancer: { ingress: [{ ip: '198.51.100.1' }] } } };
-    const main = await c.core.replaceNamespacedService({ name: 'st', namespace: 'default', body: withStatus });
-    assert.deepEqual(plain(main.status), { loadBalancer: {} }, 'status ignored on the main resource');
+    await c.core.createNamespacedService({
+      namespace: 'default',
+      body: service('st', { type: 'LoadBalancer' }),
+    });
+    const withStatus = {
+      ...service('st', { type: 'LoadBalancer' }),
+      status: { loadBalancer: { ingress: [{ ip: '198.51.100.1' }] } },
+    };
+    const main = await c.core.replaceNamespacedService({
+      name: 'st',
+      namespace: 'default',
+      body: withStatus,
+    });
+    assert.deepEqual(
+      plain(main.status),
+      { loadBalancer: {} },
+      'status ignored on the main resource',
+    );
     const st = await c.core.patchNamespacedServiceStatus(
-      { name: 'st', namespace: 'default', body: { status: { loadBalancer: { ingress: [{ ip: '198.51.100.1' }] } } } },
+      {
+        name: 'st',
+        namespace: 'default',
+        body: { status: { loadBalancer: { ingress: [{ ip: '198.51.100.1' }] } } },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
     assert.equal(st.status?.loadBalancer?.ingress?.[0]?.ip, '198.51.100.1');
@@ -394,7 +530,10 @@ describe('kube emulator: objects', () => {
   it('refuses to delete the default namespace and terminates others with their content', async () => {
     const f = await failure(c.core.deleteNamespace({ name: 'default' }));
     assert.equal(f.code, 403);
-    assert.equal(f.body.message, 'namespaces "default" is forbidden: this namespace may not be deleted');
+    assert.equal(
+      f.body.message,
+      'namespaces "default" is forbidden: this namespace may not be deleted',
+    );
     await c.core.createNamespace({ body: { metadata: { name: 'tmp' } } });
     await c.core.createNamespacedService({ namespace: 'tmp', body: service('in-tmp') });
     // a namespace is not removed at once: it answers with itself, Terminating, and goes once empty
@@ -452,7 +591,9 @@ describe('kube emulator: auth and faults', () => {
         reason: 'Unauthorized',
         code: 401,
       });
-      const wrong = await raw(emu, 'GET', '/api/v1/services', undefined, { authorization: 'Bearer nope' });
+      const wrong = await raw(emu, 'GET', '/api/v1/services', undefined, {
+        authorization: 'Bearer nope',
+      });
       assert.equal(wrong.status, 401);
       const kc = new KubeConfig();
       kc.loadFromString(emu.kubeconfig);
@@ -479,7 +620,9 @@ describe('kube emulator: auth and faults', () => {
       await failure(c.core.readNamespacedService({ name: 'slow', namespace: 'default' }));
       assert.ok(Date.now() - t0 >= 140);
       c.emu.faults.add({ method: 'POST', reset: true, times: 1 });
-      await assert.rejects(c.core.createNamespacedService({ namespace: 'default', body: service('r') }));
+      await assert.rejects(
+        c.core.createNamespacedService({ namespace: 'default', body: service('r') }),
+      );
       c.emu.faults.add({ method: 'GET', status: 500, body: 'boom' });
       await assert.rejects(c.core.listNamespace());
       c.emu.faults.clear();

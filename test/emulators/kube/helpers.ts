@@ -9,7 +9,11 @@ import {
   DiscoveryV1Api,
   KubeConfig,
 } from '@kubernetes/client-node';
-import { startKubeEmulator, type KubeEmulator, type KubeEmulatorOptions } from '../../../src/emulators/kube/index.js';
+import {
+  startKubeEmulator,
+  type KubeEmulator,
+  type KubeEmulatorOptions,
+} from '../../../src/emulators/kube/index.js';
 
 export interface Cluster {
   emu: KubeEmulator;
@@ -138,11 +142,19 @@ export async function raw(
   return { status: res.status, headers: res.headers, body: parsed, text };
 }
 
-export function service(name: string, spec: Record<string, unknown> = {}, meta: Record<string, unknown> = {}): any {
+export function service(
+  name: string,
+  spec: Record<string, unknown> = {},
+  meta: Record<string, unknown> = {},
+): any {
   return {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name, ...meta },
-    spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 8080 }], ...spec },
+    spec: {
+      selector: { app: name },
+      ports: [{ name: 'http', port: 80, targetPort: 8080 }],
+      ...spec,
+    },
   };
 }

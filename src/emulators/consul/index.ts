@@ -7,7 +7,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { Store, type CheckRec, type NodeRec, type ServiceRec } from './state.js';
 import { ConsulHttp, CONSUL_VERSION } from './server.js';
-import { Faults, type FaultInjector, type FaultRule } from './faults.js';
+import { Faults, type FaultInjector, type FaultRule } from '../faults.js';
 import {
   WatchRunner,
   watchesFromAgentConfig,
@@ -134,7 +134,7 @@ export async function startConsulEmulator(
   seedServerAgent(store, datacenter, nodeName, nodeId);
 
   const deliveries: WatchDelivery[] = [];
-  const faults = new Faults();
+  const faults = new Faults('exact');
   const counts = new Map<string, number>();
   const watches = new WatchRunner(
     {

@@ -30,7 +30,7 @@ import {
   type Reply,
 } from './writes.js';
 import { parseGoDuration } from './duration.js';
-import type { Faults } from './faults.js';
+import type { Faults } from '../faults.js';
 
 export const CONSUL_VERSION = '1.20.5';
 export const LEADER_ADDRESS = '127.0.0.1:8300';
@@ -209,7 +209,7 @@ export class ConsulHttp {
       this.ctx.log(`${method} ${rawUrl} ${res.statusCode} ${Date.now() - started}ms`),
     );
 
-    const fault = this.ctx.faults.take(req, pathname);
+    const fault = this.ctx.faults.take(method, rawUrl);
     if (fault !== undefined) {
       const apply = (): void => {
         if (fault.reset === true) {

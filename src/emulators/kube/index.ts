@@ -15,7 +15,7 @@ import {
 import { KubeApi } from './api.js';
 import { AuditBackend, type AuditDelivery, type AuditOptions } from './audit.js';
 import { EndpointSliceController, LoadBalancerController } from './controllers.js';
-import { Faults, type FaultInjector, type FaultRule } from './faults.js';
+import { Faults, type FaultInjector, type FaultRule } from '../faults.js';
 import { createResourceDefs } from './resources.js';
 import { HttpFront } from './server.js';
 import { ServiceAllocators } from './services.js';
@@ -25,7 +25,7 @@ import { isObject } from './util.js';
 
 export type { AdmissionCallRecord, AdmissionOptions } from './admission.js';
 export type { AuditDelivery, AuditOptions } from './audit.js';
-export type { FaultInjector, FaultRule } from './faults.js';
+export type { FaultInjector, FaultRule } from '../faults.js';
 export { DEFAULT_POLICY as DEFAULT_AUDIT_POLICY } from './audit.js';
 export { LB_CLEANUP_FINALIZER, MANAGED_BY_CONTROLLER } from './controllers.js';
 
@@ -140,7 +140,7 @@ export async function startKubeEmulator(opts: KubeEmulatorOptions = {}): Promise
     };
   }
 
-  const faults = new Faults();
+  const faults = new Faults('prefix');
   const counts = new Map<string, number>();
   let address = '';
   const front = new HttpFront({

@@ -15,7 +15,7 @@ import {
   SERVER_VERSION,
   type GroupVersion,
 } from './discovery.js';
-import type { Faults } from './faults.js';
+import type { Faults } from '../faults.js';
 import { apiVersionOf, type ResourceDef } from './resources.js';
 import {
   badRequest,

@@ -16,7 +16,12 @@ function converge(
 ): Promise<ServiceConvergeResult> {
   return ctx.deps().then((deps) =>
     event.kind === 'service'
-      ? convergeService(deps, { ref: event.ref, service: event.object, dryRun: event.dryRun })
+      ? convergeService(deps, {
+          ref: event.ref,
+          service: event.object,
+          previous: event.oldObject,
+          dryRun: event.dryRun,
+        })
       : convergeService(deps, {
           ref: event.ref,
           slice: { name: event.sliceName, object: event.object },

@@ -26,7 +26,8 @@ export function createAuditHandler(ctx: HandlerContext): Handler {
         for (let ref = queue.shift(); ref; ref = queue.shift()) {
           const where = `${ref.namespace}/${ref.name}`;
           try {
-            const result = await convergeService(deps, { ref });
+            // Audit is post-commit and carries no previous version: read every name.
+            const result = await convergeService(deps, { ref, exhaustive: true });
             ctx.logger.info(
               {
                 event: 'audit',

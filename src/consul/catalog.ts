@@ -35,6 +35,12 @@ interface HealthCheck {
   ServiceName?: string;
 }
 
+/** One `/v1/health/service/:name` entry. */
+interface HealthEntry {
+  Service: NodeService;
+  Checks?: HealthCheck[] | null;
+}
+
 /** `/v1/catalog/node/:node` answer: null when the node does not exist. */
 type NodeServices = { Node?: unknown; Services?: Record<string, NodeService> | null } | null;
 
@@ -186,6 +192,45 @@ export class ConsulCatalog {
         return services.map((s) => toRegistration(this.node, s, checks));
       },
     };
+  }
+
+  /**
+   * The registrations on our node made from one Kubernetes service under the given Consul
+   * names, with their checks: one indexed read per name (`/v1/health/service/:name`), instead
+   * of a scan of the whole node. The event path uses it when it knows every name that can hold
+   * the service's instances (the current and the previous name of an admission review).
+   */
+  async readForServiceByNames(
+    ref: ServiceRef,
+    names: readonly string[],
+    timeoutMs?: number,
+  ): Promise<Registration[]> {
+    const filter =
+      `Node.Node == ${filterString(this.node)} and ` +
+      `Service.Meta[${filterString(META_K8S_NAMESPACE)}] == ${filterString(ref.namespace)} and ` +
+      `Service.Meta[${filterString(META_K8S_NAME)}] == ${filterString(ref.name)}`;
+    const perName = await Promise.all(
+      [...new Set(names)].map((name) =>
+        this.read<HealthEntry[] | null>('health read', (ctx) =>
+          this.consul.client.health.service({
+            service: name,
+            filter,
+            ...this.consul.opts(timeoutMs),
+            ctx,
+          } as never),
+        ),
+      ),
+    );
+    const out: Registration[] = [];
+    for (const entries of perName) {
+      for (const entry of entries ?? []) {
+        const checks = new Map<string, HealthCheck>();
+        for (const c of entry.Checks ?? [])
+          if (c.ServiceID === entry.Service.ID) checks.set(c.ServiceID, c);
+        out.push(toRegistration(this.node, entry.Service, checks));
+      }
+    }
+    return out;
   }
 
   /** Every Kubernetes-sourced registration on our node (any owner), with checks: two reads. */

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { EndpointSlice, Service, ServiceRef } from '../translate/types.js';
 import { LABEL_SERVICE_NAME } from '../translate/keys.js';
-import { decodeWith, kubeObject, name } from './limits.js';
+import { decodeWith, isNamespaceName, isObjectName, kubeObject, name } from './limits.js';
 
 const groupVersionKind = z.object({
   group: z.string().max(253),
@@ -44,6 +44,8 @@ export type AdmissionEvent =
       subResource: string;
       /** The Service as it will be stored; null on DELETE. */
       object: Service | null;
+      /** The stored Service before the change (UPDATE, DELETE); null on CREATE. */
+      oldObject: Service | null;
       dryRun: boolean;
     }
   | {
@@ -81,6 +83,20 @@ export function decodeAdmissionReview(body: unknown): AdmissionEvent {
   const objectName = r.name || current?.metadata?.name || previous?.metadata?.name;
   if (r.operation !== 'DELETE' && !current) return ignore(`${r.operation} without an object`);
   if (!namespace || !objectName) return ignore('no namespace or name');
+  if (!isNamespaceName(namespace) || !isObjectName(objectName)) {
+    return ignore('namespace or name is not a valid Kubernetes name');
+  }
+  // The API server sends the object the request is about; one naming another object is not
+  // from it, and would converge (and register) a service the request does not name.
+  for (const o of [current, previous]) {
+    const meta = o?.metadata;
+    if (
+      (meta?.namespace && meta.namespace !== namespace) ||
+      (meta?.name && meta.name !== objectName)
+    ) {
+      return ignore('object does not match the request namespace/name');
+    }
+  }
   const sub = r.subResource ?? '';
   if (
     r.resource.group === '' &&
@@ -94,6 +110,7 @@ export function decodeAdmissionReview(body: unknown): AdmissionEvent {
       operation: r.operation,
       subResource: sub,
       object: current as Service | null,
+      oldObject: previous as Service | null,
       dryRun,
     };
   }
@@ -106,6 +123,7 @@ export function decodeAdmissionReview(body: unknown): AdmissionEvent {
       current?.metadata?.labels?.[LABEL_SERVICE_NAME] ??
       previous?.metadata?.labels?.[LABEL_SERVICE_NAME];
     if (!serviceName) return ignore('EndpointSlice without a service-name label');
+    if (!isObjectName(serviceName)) return ignore('service-name label is not a valid name');
     return {
       kind: 'endpointslice',
       uid: r.uid,

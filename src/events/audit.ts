@@ -3,7 +3,14 @@
 import { z } from 'zod';
 import type { ServiceRef } from '../translate/types.js';
 import { LABEL_SERVICE_NAME } from '../translate/keys.js';
-import { MAX_ITEMS, decodeWith, kubeObject, name } from './limits.js';
+import {
+  MAX_ITEMS,
+  decodeWith,
+  isNamespaceName,
+  isObjectName,
+  kubeObject,
+  name,
+} from './limits.js';
 
 const auditEvent = z.looseObject({
   level: z.string().max(64).optional(),
@@ -72,6 +79,7 @@ function affectedService(event: z.infer<typeof auditEvent>): ServiceRef | undefi
   if (!WRITE_VERBS.has(event.verb) || isDryRun(event.requestURI)) return undefined;
   const ref = event.objectRef;
   if (!ref?.namespace || !ref.name) return undefined;
+  if (!isNamespaceName(ref.namespace) || !isObjectName(ref.name)) return undefined;
   const group = ref.apiGroup ?? '';
   const sub = ref.subresource ?? '';
   if (group === '' && ref.resource === 'services' && (sub === '' || sub === 'status')) {
@@ -81,7 +89,7 @@ function affectedService(event: z.infer<typeof auditEvent>): ServiceRef | undefi
     const label =
       event.responseObject?.metadata?.labels?.[LABEL_SERVICE_NAME] ??
       event.requestObject?.metadata?.labels?.[LABEL_SERVICE_NAME];
-    return label ? { namespace: ref.namespace, name: label } : undefined;
+    return label && isObjectName(label) ? { namespace: ref.namespace, name: label } : undefined;
   }
   return undefined;
 }

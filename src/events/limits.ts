@@ -7,6 +7,22 @@ export const MAX_STRING = 64 * 1024;
 export const MAX_ITEMS = 100_000;
 
 export const name = z.string().max(MAX_NAME);
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * Names as the API server validates them: a namespace is a DNS-1123 label, a Service or
+ * EndpointSlice name at most a DNS-1123 subdomain. An event naming anything else did not come
+ * from an API server, and such a name must not reach a read URL or a Consul filter (a quote ends
+ * a bexpr string literal, a lone surrogate breaks URL encoding): the event is ignored.
+ */
+export function isNamespaceName(value: string): boolean {
+  return value.length <= 63 && DNS1123_LABEL.test(value);
+}
+export function isObjectName(value: string): boolean {
+  return value.length <= MAX_NAME && DNS1123_SUBDOMAIN.test(value);
+}
 /** A Kubernetes object: an object we keep as is (the translation reads it defensively). */
 export const kubeObject = z.looseObject({
   apiVersion: z.string().max(MAX_NAME).optional(),

@@ -1,7 +1,12 @@
 // Kubernetes → Consul for one service: read what the translation needs, read what Consul holds
 // for the service, plan, and apply in one transaction (SPEC.md §4, §6).
 import { planServiceRegistrations, type RegistrationChange } from '../plan/index.js';
-import { sourcesNeeded, translateService, type ConsulTranslation } from '../translate/index.js';
+import {
+  consulNameOf,
+  sourcesNeeded,
+  translateService,
+  type ConsulTranslation,
+} from '../translate/index.js';
 import { META_K8S_NODE_NAME } from '../translate/keys.js';
 import type { EndpointSlice, Registration, Service, ServiceRef } from '../translate/types.js';
 import { countWrites, type SyncDeps } from './deps.js';
@@ -12,6 +17,13 @@ export interface ServiceConvergeInput {
   service?: Service | null;
   /** A slice about to be stored (object) or deleted (null) that overrides the stored one of that name. */
   slice?: { name: string; object: EndpointSlice | null };
+  /** The Service before this change (admission UPDATE/DELETE): its Consul name may hold instances. */
+  previous?: Service | null;
+  /**
+   * Read every registration of the service on the sync node, whatever its Consul name (a scan of
+   * the node). Otherwise only the names of the current and previous versions are read (indexed).
+   */
+  exhaustive?: boolean;
   dryRun?: boolean;
 }
 
@@ -41,12 +53,13 @@ function applySliceOverride(
   return override.object ? [...others, override.object] : others;
 }
 
+type Translation = ConsulTranslation | { ref: ServiceRef; deleted: true };
+
 async function translate(
   deps: SyncDeps,
   input: ServiceConvergeInput,
-): Promise<ConsulTranslation | { ref: ServiceRef; deleted: true }> {
-  const service =
-    input.service === undefined ? await deps.kube.readService(input.ref) : input.service;
+  service: Service | null,
+): Promise<Translation> {
   if (!service || isBeingDeleted(service)) return { ref: input.ref, deleted: true };
   const need = sourcesNeeded(service, deps.settings);
   const slices = need.endpointSlices
@@ -59,6 +72,26 @@ async function translate(
   }
   const nodes = nodeNames.size > 0 ? await deps.kube.readNodes(nodeNames) : new Map();
   return translateService({ service, endpointSlices: slices, nodes }, deps.settings);
+}
+
+/** What Consul holds for the service: by name when every name it can be under is known. */
+async function readCurrent(
+  deps: SyncDeps,
+  input: ServiceConvergeInput,
+  service: Service | null,
+  translation: Promise<Translation>,
+): Promise<Registration[]> {
+  const timeout = deps.settings.writeTimeoutMs;
+  const names = [service, input.previous]
+    .filter((s): s is Service => Boolean(s))
+    .map((s) => consulNameOf(s, deps.settings));
+  if (!input.exhaustive && names.length > 0) {
+    return deps.consul.readForServiceByNames(input.ref, names, timeout);
+  }
+  const services = await deps.consul.readForService(input.ref, timeout);
+  return needsChecks(await translation, services.registrations)
+    ? services.withChecks()
+    : services.registrations;
 }
 
 /**
@@ -81,14 +114,14 @@ export async function convergeService(
 ): Promise<ServiceConvergeResult> {
   const { settings } = deps;
   const timeout = settings.writeTimeoutMs;
+  const service =
+    input.service === undefined ? await deps.kube.readService(input.ref) : input.service;
   // Both sides are read at once: the Kubernetes reads the translation needs, and what Consul holds.
-  const [translation, services] = await Promise.all([
-    translate(deps, input),
-    deps.consul.readForService(input.ref, timeout),
+  const translating = translate(deps, input, service);
+  const [translation, current] = await Promise.all([
+    translating,
+    readCurrent(deps, input, service, translating),
   ]);
-  const current = needsChecks(translation, services.registrations)
-    ? await services.withChecks()
-    : services.registrations;
   const plan = planServiceRegistrations({ translation, current, syncId: settings.syncId });
   const warnings = 'deleted' in translation ? [] : translation.warnings;
   const skipReason = 'deleted' in translation ? 'service deleted' : translation.skipReason;

@@ -277,6 +277,14 @@ export function translateService(
 // ---------------------------------------------------------------------------------------------
 // Name, port, weight, meta
 
+/**
+ * The Consul service name a Kubernetes service maps to: the service-name annotation, else
+ * `<prefix><name>[-<namespace>]`. Lets the edge read Consul by name before translating.
+ */
+export function consulNameOf(service: Service, settings: ToConsulSettings): string {
+  return consulServiceName(service, serviceRefOf(service), settings, []);
+}
+
 function consulServiceName(
   service: Service,
   ref: ServiceRef,

@@ -216,6 +216,19 @@ export class EndpointSliceController {
     return r.status < 300;
   }
 
+  private deleteSlice(def: ReturnType<KubeApi['def']>, ns: string, name: string): Promise<boolean> {
+    const request = this.api.internalRequest(
+      'delete',
+      def,
+      ns,
+      name,
+      undefined,
+      ENDPOINTSLICE_USER,
+      ENDPOINTSLICE_UA,
+    );
+    return this.write(this.api.handle(request), `delete ${ns}/${name}`);
+  }
+
   private managedSlices(ns: string, svc: string): KubeObject[] {
     const names = this.slicesBySvc.get(`${ns}/${svc}`) ?? new Set<string>();
     const out: KubeObject[] = [];
@@ -260,23 +273,7 @@ export class EndpointSliceController {
     if (!wanted) {
       // a deleted Service's slices go with the garbage collector (ownerReferences)
       if (!svc && this.api.gcEnabled) return true;
-      for (const s of existing) {
-        ok =
-          (await this.write(
-            this.api.handle(
-              this.api.internalRequest(
-                'delete',
-                def,
-                ns,
-                s.metadata.name ?? '',
-                undefined,
-                ENDPOINTSLICE_USER,
-                ENDPOINTSLICE_UA,
-              ),
-            ),
-            `delete ${ns}/${s.metadata.name}`,
-          )) && ok;
-      }
+      for (const s of existing) ok = (await this.deleteSlice(def, ns, s.metadata.name ?? '')) && ok;
       return ok;
     }
     const svcObj = svc;
@@ -409,23 +406,7 @@ export class EndpointSliceController {
           )) && ok;
       }
     }
-    for (const s of pool) {
-      ok =
-        (await this.write(
-          this.api.handle(
-            this.api.internalRequest(
-              'delete',
-              def,
-              ns,
-              s.metadata.name ?? '',
-              undefined,
-              ENDPOINTSLICE_USER,
-              ENDPOINTSLICE_UA,
-            ),
-          ),
-          `delete ${ns}/${s.metadata.name}`,
-        )) && ok;
-    }
+    for (const s of pool) ok = (await this.deleteSlice(def, ns, s.metadata.name ?? '')) && ok;
     return ok;
   }
 }

@@ -60,7 +60,9 @@ function shapeOf(r: Registration): RegistrationShape {
     tags: [...r.tags],
     meta: { ...r.meta },
     weights: { passing: r.weights.passing, warning: r.weights.warning },
-    check: r.check ? { checkId: r.check.checkId, name: r.check.name, status: r.check.status } : null,
+    check: r.check
+      ? { checkId: r.check.checkId, name: r.check.name, status: r.check.status }
+      : null,
   };
 }
 
@@ -86,7 +88,9 @@ export async function expectedState(w: World): Promise<CatalogState> {
         translateService(
           {
             service,
-            endpointSlices: slicesOf.get(`${service.metadata?.namespace}/${service.metadata?.name}`),
+            endpointSlices: slicesOf.get(
+              `${service.metadata?.namespace}/${service.metadata?.name}`,
+            ),
             nodes: nodeMap,
           },
           settings,

@@ -16,11 +16,7 @@ export interface Served {
   url: string;
   port: number;
   /** POST a body (an object is sent as JSON; a string or Buffer as is). */
-  post(
-    path: string,
-    body?: unknown,
-    headers?: Record<string, string | number>,
-  ): Promise<Reply>;
+  post(path: string, body?: unknown, headers?: Record<string, string | number>): Promise<Reply>;
   send(
     method: string,
     path: string,
@@ -43,24 +39,21 @@ export async function listen(app: Express): Promise<Served> {
     headers: Record<string, string | number> = {},
   ): Promise<Reply> =>
     new Promise((resolve, reject) => {
-      const req = httpRequest(
-        { host: '127.0.0.1', port, method, path, agent, headers },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let json: unknown;
-            try {
-              json = JSON.parse(text);
-            } catch {
-              json = undefined;
-            }
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-          });
-          res.on('error', reject);
-        },
-      );
+      const req = httpRequest({ host: '127.0.0.1', port, method, path, agent, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        });
+        res.on('error', reject);
+      });
       req.on('error', reject);
       req.end(body);
     });
@@ -71,8 +64,7 @@ export async function listen(app: Express): Promise<Served> {
     send,
     post(path, body, headers = {}) {
       if (body === undefined) return send('POST', path, undefined, headers);
-      const raw =
-        typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+      const raw = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
       return send('POST', path, raw, {
         'content-type': 'application/json',
         'content-length': Buffer.byteLength(raw),

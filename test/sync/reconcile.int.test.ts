@@ -318,7 +318,7 @@ test('reconciles sharded by namespace (--allow-k8s-namespace) never delete each 
         type: 'ClusterIP',
         externalIPs: ['192.0.2.77'],
         ports: [{ port: 80 }],
-      }) as never,
+      }),
     });
     // The other shard (same sync id, namespace blog) runs on the same cluster and Consul.
     const kubeConfigB = ['--sync-id=cluster-a', '--allow-k8s-namespace=blog'];

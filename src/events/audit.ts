@@ -73,6 +73,14 @@ export function decodeAuditEventList(body: unknown): AuditBatch {
   return { services: [...seen.values()], processed, ignored };
 }
 
+/** `web-x7k2p` → `web`: the service an EndpointSlice controller slice was generated for. */
+export function serviceOfSliceName(sliceName: string): string | undefined {
+  const cut = sliceName.lastIndexOf('-');
+  if (cut <= 0) return undefined;
+  const name = sliceName.slice(0, cut);
+  return isObjectName(name) ? name : undefined;
+}
+
 function affectedService(event: z.infer<typeof auditEvent>): ServiceRef | undefined {
   const code = event.responseStatus?.code;
   if (event.stage !== 'ResponseComplete' || code === undefined || code >= 300) return undefined;
@@ -89,7 +97,16 @@ function affectedService(event: z.infer<typeof auditEvent>): ServiceRef | undefi
     const label =
       event.responseObject?.metadata?.labels?.[LABEL_SERVICE_NAME] ??
       event.requestObject?.metadata?.labels?.[LABEL_SERVICE_NAME];
-    return label && isObjectName(label) ? { namespace: ref.namespace, name: label } : undefined;
+    if (label) return isObjectName(label) ? { namespace: ref.namespace, name: label } : undefined;
+    if (event.verb === 'delete') {
+      // The API server answers an EndpointSlice DELETE with a Status, so the event carries no
+      // service-name label. The EndpointSlice controller names slices `<service>-<suffix>`
+      // (generateName): converge that service. A wrong guess is harmless — converging any
+      // service is idempotent — and the reconcile covers slices named otherwise.
+      const guess = serviceOfSliceName(ref.name);
+      if (guess) return { namespace: ref.namespace, name: guess };
+    }
+    return undefined;
   }
   return undefined;
 }

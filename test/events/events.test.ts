@@ -191,19 +191,27 @@ test('audit: only completed, successful, non-dry-run writes to services/status/e
       }),
       auditEvent({ verb: 'get', resource: 'services', namespace: 'shop', name: 'web' }),
       auditEvent({ verb: 'create', resource: 'pods', namespace: 'shop', name: 'p' }),
+      // A slice DELETE is answered with a Status: no label; the generated name names the service.
       auditEvent({
         verb: 'delete',
         resource: 'endpointslices',
         namespace: 'shop',
-        name: 'orphan-slice',
+        name: 'cart-x7k2p',
+      }),
+      auditEvent({
+        verb: 'patch',
+        resource: 'endpointslices',
+        namespace: 'shop',
+        name: 'nolabel-1',
       }),
     ]),
   );
   assert.deepEqual(batch.services, [
     { namespace: 'shop', name: 'web' },
     { namespace: 'shop', name: 'api' },
+    { namespace: 'shop', name: 'cart' },
   ]);
-  assert.equal(batch.processed, 4);
+  assert.equal(batch.processed, 5);
   assert.equal(batch.ignored, 6);
 });
 

@@ -31,12 +31,21 @@ export function createReconcileHandler(
     };
     const deps = await ctx.deps();
     const report = await reconcile(deps, options);
-    const errors = [report.toConsul?.error, report.toK8s?.error].filter((e): e is string =>
-      Boolean(e),
-    );
-    if (errors.length > 0) {
-      const refused = errors.some((e) => e.includes('--max-delete-ratio'));
-      throw new SyncError(refused ? 'DELETE_RATIO_EXCEEDED' : 'READ_FAILED', errors.join('; '));
+    const failed = [report.toConsul, report.toK8s].filter((r) => r?.error);
+    if (failed.length > 0) {
+      const codes = failed.map((r) => r!.errorCode);
+      const code = codes.includes('DELETE_RATIO_EXCEEDED')
+        ? 'DELETE_RATIO_EXCEEDED'
+        : codes.every((c) => c === 'WRITE_FAILED')
+          ? 'WRITE_FAILED'
+          : 'READ_FAILED';
+      // What each direction planned and did (or did not) write goes with the error.
+      throw new SyncError(code, failed.map((r) => r!.error).join('; '), {
+        details: {
+          ...(report.toConsul ? { toConsul: report.toConsul } : {}),
+          ...(report.toK8s ? { toK8s: report.toK8s } : {}),
+        },
+      });
     }
     res.json({
       dryRun: report.dryRun,

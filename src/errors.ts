@@ -57,12 +57,15 @@ export interface SyncErrorOptions {
   /** Status code the upstream system (Consul, Kubernetes) answered with, if any. */
   upstreamStatus?: number;
   cause?: unknown;
+  /** Structured context for the caller, sent as `error.details` (never secrets). */
+  details?: Record<string, unknown>;
 }
 
 export class SyncError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly upstreamStatus: number | undefined;
+  readonly details: Record<string, unknown> | undefined;
 
   constructor(code: ErrorCode, message: string, options: SyncErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -70,6 +73,7 @@ export class SyncError extends Error {
     this.code = code;
     this.status = options.status ?? defaultStatus[code];
     this.upstreamStatus = options.upstreamStatus;
+    this.details = options.details;
   }
 }
 

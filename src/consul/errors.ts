@@ -7,13 +7,16 @@ interface PapiLike {
   statusCode?: number;
   isResponse?: boolean;
   code?: string;
+  response?: { body?: { Errors?: { OpIndex?: number; What?: string }[] | null } | null };
 }
 
 export function consulError(err: unknown, what: string): SyncError {
   if (err instanceof SyncError) return err;
   const e = (err ?? {}) as PapiLike;
   const status = typeof e.statusCode === 'number' ? e.statusCode : undefined;
-  const detail = scrubSecrets(String(e.message ?? err)).slice(0, 300);
+  // A failed /v1/txn answers 409 with {"Errors":[{"OpIndex","What"}]}: say what failed.
+  const failedOps = e.response?.body?.Errors?.map((x) => `op ${x.OpIndex}: ${x.What}`).join('; ');
+  const detail = scrubSecrets(failedOps || String(e.message ?? err)).slice(0, 300);
   if (status !== undefined && status < 500 && status !== 429) {
     return new SyncError('CONSUL_REJECTED', `consul refused ${what} (${status}): ${detail}`, {
       upstreamStatus: status,

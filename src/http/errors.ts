@@ -60,7 +60,12 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
     if (error.code === 'METHOD_NOT_ALLOWED' && res.getHeader('Allow') === undefined) {
       res.setHeader('Allow', 'POST');
     }
-    res.status(error.status).json({ error: { code: error.code, message: error.message } });
+    const body = {
+      code: error.code,
+      message: error.message,
+      ...(error.details ? { details: error.details } : {}),
+    };
+    res.status(error.status).json({ error: body });
   };
 }
 

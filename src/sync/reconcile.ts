@@ -1,6 +1,7 @@
 // Reconcile (SPEC.md §7): list both systems completely, plan the full difference in both
 // directions, and apply it (or only report it: dry run). One code path for the CLI, the
-// /reconcile endpoint and the in-process interval.
+// /reconcile endpoint and the in-process interval. Both directions are planned before either
+// is applied, so a refusal (the delete-ratio guard) leaves both systems untouched.
 import {
   checkDeleteRatio,
   planAllRegistrations,
@@ -11,10 +12,16 @@ import {
 import { translateService, type ConsulTranslation } from '../translate/index.js';
 import { LABEL_SERVICE_NAME, META_K8S_NAMESPACE } from '../translate/keys.js';
 import type { EndpointSlice, Node, Service } from '../translate/types.js';
-import { SyncError, describeError } from '../errors.js';
+import { SyncError, describeError, isSyncError, type ErrorCode } from '../errors.js';
 import type { Direction } from '../config/index.js';
 import { countWrites, type SyncDeps } from './deps.js';
-import { convergeServicesView, emptySummary, type DirectionSummary } from './to-k8s.js';
+import {
+  applyServicesView,
+  emptySummary,
+  planServicesView,
+  type DirectionSummary,
+  type ViewPlan,
+} from './to-k8s.js';
 
 export interface ReconcileOptions {
   direction: Direction;
@@ -24,9 +31,11 @@ export interface ReconcileOptions {
 }
 
 export interface DirectionReport extends DirectionSummary {
+  conflicts: number;
   /** Set when the direction was aborted (a failed read, the delete guard) or a write failed. */
   error?: string;
-  conflicts: number;
+  /** The error's stable code: READ_FAILED-like codes, DELETE_RATIO_EXCEEDED, WRITE_FAILED. */
+  errorCode?: ErrorCode;
 }
 
 export interface ReconcileReport {
@@ -36,6 +45,12 @@ export interface ReconcileReport {
   warnings: string[];
   dryRun: boolean;
   ok: boolean;
+}
+
+interface ToConsulPlan {
+  report: DirectionReport;
+  changes: RegistrationChange[];
+  owned: number;
 }
 
 function report(summary: DirectionSummary = emptySummary()): DirectionReport {
@@ -58,12 +73,8 @@ function guardDeletes(
   }
 }
 
-/** Kubernetes → Consul for every service at once. Any failed read aborts before any write. */
-async function reconcileToConsul(
-  deps: SyncDeps,
-  options: ReconcileOptions,
-  out: ReconcileReport,
-): Promise<DirectionReport> {
+/** Kubernetes → Consul for every service at once: reads and plan, no write. */
+async function planToConsul(deps: SyncDeps, out: ReconcileReport): Promise<ToConsulPlan> {
   const { settings } = deps;
   // The allow-list is this installation's scope: a reconcile sharded by namespace
   // (--allow-k8s-namespace) lists and plans only its namespaces and leaves the rest, including
@@ -102,9 +113,9 @@ async function reconcileToConsul(
       settings,
     );
   });
-  for (const t of translations)
+  for (const t of translations) {
     out.warnings.push(...t.warnings.map((w) => `${t.ref.namespace}/${t.ref.name}: ${w}`));
-
+  }
   const plan = planAllRegistrations({ translations, current, syncId: settings.syncId });
   const result = report();
   result.unchanged = plan.unchanged;
@@ -115,10 +126,10 @@ async function reconcileToConsul(
     else if (c.op === 'update') result.updated++;
     else result.deleted++;
   }
-  out.changes.push(...plan.changes);
-  guardDeletes(options, result.deleted, plan.owned, 'to-consul');
-  if (options.dryRun || settings.dryRun || plan.changes.length === 0) return result;
+  return { report: result, changes: plan.changes, owned: plan.owned };
+}
 
+async function applyToConsul(deps: SyncDeps, plan: ToConsulPlan): Promise<void> {
   const groups = new Map<string, RegistrationChange[]>();
   for (const change of plan.changes) {
     const key = `${change.source.namespace}/${change.source.name}`;
@@ -127,31 +138,21 @@ async function reconcileToConsul(
     else groups.set(key, [change]);
   }
   try {
-    await deps.consul.apply([...groups.values()], settings.writeTimeoutMs * 4);
+    await deps.consul.apply([...groups.values()], deps.settings.writeTimeoutMs * 4);
     countWrites(deps.metrics, 'consul', plan.changes, 'ok');
   } catch (err) {
     countWrites(deps.metrics, 'consul', plan.changes, 'error');
-    result.failed = plan.changes.length;
+    plan.report.failed = plan.changes.length;
     throw err;
   }
-  return result;
 }
 
-async function reconcileToK8s(
-  deps: SyncDeps,
-  options: ReconcileOptions,
-  out: ReconcileReport,
-): Promise<DirectionReport> {
-  const view = await deps.consul.readServicesView(deps.settings.writeTimeoutMs * 4);
-  const converged = await convergeServicesView(deps, view, {
-    dryRun: options.dryRun,
-    guard: (deletes, owned) => guardDeletes(options, deletes, owned, 'to-k8s'),
-  });
-  out.changes.push(...converged.changes);
-  out.warnings.push(...converged.warnings);
-  const result = report(converged.summary);
-  if (converged.errors.length > 0) result.error = converged.errors.join('; ');
-  return result;
+function failed(err: unknown): DirectionReport {
+  return {
+    ...report(),
+    error: describeError(err),
+    errorCode: isSyncError(err) ? err.code : 'INTERNAL',
+  };
 }
 
 export async function reconcile(
@@ -159,40 +160,121 @@ export async function reconcile(
   options: ReconcileOptions,
 ): Promise<ReconcileReport> {
   const { settings, logger } = deps;
-  const out: ReconcileReport = {
-    changes: [],
-    warnings: [],
-    dryRun: options.dryRun || settings.dryRun,
-    ok: true,
-  };
+  const dryRun = options.dryRun || settings.dryRun;
+  const out: ReconcileReport = { changes: [], warnings: [], dryRun, ok: true };
   const started = Date.now();
-  const run = async (
-    enabled: boolean,
-    direction: 'to-consul' | 'to-k8s',
-    fn: () => Promise<DirectionReport>,
-  ): Promise<DirectionReport | undefined> => {
-    if (!enabled || (options.direction !== 'both' && options.direction !== direction))
-      return undefined;
-    try {
-      return await fn();
-    } catch (err) {
-      out.ok = false;
-      logger.error(
-        { event: 'reconcile-failed', direction, err: describeError(err) },
-        'reconcile direction aborted',
-      );
-      return { ...report(), error: describeError(err) };
-    }
-  };
-  // The two directions touch different systems' state: run them side by side.
-  const [toConsul, toK8s] = await Promise.all([
-    run(settings.toConsul, 'to-consul', () => reconcileToConsul(deps, options, out)),
-    run(settings.toK8s, 'to-k8s', () => reconcileToK8s(deps, options, out)),
+  const wanted = (enabled: boolean, direction: 'to-consul' | 'to-k8s'): boolean =>
+    enabled && (options.direction === 'both' || options.direction === direction);
+  const settle = <T>(p: Promise<T>): Promise<{ ok: T } | { err: unknown }> =>
+    p.then(
+      (ok) => ({ ok }),
+      (err: unknown) => ({ err }),
+    );
+
+  // 1. Read and plan both directions at once; a failed read aborts only its direction.
+  const [consulPlan, k8sPlan] = await Promise.all([
+    wanted(settings.toConsul, 'to-consul') ? settle(planToConsul(deps, out)) : undefined,
+    wanted(settings.toK8s, 'to-k8s')
+      ? settle(
+          deps.consul
+            .readServicesView(settings.writeTimeoutMs * 4)
+            .then((view) => planServicesView(deps, view)),
+        )
+      : undefined,
   ]);
+  let toConsul: DirectionReport | undefined;
+  let toK8s: DirectionReport | undefined;
+  let consulChanges: ToConsulPlan | undefined;
+  let viewPlan: ViewPlan | undefined;
+  if (consulPlan) {
+    if ('err' in consulPlan) toConsul = failed(consulPlan.err);
+    else {
+      consulChanges = consulPlan.ok;
+      toConsul = consulChanges.report;
+      out.changes.push(...consulChanges.changes);
+    }
+  }
+  if (k8sPlan) {
+    if ('err' in k8sPlan) toK8s = failed(k8sPlan.err);
+    else {
+      viewPlan = k8sPlan.ok;
+      toK8s = report(viewPlan.summary);
+      toK8s.conflicts = viewPlan.summary.skipped;
+      for (const c of viewPlan.changes) {
+        if (c.op === 'create') toK8s.created++;
+        else if (c.op === 'update') toK8s.updated++;
+        else toK8s.deleted++;
+      }
+      out.changes.push(...viewPlan.changes);
+      out.warnings.push(...viewPlan.warnings);
+    }
+  }
+
+  // 2. The delete guard, for both planned directions before anything is written.
+  let refused = false;
+  for (const [what, plan, rep] of [
+    ['to-consul', consulChanges, toConsul],
+    ['to-k8s', viewPlan, toK8s],
+  ] as const) {
+    if (!plan || !rep) continue;
+    const deletes = plan.changes.filter((c) => c.op === 'delete').length;
+    try {
+      guardDeletes(options, deletes, plan.owned, what);
+    } catch (err) {
+      refused = true;
+      Object.assign(rep, { error: describeError(err), errorCode: 'DELETE_RATIO_EXCEEDED' });
+    }
+  }
+
+  // 3. Apply what was planned, unless this is a dry run or a guard refused.
+  if (!dryRun && !refused) {
+    const applying: Promise<void>[] = [];
+    if (consulChanges && consulChanges.changes.length > 0) {
+      const plan = consulChanges;
+      applying.push(
+        applyToConsul(deps, plan).catch((err: unknown) => {
+          Object.assign(plan.report, { error: describeError(err), errorCode: 'WRITE_FAILED' });
+        }),
+      );
+    }
+    if (viewPlan && viewPlan.changes.length > 0 && toK8s) {
+      const rep = toK8s;
+      applying.push(
+        applyServicesView(deps, viewPlan).then((applied) => {
+          Object.assign(rep, applied.summary);
+          if (applied.errors.length > 0) {
+            Object.assign(rep, { error: applied.errors.join('; '), errorCode: 'WRITE_FAILED' });
+          }
+        }),
+      );
+    }
+    await Promise.all(applying);
+  } else if (refused) {
+    for (const [plan, rep] of [
+      [consulChanges, toConsul],
+      [viewPlan, toK8s],
+    ] as const) {
+      if (plan && rep && !rep.error && plan.changes.length > 0) {
+        rep.error = 'not applied: the other direction was refused by --max-delete-ratio';
+        rep.errorCode = 'DELETE_RATIO_EXCEEDED';
+      }
+    }
+  }
+
   if (toConsul) out.toConsul = toConsul;
   if (toK8s) out.toK8s = toK8s;
-  if (toConsul?.error || toK8s?.error) out.ok = false;
+  out.ok = !toConsul?.error && !toK8s?.error;
   out.changes = sortChanges(out.changes);
+  for (const [direction, rep] of [
+    ['to-consul', toConsul],
+    ['to-k8s', toK8s],
+  ] as const) {
+    if (rep?.error)
+      logger.error(
+        { event: 'reconcile-failed', direction, err: rep.error },
+        'reconcile direction failed',
+      );
+  }
   if (!out.dryRun && out.ok) deps.metrics.lastReconcile.set(Date.now() / 1000);
   deps.metrics.events.inc({ source: 'reconcile', outcome: out.ok ? 'ok' : 'error' });
   logger.info(

@@ -16,15 +16,9 @@ export interface DirectionSummary {
   failed: number;
 }
 
-export interface ViewConvergeResult {
-  summary: DirectionSummary;
-  changes: K8sServiceChange[];
-  warnings: string[];
+export interface ViewConvergeResult extends ViewPlan {
+  /** One line per failed write. */
   errors: string[];
-  /** The view was empty: nothing was deleted (SPEC.md §5). */
-  emptyView: boolean;
-  /** Services we own before the change, for the delete-ratio guard. */
-  owned: number;
 }
 
 export function emptySummary(): DirectionSummary {
@@ -101,18 +95,18 @@ async function applyChange(
   summary.deleted++;
 }
 
-export interface ViewConvergeOptions {
-  dryRun?: boolean;
-  /** Refuse to delete more than this share of owned services (reconcile's guard). */
-  guard?: (deletes: number, owned: number) => void;
-  concurrency?: number;
+export interface ViewPlan {
+  summary: DirectionSummary;
+  changes: K8sServiceChange[];
+  warnings: string[];
+  /** The view was empty: nothing will be deleted (SPEC.md §5). */
+  emptyView: boolean;
+  /** Services we own now, for the delete-ratio guard. */
+  owned: number;
 }
 
-export async function convergeServicesView(
-  deps: SyncDeps,
-  view: ServicesView,
-  options: ViewConvergeOptions = {},
-): Promise<ViewConvergeResult> {
+/** Reads the owned services and plans them against the view; writes nothing. */
+export async function planServicesView(deps: SyncDeps, view: ServicesView): Promise<ViewPlan> {
   const { settings, logger } = deps;
   const translation = translateServicesView(view, settings);
   const summary = emptySummary();
@@ -131,17 +125,20 @@ export async function convergeServicesView(
     logger.warn({ event: 'empty-services-view' }, 'empty Consul services view: deleting nothing');
     changes = changes.filter((c) => c.op !== 'delete');
   }
-  options.guard?.(changes.filter((c) => c.op === 'delete').length, plan.owned);
-  const result: ViewConvergeResult = {
-    summary,
-    changes,
-    warnings: translation.warnings,
-    errors: [],
-    emptyView,
-    owned: plan.owned,
-  };
+  return { summary, changes, warnings: translation.warnings, emptyView, owned: plan.owned };
+}
+
+/** Applies a view plan with bounded concurrency; failures are counted, never thrown. */
+export async function applyServicesView(
+  deps: SyncDeps,
+  plan: ViewPlan,
+  options: { dryRun?: boolean; concurrency?: number } = {},
+): Promise<ViewConvergeResult> {
+  const { logger } = deps;
+  const result: ViewConvergeResult = { ...plan, errors: [] };
+  const { summary, changes } = plan;
   if (changes.length === 0) return result;
-  if (options.dryRun || settings.dryRun) {
+  if (options.dryRun || deps.settings.dryRun) {
     logger.info(
       {
         event: 'dry-run',
@@ -179,6 +176,15 @@ export async function convergeServicesView(
     Array.from({ length: Math.min(options.concurrency ?? 8, queue.length) }, worker),
   );
   return result;
+}
+
+/** The watch handler's use case: plan and apply in one go. */
+export async function convergeServicesView(
+  deps: SyncDeps,
+  view: ServicesView,
+  options: { dryRun?: boolean } = {},
+): Promise<ViewConvergeResult> {
+  return applyServicesView(deps, await planServicesView(deps, view), options);
 }
 
 export function assertNoFailures(result: ViewConvergeResult): void {

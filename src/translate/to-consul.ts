@@ -300,6 +300,12 @@ function consulServiceName(
     warnings.push(`service-name is empty; using ${quote(name)}`);
     return name;
   }
+  // Control characters would reach Consul's catalog and DNS answers verbatim.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(trimmed)) {
+    warnings.push(`service-name contains control characters; using ${quote(name)}`);
+    return name;
+  }
   // Characters, not UTF-16 units, so a name of 255 emoji is accepted.
   if ([...trimmed].length > SERVICE_NAME_MAX_LENGTH) {
     warnings.push(

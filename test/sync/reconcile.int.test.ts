@@ -351,3 +351,30 @@ test('reconciles sharded by namespace (--allow-k8s-namespace) never delete each 
     await a.close();
   }
 });
+
+test('a guard refusal in one direction leaves both systems untouched, and the answer says what was planned', async () => {
+  const w = await startWorld({ flags: ['--sync-id=cluster-a'] });
+  try {
+    await seedKube(w);
+    await seedConsul(w);
+    assert.ok((await reconcile(await w.runtime.deps(), both)).ok);
+    for (const name of ['web', 'api'])
+      await w.core.deleteNamespacedService({ namespace: 'shop', name });
+    await w.consul.catalog.register({
+      node: 'legacy',
+      address: '10.9.0.1',
+      service: { id: 'ledger', service: 'ledger', port: 1 },
+    } as never);
+    const res = await request(w.app).post('/reconcile').expect(409);
+    assert.equal(res.body.error.code, 'DELETE_RATIO_EXCEEDED');
+    assert.ok(res.body.error.details, JSON.stringify(res.body));
+    assert.equal(res.body.error.details.toConsul.deleted, 3);
+    assert.equal(res.body.error.details.toK8s.created, 1);
+    assert.match(res.body.error.details.toK8s.error, /not applied/);
+    const k8s = (await state(w)).k8s;
+    assert.ok(!k8s.some((l) => l.startsWith('ledger')), 'the other direction wrote nothing either');
+    assert.equal((await state(w)).regs.length, 4);
+  } finally {
+    await w.close();
+  }
+});

@@ -392,6 +392,13 @@ const rows: Row[] = [
     warnings: [/service-name/],
   },
   {
+    name: 'service-name with control characters is ignored with a warning',
+    service: lb({ annotations: { 'consul.hashicorp.com/service-name': 'bill\ning' } }),
+    consulName: 'web',
+    instances: [{ address: '198.51.100.7', port: 80 }],
+    warnings: [/control characters/],
+  },
+  {
     name: 'service-name empty is ignored with a warning',
     service: lb({ annotations: { 'consul.hashicorp.com/service-name': '' } }),
     settings: { consulServicePrefix: 'p-' },

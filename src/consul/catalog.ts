@@ -276,8 +276,9 @@ export class ConsulCatalog {
   async apply(
     groups: readonly (readonly RegistrationChange[])[],
     timeoutMs?: number,
+    options: { ensureNode?: boolean } = {},
   ): Promise<ApplyResult> {
-    const chains = packTransactions(groups, this.node);
+    const chains = packTransactions(groups, this.node, options);
     const result: ApplyResult = { transactions: 0, operations: 0 };
     const concurrency = this.options.concurrency ?? 8;
     let next = 0;

@@ -80,22 +80,25 @@ export function opsForChange(change: RegistrationChange): { sets: TxnOp[]; delet
 export type TxnChain = TxnOp[][];
 
 /**
- * Packs per-service groups of changes into chains of transactions. Every transaction starts
- * with an idempotent Node `set` (Consul leaves an identical node untouched), so a node removed
- * by hand is recreated and service sets never fail for a missing node.
+ * Packs per-service groups of changes into chains of transactions of at most `maxOps`
+ * operations. A service's operations share one transaction unless they alone exceed the limit
+ * (then a chain, applied in order, sets first). Groups are packed first-fit-decreasing, so
+ * a reconcile needs about ceil(operations / maxOps) transactions.
+ *
+ * With `ensureNode` every transaction starts with an idempotent Node `set` (Consul leaves an
+ * identical node untouched), so service sets never fail for a node removed by hand; the event
+ * path always asks for it, a reconcile only when its read found no node.
  */
 export function packTransactions(
   groups: readonly (readonly RegistrationChange[])[],
   node: string,
-  maxOps = MAX_TXN_OPS,
+  options: { ensureNode?: boolean; maxOps?: number } = {},
 ): TxnChain[] {
-  const room = maxOps - 1;
+  const ensureNode = options.ensureNode ?? true;
+  const room = (options.maxOps ?? MAX_TXN_OPS) - (ensureNode ? 1 : 0);
+  const txn = (ops: TxnOp[]): TxnOp[] => (ensureNode ? [nodeSetOp(node), ...ops] : ops);
   const chains: TxnChain[] = [];
-  let current: TxnOp[] = [];
-  const flush = (): void => {
-    if (current.length > 0) chains.push([[nodeSetOp(node), ...current]]);
-    current = [];
-  };
+  const small: TxnOp[][] = [];
   for (const group of groups) {
     const sets: TxnOp[] = [];
     const deletes: TxnOp[] = [];
@@ -108,14 +111,21 @@ export function packTransactions(
     if (ops.length === 0) continue;
     if (ops.length > room) {
       const chain: TxnChain = [];
-      for (let i = 0; i < ops.length; i += room)
-        chain.push([nodeSetOp(node), ...ops.slice(i, i + room)]);
+      for (let i = 0; i < ops.length; i += room) chain.push(txn(ops.slice(i, i + room)));
       chains.push(chain);
-      continue;
+    } else {
+      small.push(ops);
     }
-    if (current.length + ops.length > room) flush();
-    current.push(...ops);
   }
-  flush();
+  // First-fit decreasing: stable for equal sizes, so the same plan packs the same way.
+  const bins: TxnOp[][] = [];
+  for (const ops of small
+    .map((ops, i) => ({ ops, i }))
+    .sort((a, b) => b.ops.length - a.ops.length || a.i - b.i)) {
+    const bin = bins.find((b) => b.length + ops.ops.length <= room);
+    if (bin) bin.push(...ops.ops);
+    else bins.push([...ops.ops]);
+  }
+  for (const bin of bins) chains.push([txn(bin)]);
   return chains;
 }

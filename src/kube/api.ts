@@ -141,13 +141,19 @@ export class KubeApi {
     );
   }
 
-  /** Services labelled consul=true in a namespace: the ones the Consul → Kubernetes side owns. */
-  listLabelledServices(namespace: string): Promise<Service[]> {
+  /**
+   * Services labelled consul=true in a namespace: the ones the Consul → Kubernetes side owns.
+   * `cached` reads with resourceVersion=0, which the API server answers from its watch cache
+   * instead of etcd (cheap on every watch delivery; possibly a moment stale, which the plan
+   * tolerates: a create that exists is a 409 handled idempotently, a delete of a gone one a 404).
+   */
+  listLabelledServices(namespace: string, options: { cached?: boolean } = {}): Promise<Service[]> {
     return this.listAll(`list services in ${namespace}`, (cont) =>
       this.kube.core.listNamespacedService({
         namespace,
         labelSelector: `${LABEL_CONSUL}=${LABEL_CONSUL_VALUE}`,
         limit: LIST_PAGE_SIZE,
+        ...(options.cached && !cont ? { resourceVersion: '0' } : {}),
         ...(cont ? { _continue: cont } : {}),
       }),
     );

@@ -51,6 +51,8 @@ interface ToConsulPlan {
   report: DirectionReport;
   changes: RegistrationChange[];
   owned: number;
+  /** The read found registrations on the sync node, so the node exists. */
+  nodeSeen: boolean;
 }
 
 function report(summary: DirectionSummary = emptySummary()): DirectionReport {
@@ -126,7 +128,12 @@ async function planToConsul(deps: SyncDeps, out: ReconcileReport): Promise<ToCon
     else if (c.op === 'update') result.updated++;
     else result.deleted++;
   }
-  return { report: result, changes: plan.changes, owned: plan.owned };
+  return {
+    report: result,
+    changes: plan.changes,
+    owned: plan.owned,
+    nodeSeen: everything.length > 0,
+  };
 }
 
 async function applyToConsul(deps: SyncDeps, plan: ToConsulPlan): Promise<void> {
@@ -138,7 +145,10 @@ async function applyToConsul(deps: SyncDeps, plan: ToConsulPlan): Promise<void> 
     else groups.set(key, [change]);
   }
   try {
-    await deps.consul.apply([...groups.values()], deps.settings.writeTimeoutMs * 4);
+    // A node holding registrations exists: no Node set in every transaction then.
+    await deps.consul.apply([...groups.values()], deps.settings.writeTimeoutMs * 4, {
+      ensureNode: !plan.nodeSeen,
+    });
     countWrites(deps.metrics, 'consul', plan.changes, 'ok');
   } catch (err) {
     countWrites(deps.metrics, 'consul', plan.changes, 'error');

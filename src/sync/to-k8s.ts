@@ -4,7 +4,7 @@ import { planK8sServices, type K8sServiceChange } from '../plan/index.js';
 import { desiredServiceObject, translateServicesView } from '../translate/index.js';
 import { LABEL_CONSUL, LABEL_CONSUL_VALUE } from '../translate/keys.js';
 import type { DesiredK8sService, Service, ServicesView } from '../translate/types.js';
-import { SyncError, describeError } from '../errors.js';
+import { SyncError, describeError, isSyncError } from '../errors.js';
 import { countWrites, type SyncDeps } from './deps.js';
 
 export interface DirectionSummary {
@@ -83,7 +83,16 @@ async function applyChange(
     return;
   }
   if (change.op === 'update') {
-    await deps.kube.replaceService(ns, restoredObject(change.current!, change.desired!));
+    try {
+      await deps.kube.replaceService(ns, restoredObject(change.current!, change.desired!));
+    } catch (err) {
+      // 409: the object changed since it was read (or the read came from a cache): once more
+      // from a fresh read, and only if it is still ours.
+      if (!(isSyncError(err) && err.upstreamStatus === 409)) throw err;
+      const fresh = await deps.kube.readService({ namespace: ns, name: change.name });
+      if (!isOurs(fresh)) return;
+      await deps.kube.replaceService(ns, restoredObject(fresh!, change.desired!));
+    }
     summary.updated++;
     return;
   }
@@ -106,7 +115,11 @@ export interface ViewPlan {
 }
 
 /** Reads the owned services and plans them against the view; writes nothing. */
-export async function planServicesView(deps: SyncDeps, view: ServicesView): Promise<ViewPlan> {
+export async function planServicesView(
+  deps: SyncDeps,
+  view: ServicesView,
+  options: { cached?: boolean } = {},
+): Promise<ViewPlan> {
   const { settings, logger } = deps;
   const translation = translateServicesView(view, settings);
   const summary = emptySummary();
@@ -115,7 +128,7 @@ export async function planServicesView(deps: SyncDeps, view: ServicesView): Prom
     if (s.reason !== 'k8s-tag') deps.metrics.skipped.inc({ reason: s.reason });
   }
   const emptyView = Object.keys(view).length === 0;
-  const current = await deps.kube.listLabelledServices(settings.k8sWriteNamespace);
+  const current = await deps.kube.listLabelledServices(settings.k8sWriteNamespace, options);
   const plan = planK8sServices({ desired: translation.services, current, settings });
   summary.unchanged = plan.unchanged;
   summary.skipped += plan.conflicts.length;
@@ -184,7 +197,8 @@ export async function convergeServicesView(
   view: ServicesView,
   options: { dryRun?: boolean } = {},
 ): Promise<ViewConvergeResult> {
-  return applyServicesView(deps, await planServicesView(deps, view), options);
+  // Watch deliveries come on every catalog change: read our services from the watch cache.
+  return applyServicesView(deps, await planServicesView(deps, view, { cached: true }), options);
 }
 
 export function assertNoFailures(result: ViewConvergeResult): void {

@@ -1,0 +1,110 @@
+// The event-path baseline: the floor for "one hop in, one write out". A minimal express server
+// that parses the same AdmissionReview body, sends one equivalent PUT /v1/txn (node + one
+// service) to the same Consul emulator over a keep-alive connection, and answers allowed.
+// No translation, no reads, no logging, no metrics. Started by event-path.ts in its own process.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+
+const BASELINE_NODE = 'bench-baseline';
+
+interface Review {
+  request?: {
+    uid?: string;
+    namespace?: string;
+    name?: string;
+    object?: {
+      metadata?: { name?: string; labels?: Record<string, string> };
+      spec?: { externalIPs?: string[]; ports?: { port?: number }[] };
+      status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } };
+      endpoints?: { addresses?: string[] }[];
+      ports?: { port?: number }[];
+    } | null;
+  };
+}
+
+function txnFor(review: Review): string {
+  const req = review.request ?? {};
+  const obj = req.object ?? {};
+  const service =
+    obj.metadata?.labels?.['kubernetes.io/service-name'] ?? obj.metadata?.name ?? req.name ?? '';
+  const address =
+    obj.spec?.externalIPs?.[0] ??
+    obj.status?.loadBalancer?.ingress?.[0]?.ip ??
+    obj.endpoints?.[0]?.addresses?.[0] ??
+    '';
+  const port = obj.spec?.ports?.[0]?.port ?? obj.ports?.[0]?.port ?? 0;
+  return JSON.stringify([
+    { Node: { Verb: 'set', Node: { Node: BASELINE_NODE, Address: '127.0.0.1' } } },
+    {
+      Service: {
+        Verb: 'set',
+        Node: BASELINE_NODE,
+        Service: {
+          ID: `${req.namespace ?? ''}-${service}`,
+          Service: service,
+          Address: address,
+          Port: port,
+        },
+      },
+    },
+  ]);
+}
+
+function start(consulAddress: string): void {
+  const [host, portText] = consulAddress.split(':') as [string, string];
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const put = (body: string): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const req = http.request(
+        {
+          host,
+          port: Number(portText),
+          method: 'PUT',
+          path: '/v1/txn',
+          agent,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+
+  const app = express();
+  app.use(express.json({ limit: '16mb' }));
+  app.post('/k8s/admission', (req, res) => {
+    const review = req.body as Review;
+    put(txnFor(review))
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => {
+        res.json({
+          apiVersion: 'admission.k8s.io/v1',
+          kind: 'AdmissionReview',
+          response: { uid: review.request?.uid ?? '', allowed: true },
+        });
+      });
+  });
+  const server = app.listen(0, '127.0.0.1', () => {
+    const port = (server.address() as AddressInfo).port;
+    process.send?.({ url: `http://127.0.0.1:${port}` });
+  });
+  server.keepAliveTimeout = 30_000;
+  process.once('SIGTERM', () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  });
+}
+
+process.once('message', (msg: unknown) => start((msg as { consulAddress: string }).consulAddress));
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,309 @@
+// Every benchmark scenario at a tiny size, asserting correctness only (no timing): events are
+// answered allowed and leave the registrations SPEC.md §4 describes, reconcile converges and its
+// 1% run writes only the changed services, end-to-end changes arrive in both directions, and the
+// footprint figures are measured. Keeps `npm run bench` from rotting.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { runEventPath, type EventPathContext } from './event-path.js';
+import { runReconcileScale, type ReconcileScaleContext } from './reconcile-scale.js';
+import { runE2eLag, E2E_CONSUL_NODE, type E2eLagContext } from './e2e-lag.js';
+import { runFootprint } from './footprint.js';
+import { parseArgs, SCENARIOS } from './run.js';
+import { markdownTable } from './report.js';
+import {
+  BENCH_SYNC_ID,
+  EVENT_NAMESPACE,
+  changedIndexes,
+  eventNodes,
+  eventServiceName,
+  extIps,
+  finalGeneration,
+  lbIngress,
+  npEndpoints,
+  npNodePort,
+  worldNodes,
+  worldService,
+  type EventKind,
+} from './fixtures.js';
+import type { RegistrationRow, TxnOpRecord } from './emulators.js';
+
+const SYNC_NODE = 'k8s-sync';
+
+/** SPEC.md §4: `<consul name>-<first 12 hex of sha1("<namespace>/<k8s name>/<Address>")>`. */
+const instanceId = (consulName: string, ns: string, name: string, address: string): string =>
+  `${consulName}-${createHash('sha1').update(`${ns}/${name}/${address}`).digest('hex').slice(0, 12)}`;
+
+interface Expected {
+  ID: string;
+  Service: string;
+  Address: string;
+  Port: number;
+  Tags: string[];
+  revision?: string;
+  node?: string;
+  check?: string;
+}
+
+const view = (r: RegistrationRow): Expected => ({
+  ID: r.ID,
+  Service: r.Service,
+  Address: r.Address,
+  Port: r.Port,
+  Tags: r.Tags,
+  ...(r.Meta.revision !== undefined ? { revision: r.Meta.revision } : {}),
+  ...(r.Meta['external-k8s-node-name'] !== undefined
+    ? { node: r.Meta['external-k8s-node-name'] }
+    : {}),
+  ...(r.Check ? { check: r.Check.Status } : {}),
+});
+
+/** The registrations an event-path service must end with, from SPEC.md §4 and its last event. */
+function expectedForEventService(kind: EventKind, k: number, gen: number | null): Expected[] {
+  const name = eventServiceName(kind, k);
+  const id = (address: string): string => instanceId(name, EVENT_NAMESPACE, name, address);
+  if (gen === null) return [];
+  if (kind === 'lb') {
+    // CREATE carries no ingress yet; generation 1 is the status update that adds it.
+    if (gen === 0) return [];
+    const address = lbIngress(k);
+    return [
+      {
+        ID: id(address),
+        Service: name,
+        Address: address,
+        Port: 80, // LoadBalancer: the service port
+        Tags: ['k8s'],
+        ...(gen >= 2 ? { revision: String(gen) } : {}),
+      },
+    ];
+  }
+  if (kind === 'ext') {
+    return extIps(k).map((address) => ({
+      ID: id(address),
+      Service: name,
+      Address: address,
+      Port: 8080,
+      Tags: ['k8s'],
+      ...(gen >= 1 ? { revision: String(gen) } : {}),
+    }));
+  }
+  // NodePort: one instance per node with an endpoint; ExternalFirst picks the node's
+  // ExternalIP when it has one; the check passes iff an endpoint on that node is ready.
+  const nodes = new Map(eventNodes().map((n) => [n.name, n]));
+  return npEndpoints(k, gen).map((e) => {
+    const n = nodes.get(e.node)!;
+    const address = n.external ?? n.internal;
+    return {
+      ID: id(address),
+      Service: name,
+      Address: address,
+      Port: npNodePort(k),
+      Tags: ['k8s'],
+      node: e.node,
+      check: e.ready ? 'passing' : 'critical',
+    };
+  });
+}
+
+const byId = (a: Expected, b: Expected): number => a.ID.localeCompare(b.ID);
+
+test('parseArgs: scenarios, --json, --scale', () => {
+  assert.deepEqual(parseArgs([]), { scenarios: [...SCENARIOS], scale: 1 });
+  assert.deepEqual(parseArgs(['e2e-lag', 'footprint', '--json', 'out.json', '--scale=0.1']), {
+    scenarios: ['e2e-lag', 'footprint'],
+    scale: 0.1,
+    json: 'out.json',
+  });
+  assert.throws(() => parseArgs(['nope']), /unknown argument nope/);
+  assert.throws(() => parseArgs(['--scale', '0']), /--scale must be a positive number/);
+});
+
+test('event path: every review answered allowed, registrations as SPEC.md §4 says', async () => {
+  let seen: Expected[] = [];
+  let expected: Expected[] = [];
+  let baselineServices = 0;
+  const result = await runEventPath({
+    events: 180,
+    warmup: 30,
+    rounds: 2,
+    inspect: async (ctx: EventPathContext) => {
+      seen = (await ctx.host.registrations(SYNC_NODE)).map(view).sort(byId);
+      for (const kind of ['lb', 'ext', 'np'] as const)
+        for (let k = 0; k < ctx.pool.perKind; k++)
+          expected.push(
+            ...expectedForEventService(kind, k, finalGeneration(ctx.pool, ctx.sent, kind, k)),
+          );
+      expected = expected.sort(byId);
+      baselineServices = (await ctx.host.registrations('bench-baseline')).length;
+    },
+  });
+  const checks = result.checks;
+  assert.equal(checks.oursAnswered, 210);
+  assert.equal(checks.baselineAnswered, 210);
+  assert.deepEqual(checks.oursFailures, []);
+  assert.deepEqual(checks.baselineFailures, []);
+  const outcomes = checks.admissionOutcomes as Record<string, number>;
+  assert.equal(outcomes.error ?? 0, 0, JSON.stringify(outcomes));
+  assert.equal((outcomes.written ?? 0) + (outcomes.unchanged ?? 0), 210);
+  assert.ok(expected.length > 0);
+  assert.deepEqual(seen, expected);
+  // The baseline wrote one registration per service it saw (210 events over 3 × 17 services).
+  assert.equal(baselineServices, 3 * 17);
+  // Every figure is a number, ratios and targets are named.
+  assert.deepEqual(
+    result.targets.map((t) => t.name),
+    [
+      'p50 ratio (ours / baseline)',
+      'p99 ratio (ours / baseline)',
+      'throughput ratio (ours / baseline)',
+    ],
+  );
+  for (const t of result.targets) assert.equal(typeof t.value, 'number');
+  assert.match(markdownTable([result]), /^\| scenario \| metric \|/);
+});
+
+test('reconcile scale: converges, no-change writes nothing, the 1% run writes only the changed services', async () => {
+  let ctx!: ReconcileScaleContext;
+  let finalRegs: RegistrationRow[] = [];
+  let txns: TxnOpRecord[][] = [];
+  const result = await runReconcileScale({
+    scale: 0.01,
+    changedFraction: 0.05,
+    repeats: 1,
+    recordTxns: true,
+    compiled: false,
+    inspect: async (c) => {
+      ctx = c;
+      finalRegs = await c.host.registrations(SYNC_NODE);
+      txns = (await c.host.call({ type: 'txn-log' })) as TxnOpRecord[][];
+    },
+  });
+  const { size } = ctx;
+  assert.equal(size.services, 100);
+
+  // SPEC.md §4 instance counts, from the world's objects.
+  const nodes = worldNodes(size);
+  assert.ok(nodes.every((n) => n.internal)); // every node has an address: no NodePort gaps
+  let instances = 0;
+  for (let i = 0; i < size.services; i++) {
+    const s = worldService(size, i);
+    if (s.kind === 'nodeport') instances += new Set(s.endpoints.map((e) => e.node)).size;
+    else if (s.kind === 'loadbalancer') instances += s.ingress.length;
+    else if (s.kind === 'clusterip') instances += s.endpoints.length;
+    else instances += s.externalIPs.length;
+  }
+  assert.ok(ctx.full.ok, JSON.stringify(ctx.full));
+  assert.equal(ctx.full.toConsul?.created, instances);
+  assert.equal(finalRegs.length, instances);
+  assert.ok(finalRegs.every((r) => r.Meta['external-k8s-sync-id'] === BENCH_SYNC_ID));
+  // Consul → Kubernetes: every foreign service plus `consul` itself.
+  assert.equal(ctx.full.toK8s?.created, size.consulServices + 1);
+
+  for (const run of ctx.noChange) {
+    assert.ok(run.ok);
+    assert.equal(run.changes, 0, 'a converged world plans nothing');
+    assert.equal(run.requests.consul['PUT /v1/txn'] ?? 0, 0);
+    assert.deepEqual(
+      Object.keys(run.requests.kube).filter((k) => !/^(list|get|watch) /.test(k)),
+      [],
+    );
+  }
+  // The list-only baseline makes the same reads as a no-change reconcile.
+  assert.deepEqual(ctx.lists[0]!.requests, ctx.noChange[0]!.requests);
+
+  // 1% run: the changed services, and only they, were written.
+  const changed = ctx.changed.map((i) => worldService(size, i));
+  assert.equal(changed.length, 5);
+  assert.deepEqual(
+    new Set(changed.map((s) => s.kind)),
+    new Set(['nodeport', 'loadbalancer', 'clusterip', 'externalips']),
+  );
+  const changedRefs = changed.map((s) => `${s.namespace}/${s.name}`).sort();
+  assert.deepEqual(ctx.diff.refs, changedRefs);
+  const changedNames = new Set(changed.map((s) => s.name));
+  assert.ok(txns.length > 0);
+  for (const op of txns.flat()) {
+    if (op.type === 'Node') continue;
+    // Service ops name the Consul service; Check ops name the ServiceID (<name>-<12 hex>).
+    const consulName =
+      op.type === 'Service' ? op.service : op.service.replace(/-[0-9a-f]{12}$/, '');
+    assert.ok(
+      changedNames.has(consulName),
+      `write for an unchanged service: ${JSON.stringify(op)}`,
+    );
+  }
+  const ops =
+    ctx.diff.servicesSet + ctx.diff.checksSet + ctx.diff.servicesDeleted + ctx.diff.checksDeleted;
+  assert.ok(ops > 0);
+  assert.ok(txns.length <= Math.ceil(ops / 64), `${txns.length} txns for ${ops} operations`);
+  assert.deepEqual(
+    result.targets.map((t) => t.name),
+    [
+      'full reconcile wall time (ms)',
+      'no-change reconcile wall time (ms)',
+      'no-change / list-only baseline',
+      '1% run Consul write requests (bound: ceil(changed operations / 64))',
+      'peak RSS of a reconcile (bytes; 300 MiB)',
+    ],
+  );
+  assert.ok(result.targets[3]!.met);
+  assert.ok((result.figures.peakRssBytes as number) > 0);
+  assert.deepEqual(changedIndexes(size), ctx.changed);
+});
+
+test('end-to-end lag: Kubernetes writes reach Consul and Consul registrations reach Kubernetes', async () => {
+  let inspected!: E2eLagContext;
+  let regs: RegistrationRow[] = [];
+  let foreign: RegistrationRow[] = [];
+  let externalNames: string[] = [];
+  const result = await runE2eLag({
+    changes: 20,
+    inspect: async (c) => {
+      inspected = c;
+      regs = await c.host.registrations(SYNC_NODE);
+      foreign = await c.host.registrations(E2E_CONSUL_NODE);
+      const res = await fetch(
+        `${c.host.started.kubeUrl}/api/v1/namespaces/default/services?labelSelector=consul%3Dtrue`,
+      );
+      const list = (await res.json()) as {
+        items: { metadata: { name: string }; spec: { type: string; externalName?: string } }[];
+      };
+      externalNames = list.items.map(
+        (s) => `${s.metadata.name} ${s.spec.type} ${s.spec.externalName}`,
+      );
+    },
+  });
+  assert.deepEqual(result.checks.failures, []);
+  assert.equal(result.checks.k8sToConsulObserved, 20);
+  assert.equal(result.checks.consulToK8sObserved, 20);
+  // 20 changes: 10 services created, then each moved to its second external IP.
+  assert.equal(inspected.k8sServices.size, 10);
+  const ours = regs.filter((r) => r.Meta['external-k8s-ns'] === 'bench-e2e');
+  assert.deepEqual(
+    ours.map((r) => `${r.Service} ${r.Address}:${r.Port}`).sort(),
+    [...inspected.k8sServices].map(([name, ip]) => `${name} ${ip}:8080`).sort(),
+  );
+  assert.equal(foreign.length, 20);
+  // SPEC.md §5: an ExternalName service per Consul service, `<name>.service.consul`.
+  for (const name of inspected.consulServices)
+    assert.ok(
+      externalNames.includes(`${name} ExternalName ${name}.service.consul`),
+      `${name} missing in ${externalNames.join(', ')}`,
+    );
+  assert.equal(result.targets.length, 2);
+});
+
+test('footprint: idle and loaded RSS are measured', async () => {
+  const result = await runFootprint({
+    events: 60,
+    idleWaitMs: 200,
+    probes: false,
+    compiled: false,
+  });
+  const f = result.figures as Record<string, number>;
+  assert.ok(f.idleRssBytes! > 0);
+  assert.ok(f.underLoadPeakRssBytes! >= f.idleRssBytes! * 0.5);
+  assert.equal(result.checks.loadFailures, 0);
+  assert.equal(result.targets[0]!.name, 'idle RSS via tsx (bytes; 80 MiB)');
+});

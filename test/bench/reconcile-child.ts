@@ -1,0 +1,113 @@
+// One reconcile (or the list-only baseline) in a process of its own, so that its peak RSS
+// (process.resourceUsage().maxRSS) is the reconcile's alone. Same wiring as the `reconcile`
+// command: parseConfig → createRuntime → reconcile. Answers with one IPC message.
+import { parseConfig } from '../../src/config/index.js';
+import { createLogger } from '../../src/telemetry/logger.js';
+import { createMetrics } from '../../src/telemetry/metrics.js';
+import { createRuntime } from '../../src/sync/runtime.js';
+import { reconcile } from '../../src/sync/reconcile.js';
+
+export interface ReconcileChildInput {
+  /** 'reconcile': the full two-way reconcile; 'lists': only the reads it must make. */
+  mode: 'reconcile' | 'lists';
+  consulAddress: string;
+  kubeconfigPath: string;
+  flags: string[];
+}
+
+export interface ReconcileChildOutput {
+  wallMs: number;
+  /** process.resourceUsage().maxRSS, in bytes. */
+  maxRssBytes: number;
+  /** RSS once the modules are loaded, before the run. */
+  rssBeforeBytes: number;
+  ok: boolean;
+  toConsul?: Record<string, unknown>;
+  toK8s?: Record<string, unknown>;
+  changes: number;
+  /** What the lists returned (lists mode), or the plan's change count by op (reconcile). */
+  counts: Record<string, number>;
+}
+
+async function main(input: ReconcileChildInput): Promise<ReconcileChildOutput> {
+  const config = parseConfig(
+    [
+      'reconcile',
+      `--consul-http-addr=${input.consulAddress}`,
+      `--kubeconfig=${input.kubeconfigPath}`,
+      ...input.flags,
+    ],
+    {},
+  );
+  const logger = createLogger({ level: 'warn', destination: process.stderr });
+  const runtime = createRuntime(config, {
+    logger,
+    metrics: createMetrics({ defaultMetrics: false }),
+  });
+  try {
+    const deps = await runtime.deps();
+    const rssBeforeBytes = process.memoryUsage().rss;
+    const started = performance.now();
+    if (input.mode === 'lists') {
+      const [services, slices, nodes, registrations, view, labelled] = await Promise.all([
+        deps.kube.listAllServices(),
+        deps.kube.listAllEndpointSlices(),
+        deps.kube.listAllNodes(),
+        deps.consul.readAll(),
+        deps.consul.readServicesView(),
+        deps.kube.listLabelledServices(deps.settings.k8sWriteNamespace),
+      ]);
+      const wallMs = performance.now() - started;
+      return {
+        wallMs,
+        maxRssBytes: process.resourceUsage().maxRSS * 1024,
+        rssBeforeBytes,
+        ok: true,
+        changes: 0,
+        counts: {
+          services: services.length,
+          endpointSlices: slices.length,
+          nodes: nodes.length,
+          registrations: registrations.length,
+          consulServices: Object.keys(view).length,
+          labelledServices: labelled.length,
+        },
+      };
+    }
+    const report = await reconcile(deps, {
+      direction: config.reconcile.direction,
+      dryRun: false,
+      force: config.reconcile.force,
+      maxDeleteRatio: config.reconcile.maxDeleteRatio,
+    });
+    const wallMs = performance.now() - started;
+    const counts: Record<string, number> = {};
+    for (const c of report.changes) {
+      const key = `${c.target} ${c.op}`;
+      counts[key] = (counts[key] ?? 0) + 1;
+    }
+    return {
+      wallMs,
+      maxRssBytes: process.resourceUsage().maxRSS * 1024,
+      rssBeforeBytes,
+      ok: report.ok,
+      ...(report.toConsul ? { toConsul: { ...report.toConsul } } : {}),
+      ...(report.toK8s ? { toK8s: { ...report.toK8s } } : {}),
+      changes: report.changes.length,
+      counts,
+    };
+  } finally {
+    runtime.close();
+  }
+}
+
+process.once('message', (msg: unknown) => {
+  main(msg as ReconcileChildInput).then(
+    (result) => process.send?.({ ok: true, result }, () => process.exit(0)),
+    (err: unknown) =>
+      process.send?.(
+        { ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) },
+        () => process.exit(1),
+      ),
+  );
+});

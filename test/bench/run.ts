@@ -1,0 +1,157 @@
+// `npm run bench -- [scenario…] [--json FILE] [--scale N] [--profile DIR]`: runs the scenarios of
+// issue 10 (event-path, reconcile-scale, e2e-lag, footprint; all by default), prints a Markdown
+// table and, with --json, writes one object per scenario with every figure, ratio and target.
+// --scale multiplies issue 10's sizes (1 = 20,000 events, 10,000 services, 1,000 changes).
+// --profile DIR runs serve, the emulators and the reconcile processes with --cpu-prof into DIR
+// (file names carry the pid; the progress lines say which pid is which).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { runEventPath, type ServeMemory } from './event-path.js';
+import { runReconcileScale } from './reconcile-scale.js';
+import { runE2eLag } from './e2e-lag.js';
+import { runFootprint } from './footprint.js';
+import { machine, markdownTable, type ScenarioResult } from './report.js';
+
+export const SCENARIOS = ['event-path', 'reconcile-scale', 'e2e-lag', 'footprint'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface BenchArgs {
+  scenarios: ScenarioName[];
+  json?: string;
+  scale: number;
+  profileDir?: string;
+}
+
+export function parseArgs(argv: readonly string[]): BenchArgs {
+  const scenarios: ScenarioName[] = [];
+  let json: string | undefined;
+  let scale = 1;
+  let profileDir: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.startsWith('--') ? arg.split('=', 2) : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === '--json') json = value();
+    else if (flag === '--scale') {
+      scale = Number(value());
+      if (!(scale > 0)) throw new Error(`--scale must be a positive number, got ${argv[i]}`);
+    } else if (flag === '--profile') profileDir = value();
+    else if (flag === '--help' || flag === '-h') {
+      throw new Error(
+        `usage: npm run bench -- [${SCENARIOS.join('|')} ...] [--json FILE] [--scale N] [--profile DIR]`,
+      );
+    } else if ((SCENARIOS as readonly string[]).includes(arg)) scenarios.push(arg as ScenarioName);
+    else throw new Error(`unknown argument ${arg} (scenarios: ${SCENARIOS.join(', ')})`);
+  }
+  return {
+    scenarios: scenarios.length ? scenarios : [...SCENARIOS],
+    scale,
+    ...(json ? { json } : {}),
+    ...(profileDir ? { profileDir } : {}),
+  };
+}
+
+function progress(text: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
+}
+
+export async function runBench(args: BenchArgs): Promise<ScenarioResult[]> {
+  const profile = args.profileDir
+    ? (() => {
+        const dir = resolve(args.profileDir);
+        mkdirSync(dir, { recursive: true });
+        return ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+      })()
+    : undefined;
+  const events = Math.max(60, Math.round(20_000 * args.scale));
+  const results: ScenarioResult[] = [];
+  let eventPathMemory: ServeMemory | undefined;
+  for (const name of args.scenarios) {
+    const started = performance.now();
+    progress(`${name}: starting (load average ${(machine().loadAverage as number[]).join(' ')})`);
+    let result: ScenarioResult;
+    switch (name) {
+      case 'event-path': {
+        const r = await runEventPath({
+          events,
+          ...(profile ? { serveNodeArgs: profile, emulatorNodeArgs: profile } : {}),
+        });
+        eventPathMemory = r.memory;
+        const { memory: _memory, ...rest } = r;
+        result = rest;
+        break;
+      }
+      case 'reconcile-scale':
+        result = await runReconcileScale({
+          scale: args.scale,
+          ...(profile ? { childNodeArgs: profile, emulatorNodeArgs: profile } : {}),
+        });
+        break;
+      case 'e2e-lag':
+        result = await runE2eLag({
+          changes: Math.max(10, Math.round(1_000 * args.scale)),
+          ...(profile ? { serveNodeArgs: profile, emulatorNodeArgs: profile } : {}),
+        });
+        break;
+      case 'footprint':
+        result = await runFootprint({
+          events,
+          ...(eventPathMemory ? { fromEventPath: eventPathMemory } : {}),
+        });
+        break;
+    }
+    results.push(result);
+    progress(`${name}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+  return results;
+}
+
+async function main(): Promise<void> {
+  let args: BenchArgs;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const before = machine();
+  const results = await runBench(args);
+  const after = machine();
+  const out = [
+    `Machine: ${String(before.cpu)}, ${String(before.cores)} cores, ${((before.memoryBytes as number) / 2 ** 30).toFixed(1)} GiB, ${String(before.os)}, Node ${String(before.node)}.`,
+    `Load average (1/5/15 min): ${(before.loadAverage as number[]).join(' / ')} at start, ${(after.loadAverage as number[]).join(' / ')} at end. Scale ${args.scale}.`,
+    '',
+    markdownTable(results),
+    '',
+  ].join('\n');
+  process.stdout.write(out);
+  if (args.json) {
+    writeFileSync(
+      args.json,
+      JSON.stringify(
+        results.map(({ rows: _rows, ...r }) => ({
+          ...r,
+          machine: { ...before, loadAverageAtEnd: after.loadAverage },
+          scale: args.scale,
+        })),
+        null,
+        2,
+      ) + '\n',
+    );
+    progress(`wrote ${args.json}`);
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
+  main().catch((err: unknown) => {
+    process.stderr.write(
+      `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exitCode = 1;
+  });
+}

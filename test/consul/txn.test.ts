@@ -1,0 +1,115 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MAX_TXN_OPS, opsForChange, packTransactions } from '../../src/consul/txn.js';
+import type { RegistrationChange } from '../../src/plan/index.js';
+import type { Registration } from '../../src/translate/types.js';
+
+function reg(id: string, check = false): Registration {
+  return {
+    node: 'k8s-sync',
+    id,
+    service: id.split('-')[0]!,
+    address: '10.0.0.1',
+    port: 80,
+    tags: ['k8s'],
+    meta: { 'external-source': 'kubernetes' },
+    weights: { passing: 1, warning: 1 },
+    ...(check
+      ? {
+          check: {
+            checkId: `ns/${id}`,
+            name: 'Kubernetes Readiness Check',
+            status: 'passing' as const,
+          },
+        }
+      : {}),
+  };
+}
+
+function change(
+  op: 'create' | 'update' | 'delete',
+  id: string,
+  ns = 'shop',
+  name = 'web',
+): RegistrationChange {
+  return {
+    target: 'consul',
+    op,
+    registration: reg(id),
+    writeService: op !== 'delete',
+    writeCheck: null,
+    source: { namespace: ns, name },
+    reason: 'test',
+  };
+}
+
+test('one service: one transaction, node first, sets before deletes; deletes carry ID and name', () => {
+  const chains = packTransactions(
+    [[change('delete', 'web-old'), change('create', 'web-new')]],
+    'k8s-sync',
+  );
+  assert.equal(chains.length, 1);
+  const [txn] = chains[0]!;
+  assert.deepEqual(Object.keys(txn![0]!), ['Node']);
+  assert.equal((txn![1] as { Service: { Verb: string } }).Service.Verb, 'set');
+  assert.deepEqual(txn![2], {
+    Service: { Verb: 'delete', Node: 'k8s-sync', Service: { ID: 'web-old', Service: 'web' } },
+  });
+});
+
+test('a check-only change writes only the check; a check removal deletes the old check ID', () => {
+  const c: RegistrationChange = {
+    ...change('update', 'web-1'),
+    registration: reg('web-1', true),
+    writeService: false,
+    writeCheck: 'set',
+  };
+  assert.deepEqual(
+    opsForChange(c).sets.map((o) => Object.keys(o)[0]),
+    ['Check'],
+  );
+  const removal: RegistrationChange = {
+    ...change('update', 'web-1'),
+    previous: reg('web-1', true),
+    writeService: true,
+    writeCheck: 'delete',
+  };
+  const ops = opsForChange(removal);
+  assert.deepEqual(ops.deletes, [
+    { Check: { Verb: 'delete', Check: { Node: 'k8s-sync', CheckID: 'ns/web-1' } } },
+  ]);
+});
+
+test('a service past the limit becomes an ordered chain of transactions within the limit', () => {
+  const group = Array.from({ length: 130 }, (_, i) => change('create', `web-${i}`));
+  const chains = packTransactions([group], 'k8s-sync');
+  assert.equal(chains.length, 1);
+  assert.deepEqual(
+    chains[0]!.map((t) => t.length),
+    [64, 64, 5],
+  );
+});
+
+test('many services pack first-fit decreasing into about ceil(ops / 64) transactions, never splitting a service', () => {
+  const sizes = [40, 40, 20, 20, 10, 30, 3, 1];
+  const groups = sizes.map((n, g) =>
+    Array.from({ length: n }, (_, i) => change('create', `s${g}-${i}`, 'shop', `s${g}`)),
+  );
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const chains = packTransactions(groups, 'k8s-sync', { ensureNode: false });
+  assert.equal(chains.length, Math.ceil(total / MAX_TXN_OPS));
+  for (const [txn] of chains) {
+    assert.ok(txn!.length <= MAX_TXN_OPS);
+    const services = new Set(
+      txn!.map(
+        (o) => (o as { Service: { Service: { ID: string } } }).Service.Service.ID.split('-')[0],
+      ),
+    );
+    for (const s of services) {
+      const inTxn = txn!.filter((o) =>
+        (o as { Service: { Service: { ID: string } } }).Service.Service.ID.startsWith(`${s}-`),
+      ).length;
+      assert.equal(inTxn, sizes[Number(s!.slice(1))], `service ${s} is whole in one transaction`);
+    }
+  }
+});

@@ -106,5 +106,6 @@ export async function serve(config: Config): Promise<number> {
   auth.close();
   runtime.close();
   logger.info({ event: 'stopped' }, 'stopped');
+  logger.flush();
   return 0;
 }

@@ -29,7 +29,13 @@ function requestLogger(logger: Logger): RequestHandler {
     const start = process.hrtime.bigint();
     res.on('finish', () => {
       const durationMs = Number(process.hrtime.bigint() - start) / 1e6;
-      const quiet = req.path === '/healthz' || req.path === '/readyz' || req.path === '/metrics';
+      // Probes, and event requests that succeeded (their handler logs the event itself), are
+      // debug lines: one info line per event keeps the hot path cheap.
+      const quiet =
+        req.path === '/healthz' ||
+        req.path === '/readyz' ||
+        req.path === '/metrics' ||
+        (res.statusCode < 400 && ROUTES.some((r) => req.path.startsWith(r.path)));
       const line = {
         event: 'http-request',
         method: req.method,

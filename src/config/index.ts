@@ -2,6 +2,8 @@
 // Precedence: flag > SYNC_* variable > Consul's CONSUL_* variable (connections) > default.
 import { FLAGS, envName, parseDuration, type FlagDef } from './flags.js';
 import type { ToConsulSettings, ToK8sSettings } from '../translate/types.js';
+// Booleans take Go's strconv.ParseBool spellings, as consul-k8s flags and annotations do.
+import { parseGoBool } from '../translate/to-consul.js';
 
 export { FLAGS, parseDuration, envName } from './flags.js';
 export type { FlagDef } from './flags.js';
@@ -91,22 +93,6 @@ export class HelpRequested extends Error {
 type Raw = Map<string, string[]>;
 
 const byName = new Map(FLAGS.map((f) => [f.name, f]));
-const GO_BOOL = new Map<string, boolean>(
-  [
-    ['1', true],
-    ['t', true],
-    ['T', true],
-    ['TRUE', true],
-    ['true', true],
-    ['True', true],
-    ['0', false],
-    ['f', false],
-    ['F', false],
-    ['FALSE', false],
-    ['false', false],
-    ['False', false],
-  ].map(([k, v]) => [k as string, v as boolean]),
-);
 
 function splitArgv(argv: readonly string[]): { positionals: string[]; raw: Raw; help: boolean } {
   const positionals: string[] = [];
@@ -170,7 +156,7 @@ function splitList(value: string): string[] {
 function check(def: FlagDef, value: string): void {
   switch (def.kind) {
     case 'bool':
-      if (!GO_BOOL.has(value)) throw new ConfigError(def.name, value, 'true or false');
+      if (parseGoBool(value) === undefined) throw new ConfigError(def.name, value, 'true or false');
       return;
     case 'enum':
     case 'list':
@@ -224,7 +210,7 @@ function parseConsulConnection(
     scheme = m[1] as 'http' | 'https';
     hostPort = m[2]!;
   } else if (env.CONSUL_HTTP_SSL !== undefined) {
-    const ssl = GO_BOOL.get(env.CONSUL_HTTP_SSL);
+    const ssl = parseGoBool(env.CONSUL_HTTP_SSL);
     if (ssl === undefined)
       throw new ConfigError('CONSUL_HTTP_SSL', env.CONSUL_HTTP_SSL, 'true or false');
     if (ssl) scheme = 'https';
@@ -242,7 +228,7 @@ function parseConsulConnection(
   }
   let sslVerify = true;
   if (env.CONSUL_HTTP_SSL_VERIFY !== undefined) {
-    const v = GO_BOOL.get(env.CONSUL_HTTP_SSL_VERIFY);
+    const v = parseGoBool(env.CONSUL_HTTP_SSL_VERIFY);
     if (v === undefined) {
       throw new ConfigError('CONSUL_HTTP_SSL_VERIFY', env.CONSUL_HTTP_SSL_VERIFY, 'true or false');
     }
@@ -280,7 +266,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   if (help || command === 'help') throw new HelpRequested(renderHelp());
   const values = resolveAll(raw, env);
   const one = (name: string): string => values.get(name)![0] ?? '';
-  const bool = (name: string): boolean => GO_BOOL.get(one(name)) === true;
+  const bool = (name: string): boolean => parseGoBool(one(name)) === true;
   const list = (name: string): string[] => values.get(name)!;
   const opt = (name: string): string | undefined => one(name) || undefined;
   const listen = one('listen');

@@ -1,6 +1,7 @@
 // The sandbox's event feed: every call the emulators make to the server (admission reviews,
 // watch deliveries, audit batches), with what it was about and how long the handler took, plus
 // refused calls (401/403) picked from the server's log lines. Kept in memory, newest last.
+import { LABEL_SERVICE_NAME } from '../translate/keys.js';
 import type { Request, Response } from 'express';
 import type { Handler } from '../http/app.js';
 import type { RouteName } from '../http/routes.js';
@@ -61,7 +62,7 @@ function describeAdmission(body: unknown): { subject: string; detail: string } {
   const namespace = text(request.namespace);
   let name = text(request.name) || text(obj(object.metadata).name);
   if (resource === 'endpointslices') {
-    const svc = text(obj(obj(object.metadata).labels)['kubernetes.io/service-name']);
+    const svc = text(obj(obj(object.metadata).labels)[LABEL_SERVICE_NAME]);
     if (svc) name = svc;
   }
   return {

@@ -426,9 +426,14 @@ describe('infra Consul watch config → /consul/services', () => {
     });
     assert.equal(svc.spec?.type, 'ExternalName');
     assert.equal(svc.spec?.externalName, 'billing-db.service.consul');
-    const deliveries = w.consul.deliveries.filter(
-      (d) => JSON.parse(d.body)['billing-db'] !== undefined,
-    );
+    // the Service exists before the handler's answer reaches the watch, so the delivery
+    // record (written when the response ends) is awaited, not read at once
+    const deliveries = await waitFor('both billing-db deliveries', () => {
+      const seen = w.consul.deliveries.filter(
+        (d) => JSON.parse(d.body)['billing-db'] !== undefined,
+      );
+      return seen.length >= 2 ? seen : undefined;
+    });
     assert.deepEqual(deliveries.map((d) => [new URL(d.url).pathname, d.status]).sort(), [
       ['/consul/services', 200],
       ['/consul/services', 401],

@@ -235,10 +235,17 @@ describe('sandbox, interactive mode in process', () => {
       async () => ((await payments()) ? undefined : true),
       1000,
     );
-    const deliveries = sandbox.consul.deliveries.filter(
-      (d) => new URL(d.url).pathname === '/consul/services',
+    // delivery records are written when the handler's response ends, after its writes
+    const deliveries = await waitFor(
+      'the register and deregister delivery records',
+      () => {
+        const seen = sandbox.consul.deliveries.filter(
+          (d) => new URL(d.url).pathname === '/consul/services',
+        );
+        return seen.length >= 2 ? seen : undefined;
+      },
+      3000,
     );
-    assert.ok(deliveries.length >= 2);
     assert.deepEqual(
       deliveries.filter((d) => d.status !== 200).map((d) => [d.status, d.error, d.body]),
       [],

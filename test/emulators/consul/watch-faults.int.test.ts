@@ -92,7 +92,8 @@ describe('consul emulator: services watches', () => {
     assert.deepEqual(JSON.parse(first.body), { consul: [] });
     const current = await get(emu, '/v1/catalog/services');
     assert.equal(first.headers['x-consul-index'], current.headers.get('x-consul-index'));
-    assert.equal(emu.deliveries.length, 1);
+    // the record is written when the receiver's response ends, after the receiver saw it
+    await waitFor(() => emu.deliveries.length === 1, 'first delivery record');
     assert.equal(emu.deliveries[0]?.status, 200);
   });
 

@@ -127,6 +127,7 @@ test('event path: every review answered allowed, registrations as SPEC.md §4 sa
     events: 180,
     warmup: 30,
     rounds: 2,
+    compiled: false,
     inspect: async (ctx: EventPathContext) => {
       seen = (await ctx.host.registrations(SYNC_NODE)).map(view).sort(byId);
       for (const kind of ['lb', 'ext', 'np'] as const)
@@ -259,6 +260,7 @@ test('end-to-end lag: Kubernetes writes reach Consul and Consul registrations re
   let externalNames: string[] = [];
   const result = await runE2eLag({
     changes: 20,
+    compiled: false,
     inspect: async (c) => {
       inspected = c;
       regs = await c.host.registrations(SYNC_NODE);

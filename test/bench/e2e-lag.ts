@@ -8,13 +8,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { EmulatorHost } from './emulators.js';
 import { BENCH_SYNC_ID, intToIp } from './fixtures.js';
 import { summarize, type LatencySummary } from './load.js';
-import { startServe, waitFor200, type ServeProcess } from './procs.js';
+import { buildCompiled, startServe, waitFor200, type ServeProcess } from './procs.js';
 import { atMost, ms, type ScenarioResult } from './report.js';
 
 export interface E2eLagOptions {
   /** Changes in each direction (issue 10: 1,000). */
   changes: number;
   serveNodeArgs?: string[];
+  /**
+   * Run serve compiled (`node dist/src/cli.js`, as the Dockerfile does; default) rather than
+   * through tsx.
+   */
+  compiled?: boolean;
   emulatorNodeArgs?: string[];
   /** Give up on one change after this long (counted as a failure). */
   timeoutMs?: number;
@@ -178,6 +183,7 @@ const extIpFor = (j: number, version: number): string =>
 export async function runE2eLag(options: E2eLagOptions): Promise<ScenarioResult> {
   const changes = options.changes;
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const compiledDir = (options.compiled ?? true) ? await buildCompiled() : undefined;
   const host = await EmulatorHost.start({}, options.emulatorNodeArgs);
   let serve: ServeProcess | undefined;
   const watch = new ServiceWatch();
@@ -192,6 +198,7 @@ export async function runE2eLag(options: E2eLagOptions): Promise<ScenarioResult>
       kubeconfigPath,
       flags: [`--sync-id=${BENCH_SYNC_ID}`],
       ...(options.serveNodeArgs ? { nodeArgs: options.serveNodeArgs } : {}),
+      ...(compiledDir ? { compiledDir } : {}),
     });
     process.stderr.write(
       `[bench] e2e-lag pids: serve ${serve.pid}, emulators ${host.started.pid}\n`,

@@ -17,6 +17,7 @@ import {
 } from './fixtures.js';
 import { runLoad, summarize, type LatencySummary, type LoadItem } from './load.js';
 import {
+  buildCompiled,
   cpuTimeMs,
   memoryOf,
   sampleRss,
@@ -36,6 +37,11 @@ export interface EventPathOptions {
   warmup?: number;
   /** Node options for serve, e.g. --cpu-prof. */
   serveNodeArgs?: string[];
+  /**
+   * Run serve compiled (`node dist/src/cli.js`, as the Dockerfile does; default) rather than
+   * through tsx.
+   */
+  compiled?: boolean;
   /** Node options for the emulator process. */
   emulatorNodeArgs?: string[];
   /** Called with the live emulators before teardown (tests inspect the catalog here). */
@@ -146,6 +152,7 @@ export async function runEventPath(
   const total = warmup + events;
   const pool = eventPool(total);
 
+  const compiledDir = (options.compiled ?? true) ? await buildCompiled() : undefined;
   const host = await EmulatorHost.start({}, options.emulatorNodeArgs);
   let serve: ServeProcess | undefined;
   let baseline: Awaited<ReturnType<typeof startBaseline>> | undefined;
@@ -157,6 +164,7 @@ export async function runEventPath(
       kubeconfigPath,
       flags: [`--sync-id=${BENCH_SYNC_ID}`],
       ...(options.serveNodeArgs ? { nodeArgs: options.serveNodeArgs } : {}),
+      ...(compiledDir ? { compiledDir } : {}),
     });
     baseline = await startBaseline(clientConsulAddress);
     process.stderr.write(

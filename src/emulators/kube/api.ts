@@ -886,8 +886,11 @@ export class KubeApi {
     const rs = this.store.resource(def.resource);
     const filter = this.filterFor(req);
     const limitParam = req.query.get('limit');
-    const limit = limitParam && /^\d+$/.test(limitParam) ? Number(limitParam) : 0;
     const cont = req.query.get('continue');
+    // resourceVersion=0 is served from the watch cache, which ignores limit and returns
+    // everything in one answer (kubernetes#70735): only a quorum list is paginated.
+    const fromCache = !cont && req.query.get('resourceVersion') === '0';
+    const limit = !fromCache && limitParam && /^\d+$/.test(limitParam) ? Number(limitParam) : 0;
     let rv = this.store.currentRv();
     let startKey = filter.namespace ? `${filter.namespace}/` : '';
     if (cont) {

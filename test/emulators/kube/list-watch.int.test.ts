@@ -144,6 +144,19 @@ describe('kube emulator: pagination', () => {
     assert.ok(!fresh.items.some((s) => s.metadata!.name === 'svc-0900'));
   });
 
+  it('serves resourceVersion=0 from the watch cache: limit ignored, everything at once', async () => {
+    const all = await c.core.listNamespacedService({
+      namespace: 'paged',
+      labelSelector: 'even=true',
+      limit: 100,
+      resourceVersion: '0',
+    });
+    // the earlier test deleted svc-0900, one of the even ones
+    assert.equal(all.items.length, total / 2 - 1);
+    assert.equal(all.metadata?._continue, undefined);
+    assert.ok(all.items.every((s) => s.metadata!.labels!.even === 'true'));
+  });
+
   it('pages with a label selector (no remainingItemCount then)', async () => {
     const page = await c.core.listNamespacedService({
       namespace: 'paged',

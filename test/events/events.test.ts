@@ -1,8 +1,9 @@
+import fc from 'fast-check';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { admissionResponse, decodeAdmissionReview } from '../../src/events/admission.js';
 import { decodeAuditEventList } from '../../src/events/audit.js';
-import { decodeServicesView } from '../../src/events/services-view.js';
+import { decodeServicesView, servicesViewSchema } from '../../src/events/services-view.js';
 import { SyncError } from '../../src/errors.js';
 import {
   admissionReview,
@@ -248,4 +249,35 @@ test('services view: object of string arrays; anything else is refused', () => {
       JSON.stringify(bad),
     );
   }
+});
+
+test('services view: the one-pass check accepts exactly what the schema accepts, with the same result', () => {
+  const tag = fc.oneof(fc.string({ maxLength: 4 }), fc.string({ minLength: 510, maxLength: 514 }));
+  const value = fc.oneof(
+    fc.constant(null),
+    fc.array(tag, { maxLength: 3 }),
+    fc.array(fc.oneof(tag, fc.integer(), fc.constant(null)), { maxLength: 3 }),
+    fc.array(fc.constant('t'), { minLength: 1023, maxLength: 1026 }),
+    fc.string(),
+    fc.integer(),
+    fc.object(),
+  );
+  const key = fc.oneof(fc.string({ maxLength: 6 }), fc.string({ minLength: 511, maxLength: 513 }));
+  fc.assert(
+    fc.property(fc.dictionary(key, value, { maxKeys: 6 }), (body) => {
+      const expected = servicesViewSchema.safeParse(body);
+      let got: unknown;
+      try {
+        got = decodeServicesView(body);
+      } catch (err) {
+        assert.ok(!expected.success, `refused what the schema accepts: ${String(err)}`);
+        assert.ok(err instanceof SyncError && err.code === 'INVALID_SERVICES_VIEW');
+        return;
+      }
+      assert.ok(expected.success, 'accepted what the schema refuses');
+      const want = Object.fromEntries(Object.entries(expected.data).map(([k, v]) => [k, v ?? []]));
+      assert.deepEqual(got, want);
+    }),
+    { numRuns: 500 },
+  );
 });

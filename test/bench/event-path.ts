@@ -78,6 +78,8 @@ export interface ServeMemory {
   peakRssUnderLoad: number;
   /** VmHWM at the end of the run. */
   highWaterMark: number;
+  /** serve ran compiled (node dist/...) rather than through tsx. */
+  compiled: boolean;
 }
 
 /** Parses `k8s_consul_sync_events_total{source="admission",outcome="..."} N` lines. */
@@ -274,7 +276,12 @@ export async function runEventPath(
       max: ratio(o.max, b.max),
       throughput: ratio(oursTput, baseTput),
     };
-    const memory: ServeMemory = { idleRss, peakRssUnderLoad, highWaterMark };
+    const memory: ServeMemory = {
+      idleRss,
+      peakRssUnderLoad,
+      highWaterMark,
+      compiled: compiledDir !== undefined,
+    };
     const cpuPerEvent = (side: Side, n: number): Record<string, number> => ({
       serverMs: side.cpu.server / n,
       emulatorsMs: side.cpu.emulators / n,

@@ -140,7 +140,11 @@ export async function runFootprint(options: FootprintOptions): Promise<ScenarioR
       met: idleCompiled <= IDLE_TARGET,
     });
   }
-  rows.push({ metric: 'serve RSS, under event-path load (peak, tsx)', ours: mb(underLoad) });
+  const loadedCompiled = options.fromEventPath?.compiled ?? false;
+  rows.push({
+    metric: `serve RSS, under event-path load (peak, ${loadedCompiled ? 'compiled' : 'tsx'})`,
+    ours: mb(underLoad),
+  });
   if (probes) {
     rows.push(
       { metric: 'of idle (tsx): node + tsx loader alone', ours: mb(runtimeOnly) },

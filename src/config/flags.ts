@@ -307,6 +307,14 @@ export const FLAGS: readonly FlagDef[] = [
     },
   },
   {
+    name: 'node-cache-ttl',
+    kind: 'duration',
+    group: 'server',
+    default: '10s',
+    description:
+      'How long serve reuses a Node it read for NodePort addresses (0 = read every time; reconcile always lists).',
+  },
+  {
     name: 'reconcile-interval',
     kind: 'duration',
     group: 'server',

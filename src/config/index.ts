@@ -46,6 +46,7 @@ export interface Config extends ToConsulSettings, ToK8sSettings {
     maxBodyBytes: number;
     writeTimeoutMs: number;
     reconcileIntervalMs: number;
+    nodeCacheTtlMs: number;
   };
   auth: {
     disabled: boolean;
@@ -303,6 +304,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
       maxBodyBytes: Number(one('max-body-bytes')),
       writeTimeoutMs: parseDuration(one('write-timeout'))!,
       reconcileIntervalMs: parseDuration(one('reconcile-interval'))!,
+      nodeCacheTtlMs: parseDuration(one('node-cache-ttl'))!,
     },
     auth: {
       disabled: bool('auth-disabled'),

@@ -14,10 +14,25 @@ interface ListPage<T> {
   metadata?: { _continue?: string; continue?: string; resourceVersion?: string };
 }
 
+/** Most Nodes kept by the node cache; the oldest read is dropped first. */
+export const NODE_CACHE_MAX = 10_000;
+
+export interface KubeApiOptions {
+  /**
+   * How long readNodes reuses a Node it read (0 = never). A Node's addresses outlive many
+   * EndpointSlice changes, and an EndpointSlice review otherwise reads every node its endpoints
+   * run on; a missing Node is never remembered. Lists (reconcile) never use it.
+   */
+  nodeCacheTtlMs?: number;
+}
+
 export class KubeApi {
+  private readonly nodeCache = new Map<string, { node: Node; expires: number }>();
+
   constructor(
     private readonly kube: KubeHandle,
     private readonly readiness?: Readiness,
+    private readonly options: KubeApiOptions = {},
   ) {}
 
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -77,15 +92,34 @@ export class KubeApi {
     );
   }
 
-  /** Reads the named nodes (missing ones are left out), a few at a time. */
+  /**
+   * Reads the named nodes (missing ones are left out), a few at a time; one read within
+   * `nodeCacheTtlMs` is reused.
+   */
   async readNodes(names: Iterable<string>, concurrency = 8): Promise<Map<string, Node>> {
-    const queue = [...new Set(names)];
+    const ttl = this.options.nodeCacheTtlMs ?? 0;
     const nodes = new Map<string, Node>();
+    const queue: string[] = [];
+    const now = Date.now();
+    for (const name of new Set(names)) {
+      const cached = ttl > 0 ? this.nodeCache.get(name) : undefined;
+      if (cached && cached.expires > now) nodes.set(name, cached.node);
+      else queue.push(name);
+    }
     const worker = async (): Promise<void> => {
       for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
         const n = name;
         const node = await this.maybe(`read node ${n}`, () => this.kube.core.readNode({ name: n }));
-        if (node) nodes.set(n, node);
+        this.nodeCache.delete(n);
+        if (!node) continue;
+        nodes.set(n, node);
+        if (ttl > 0) {
+          this.nodeCache.set(n, { node, expires: Date.now() + ttl });
+          if (this.nodeCache.size > NODE_CACHE_MAX) {
+            const oldest = this.nodeCache.keys().next().value;
+            if (oldest !== undefined) this.nodeCache.delete(oldest);
+          }
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));

@@ -34,6 +34,7 @@ export function createRuntime(
   const kube = new KubeApi(
     createKubeHandle(base.kubeConfig ?? loadKubeConfig(config.kube)),
     readiness,
+    { nodeCacheTtlMs: config.server.nodeCacheTtlMs },
   );
   let resolved: Promise<SyncDeps> | undefined;
   const deps = (): Promise<SyncDeps> => {

@@ -40,6 +40,8 @@ test('defaults follow SPEC.md section 2', () => {
   assert.equal(c.server.maxBodyBytes, 16777216);
   assert.equal(c.server.writeTimeoutMs, 3000);
   assert.equal(c.server.reconcileIntervalMs, 0);
+  // not in SPEC.md: ours (README, Configuration)
+  assert.equal(c.server.nodeCacheTtlMs, 10000);
   assert.equal(c.auth.issuer, 'k8s-consul-sync');
   assert.equal(c.auth.audience, 'k8s-consul-sync');
   assert.equal(c.auth.disabled, false);
@@ -89,6 +91,7 @@ const cases: [string, string, (c: Config) => unknown, unknown][] = [
   ['max-body-bytes', '2048', (c) => c.server.maxBodyBytes, 2048],
   ['write-timeout', '500ms', (c) => c.server.writeTimeoutMs, 500],
   ['reconcile-interval', '5m', (c) => c.server.reconcileIntervalMs, 300000],
+  ['node-cache-ttl', '0', (c) => c.server.nodeCacheTtlMs, 0],
   ['log-level', 'debug', (c) => c.logLevel, 'debug'],
   ['max-delete-ratio', '0.25', (c) => c.reconcile.maxDeleteRatio, 0.25],
   ['force', 'true', (c) => c.reconcile.force, true],
@@ -196,6 +199,7 @@ const invalid: [string, string, string][] = [
   ['write-timeout', '3', 'duration'],
   ['write-timeout', '0', 'positive duration'],
   ['reconcile-interval', 'soon', 'duration'],
+  ['node-cache-ttl', '10', 'duration'],
   ['log-level', 'loud', 'one of'],
   ['max-delete-ratio', '1.5', 'from 0 to 1'],
   ['output', 'yaml', 'table, json'],

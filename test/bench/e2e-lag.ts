@@ -332,7 +332,8 @@ export async function runE2eLag(options: E2eLagOptions): Promise<ScenarioResult>
           ours: `${ms(tenths(toK8s).firstTenthP50Ms!)} / ${ms(tenths(toK8s).lastTenthP50Ms!)}`,
         },
         {
-          metric: 'of which: Kubernetes write (admission included) p50 / p99',
+          metric:
+            'Kubernetes → Consul, of which the Kubernetes write (admission included) p50 / p99',
           ours: `${ms(kw.p50)} / ${ms(kw.p99)}`,
         },
       ],

@@ -266,6 +266,39 @@ describe('infra ValidatingWebhookConfiguration → admission handler of a listen
     );
   });
 
+  test('objectSelector: Services labelled consul=true are skipped, labelling one still reaches the handler', async () => {
+    const before = w.kube.admissionCalls.length;
+    // what the Consul → Kubernetes side creates: never synced back, so never sent
+    await w.core.createNamespacedService({
+      namespace: 'shop',
+      body: {
+        metadata: { name: 'from-consul', namespace: 'shop', labels: { consul: 'true' } },
+        spec: { type: 'ExternalName', externalName: 'from-consul.service.consul' },
+      },
+    });
+    assert.deepEqual(
+      w.kube.admissionCalls.slice(before).filter((c) => c.name === 'from-consul'),
+      [],
+    );
+    // a synced Service that gets the label: its old version matches, so the handler is called
+    // and deregisters it (SPEC.md §4: a Service labelled consul=true is not eligible)
+    await w.core.createNamespacedService({
+      namespace: 'shop',
+      body: externalIpService('shop', 'relabelled', '192.0.2.80', 80),
+    });
+    assert.ok(w.registrations().find((r) => r.name === 'relabelled'));
+    const svc = await w.core.readNamespacedService({ name: 'relabelled', namespace: 'shop' });
+    svc.metadata!.labels = { consul: 'true' };
+    await w.core.replaceNamespacedService({ name: 'relabelled', namespace: 'shop', body: svc });
+    await waitFor('the relabel call record', () =>
+      w.kube.admissionCalls.find((c) => c.name === 'relabelled' && c.operation === 'UPDATE'),
+    );
+    assert.equal(
+      w.registrations().find((r) => r.name === 'relabelled'),
+      undefined,
+    );
+  });
+
   test('sideEffects NoneOnDryRun: a dry-run create is admitted and writes nothing', async () => {
     await w.core.createNamespacedService({
       namespace: 'shop',

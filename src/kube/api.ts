@@ -14,6 +14,20 @@ interface ListPage<T> {
   metadata?: { _continue?: string; continue?: string; resourceVersion?: string };
 }
 
+/**
+ * What translation reads of a Node: its addresses. A full Node (status.images alone can be tens
+ * of kilobytes) is not worth keeping in the node cache.
+ */
+function addressesOnly(node: Node): Node {
+  const addresses = node.status?.addresses;
+  return {
+    metadata: { ...(node.metadata?.name !== undefined ? { name: node.metadata.name } : {}) },
+    ...(addresses
+      ? { status: { addresses: addresses.map((a) => ({ type: a.type, address: a.address })) } }
+      : {}),
+  };
+}
+
 /** Most Nodes kept by the node cache; the oldest read is dropped first. */
 export const NODE_CACHE_MAX = 10_000;
 
@@ -93,8 +107,8 @@ export class KubeApi {
   }
 
   /**
-   * Reads the named nodes (missing ones are left out), a few at a time; one read within
-   * `nodeCacheTtlMs` is reused.
+   * Reads the named nodes (missing ones are left out), a few at a time, keeping their name and
+   * addresses; one read within `nodeCacheTtlMs` is reused.
    */
   async readNodes(names: Iterable<string>, concurrency = 8): Promise<Map<string, Node>> {
     const ttl = this.options.nodeCacheTtlMs ?? 0;
@@ -112,9 +126,10 @@ export class KubeApi {
         const node = await this.maybe(`read node ${n}`, () => this.kube.core.readNode({ name: n }));
         this.nodeCache.delete(n);
         if (!node) continue;
-        nodes.set(n, node);
+        const slim = addressesOnly(node);
+        nodes.set(n, slim);
         if (ttl > 0) {
-          this.nodeCache.set(n, { node, expires: Date.now() + ttl });
+          this.nodeCache.set(n, { node: slim, expires: Date.now() + ttl });
           if (this.nodeCache.size > NODE_CACHE_MAX) {
             const oldest = this.nodeCache.keys().next().value;
             if (oldest !== undefined) this.nodeCache.delete(oldest);

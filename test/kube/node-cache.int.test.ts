@@ -1,6 +1,7 @@
 // serve reuses a Node it read for --node-cache-ttl: an EndpointSlice review reads each node its
 // endpoints run on, and a Node's addresses outlive many slice changes. Missing nodes are never
-// remembered, a changed node is seen once the entry expires, and 0 turns the cache off.
+// remembered, a changed node is seen once the entry expires, and 0 turns the cache off. Only a
+// node's name and addresses are kept.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -20,8 +21,11 @@ test('node reads are reused within the TTL; missing nodes and TTL 0 always read'
     const core = kc.makeApiClient(CoreV1Api);
     await core.createNode({
       body: {
-        metadata: { name: 'node-a' },
-        status: { addresses: [{ type: 'InternalIP', address: '10.0.0.1' }] },
+        metadata: { name: 'node-a', labels: { zone: 'z1' } },
+        status: {
+          addresses: [{ type: 'InternalIP', address: '10.0.0.1' }],
+          images: [{ names: ['registry.example/app:1'], sizeBytes: 1234 }],
+        },
       },
     });
     const gets = (): number => emu.requestCounts()['get nodes'] ?? 0;
@@ -30,6 +34,11 @@ test('node reads are reused within the TTL; missing nodes and TTL 0 always read'
 
     const first = await cached.readNodes(['node-a', 'node-b']);
     assert.deepEqual([...first.keys()], ['node-a']);
+    // only what translation reads is kept (a Node's image list alone can be tens of kilobytes)
+    assert.deepEqual(first.get('node-a'), {
+      metadata: { name: 'node-a' },
+      status: { addresses: [{ type: 'InternalIP', address: '10.0.0.1' }] },
+    });
     assert.equal(gets(), 2);
     const second = await cached.readNodes(['node-a', 'node-b']);
     assert.equal(address(second.get('node-a')), '10.0.0.1');

@@ -1,33 +1,57 @@
-// POST /k8s/admission: AdmissionReview v1 in → converge the affected Service in Consul →
-// AdmissionReview out, always allowed. A slow or failed write is logged and counted; it never
-// blocks or fails the API server's request (the reconcile repairs it).
+// POST /k8s/admission: AdmissionReview v1 in → the affected Service converged in Consul to the
+// admitted object → AdmissionReview out, always allowed. The admitted object is intent, not
+// what gets stored: a confirmation from stored state follows (src/sync/service-events.ts). A
+// slow or failed write is logged and counted; it never blocks or fails the API server's request.
 import {
   admissionResponse,
   decodeAdmissionReview,
   type AdmissionEvent,
 } from '../src/events/admission.js';
-import { convergeService, type ServiceConvergeResult } from '../src/sync/to-consul.js';
+import { convergeService } from '../src/sync/to-consul.js';
+import type { AdmissionInput } from '../src/sync/service-events.js';
 import { describeError } from '../src/errors.js';
 import { elapsedSeconds, withDeadline, type Handler, type HandlerContext } from './context.js';
 
-function converge(
-  ctx: HandlerContext,
-  event: Exclude<AdmissionEvent, { kind: 'ignored' }>,
-): Promise<ServiceConvergeResult> {
-  return ctx.deps().then((deps) =>
-    event.kind === 'service'
-      ? convergeService(deps, {
-          ref: event.ref,
-          service: event.object,
-          previous: event.oldObject,
-          dryRun: event.dryRun,
-        })
-      : convergeService(deps, {
-          ref: event.ref,
-          slice: { name: event.sliceName, object: event.object },
-          dryRun: event.dryRun,
-        }),
-  );
+type Reviewed = Exclude<AdmissionEvent, { kind: 'ignored' }>;
+
+interface Answer {
+  warnings: string[];
+  outcome: 'written' | 'unchanged' | 'superseded' | 'deferred' | 'dry-run';
+  changes?: number;
+}
+
+function inputOf(event: Reviewed): AdmissionInput {
+  return event.kind === 'service'
+    ? { ref: event.ref, service: event.object, previous: event.oldObject }
+    : { ref: event.ref, slice: { name: event.sliceName, object: event.object } };
+}
+
+async function respond(ctx: HandlerContext, event: Reviewed): Promise<Answer> {
+  const events = ctx.events.services;
+  const admitted = event.kind === 'service' ? event.object : undefined;
+  if (event.dryRun) {
+    // Dry run: the plan for the warnings, no write, no confirmation; never wait on a sick Consul.
+    if (!events.breaker.closed)
+      return { warnings: await events.warningsOf(admitted), outcome: 'dry-run' };
+    const input = inputOf(event);
+    const result = await convergeService(await ctx.deps(), {
+      ref: input.ref,
+      ...(input.service !== undefined ? { service: input.service, previous: input.previous } : {}),
+      ...(input.slice ? { slices: [input.slice] } : {}),
+      dryRun: true,
+    });
+    return { warnings: result.warnings, outcome: 'dry-run', changes: result.changes.length };
+  }
+  const admission = await events.admit(inputOf(event));
+  if (admission.outcome !== 'converged') {
+    return { warnings: await events.warningsOf(admitted), outcome: admission.outcome };
+  }
+  const { result } = admission;
+  return {
+    warnings: result.warnings,
+    outcome: result.changes.length > 0 ? 'written' : 'unchanged',
+    changes: result.changes.length,
+  };
 }
 
 export function createAdmissionHandler(ctx: HandlerContext): Handler {
@@ -41,8 +65,8 @@ export function createAdmissionHandler(ctx: HandlerContext): Handler {
     } else {
       const where = `${event.ref.namespace}/${event.ref.name}`;
       try {
-        const result = await withDeadline(
-          converge(ctx, event),
+        const answer = await withDeadline(
+          respond(ctx, event),
           ctx.settings.writeTimeoutMs,
           (late) => {
             ctx.logger[late.ok ? 'info' : 'error'](
@@ -57,8 +81,8 @@ export function createAdmissionHandler(ctx: HandlerContext): Handler {
             );
           },
         );
-        warnings = result.warnings;
-        outcome = event.dryRun ? 'dry-run' : result.changes.length > 0 ? 'written' : 'unchanged';
+        warnings = answer.warnings;
+        outcome = answer.outcome;
         ctx.logger.info(
           {
             event: 'admission',
@@ -67,7 +91,7 @@ export function createAdmissionHandler(ctx: HandlerContext): Handler {
             operation: event.operation,
             kind: event.kind,
             outcome,
-            changes: result.changes.length,
+            changes: answer.changes ?? 0,
             durationMs: elapsedSeconds(start) * 1000,
           },
           'admission event',
@@ -83,7 +107,7 @@ export function createAdmissionHandler(ctx: HandlerContext): Handler {
             err: describeError(err),
             durationMs: elapsedSeconds(start) * 1000,
           },
-          'admission event: write failed (answered allowed; reconcile will repair)',
+          'admission event: write failed (answered allowed; the confirmation or reconcile repairs it)',
         );
       }
     }

@@ -2,7 +2,6 @@
 // converged, so duplicated, late or reordered batches never roll state back. 503 when a write
 // failed: the API server retries the batch.
 import { decodeAuditEventList } from '../src/events/audit.js';
-import { convergeService } from '../src/sync/to-consul.js';
 import { SyncError, describeError } from '../src/errors.js';
 import type { ServiceRef } from '../src/translate/types.js';
 import { elapsedSeconds, type Handler, type HandlerContext } from './context.js';
@@ -20,21 +19,21 @@ export function createAuditHandler(ctx: HandlerContext): Handler {
     }
     const failures: string[] = [];
     if (batch.services.length > 0) {
-      const deps = await ctx.deps();
       const queue: ServiceRef[] = [...batch.services];
       const worker = async (): Promise<void> => {
         for (let ref = queue.shift(); ref; ref = queue.shift()) {
           const where = `${ref.namespace}/${ref.name}`;
           try {
-            // Audit is post-commit and carries no previous version: read every name.
-            const result = await convergeService(deps, { ref, exhaustive: true });
+            // Audit is post-commit and carries no previous version: read every name. In turn
+            // with the admissions and confirmations of the same service.
+            const result = await ctx.events.services.converge(ref, { exhaustive: true });
             ctx.logger.info(
               {
                 event: 'audit',
                 source: 'audit',
                 'namespace/name': where,
-                outcome: result.changes.length ? 'written' : 'unchanged',
-                changes: result.changes.length,
+                outcome: !result ? 'superseded' : result.changes.length ? 'written' : 'unchanged',
+                changes: result?.changes.length ?? 0,
               },
               'audit event',
             );

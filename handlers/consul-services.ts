@@ -1,8 +1,17 @@
 // POST /consul/services: a Consul `services` watch result → the ExternalName services we own
-// converged to it. 503 when a Kubernetes write failed (the next delivery or reconcile repairs).
+// converged to it. The newest view (X-Consul-Index) wins: an older delivery is acknowledged and
+// skipped, a burst is coalesced. 503 when a Kubernetes write failed or the API server is down
+// (the next delivery or reconcile repairs; the breaker converges the current view on its return).
 import { decodeServicesView } from '../src/events/services-view.js';
-import { assertNoFailures, convergeServicesView } from '../src/sync/to-k8s.js';
+import { assertNoFailures } from '../src/sync/to-k8s.js';
+import { SyncError } from '../src/errors.js';
 import { elapsedSeconds, type Handler, type HandlerContext } from './context.js';
+
+/** X-Consul-Index as a number; anything else is treated as absent (applied in arrival order). */
+function indexOf(header: string | undefined): number | undefined {
+  if (header === undefined || !/^\d{1,15}$/.test(header)) return undefined;
+  return Number(header);
+}
 
 export function createConsulServicesHandler(ctx: HandlerContext): Handler {
   return async (req, res) => {
@@ -14,34 +23,58 @@ export function createConsulServicesHandler(ctx: HandlerContext): Handler {
       res.json({ index, ignored: true });
       return;
     }
-    const deps = await ctx.deps();
-    let result;
+    const done = (outcome: string, fields: Record<string, unknown> = {}): void => {
+      ctx.metrics.events.inc({ source: 'consul-watch', outcome });
+      ctx.metrics.eventDuration.observe({ source: 'consul-watch' }, elapsedSeconds(start));
+      ctx.logger.info(
+        {
+          event: 'consul-watch',
+          source: 'consul-watch',
+          index,
+          outcome,
+          services: Object.keys(view).length,
+          ...fields,
+          durationMs: elapsedSeconds(start) * 1000,
+        },
+        'consul services view',
+      );
+    };
+    let delivered;
     try {
-      result = await convergeServicesView(deps, view);
-      assertNoFailures(result);
+      delivered = await ctx.events.view.deliver({
+        view,
+        index: indexOf(req.get('X-Consul-Index')),
+      });
+      if (delivered.outcome === 'converged') assertNoFailures(delivered.result);
     } catch (err) {
-      ctx.metrics.events.inc({ source: 'consul-watch', outcome: 'error' });
+      done('error');
       throw err;
     }
-    const outcome = result.emptyView
-      ? 'empty'
-      : result.changes.length > 0
-        ? 'written'
-        : 'unchanged';
-    ctx.metrics.events.inc({ source: 'consul-watch', outcome });
-    ctx.metrics.eventDuration.observe({ source: 'consul-watch' }, elapsedSeconds(start));
-    ctx.logger.info(
-      {
-        event: 'consul-watch',
-        source: 'consul-watch',
-        index,
-        outcome,
-        services: Object.keys(view).length,
-        ...result.summary,
-        durationMs: elapsedSeconds(start) * 1000,
-      },
-      'consul services view',
-    );
-    res.json({ index, ...result.summary, warnings: result.warnings });
+    switch (delivered.outcome) {
+      case 'stale':
+        done('stale', { newest: delivered.newest });
+        res.json({ index, skipped: 'stale', newest: delivered.newest });
+        return;
+      case 'coalesced':
+        done('coalesced');
+        res.json({ index, skipped: 'coalesced' });
+        return;
+      case 'deferred':
+        done('deferred');
+        throw new SyncError(
+          'KUBE_UNAVAILABLE',
+          'kubernetes breaker open: the newest view is converged when the API server answers again',
+        );
+      case 'converged': {
+        const { result } = delivered;
+        const outcome = result.emptyView
+          ? 'empty'
+          : result.changes.length > 0
+            ? 'written'
+            : 'unchanged';
+        done(outcome, { ...result.summary });
+        res.json({ index, ...result.summary, warnings: result.warnings });
+      }
+    }
   };
 }

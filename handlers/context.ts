@@ -1,12 +1,15 @@
 // What a handler needs from the process: the use-case dependencies and telemetry.
 import type { Request, Response } from 'express';
 import type { SyncDeps } from '../src/sync/deps.js';
+import type { Runtime } from '../src/sync/runtime.js';
 import type { Logger } from '../src/telemetry/logger.js';
 import type { Metrics } from '../src/telemetry/metrics.js';
 import { SyncError } from '../src/errors.js';
 
 export interface HandlerContext {
   deps(): Promise<SyncDeps>;
+  /** The event paths: per-service ordering, confirmations and breakers. */
+  events: Runtime['events'];
   logger: Logger;
   metrics: Metrics;
   settings: { toConsul: boolean; toK8s: boolean; writeTimeoutMs: number };

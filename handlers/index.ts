@@ -12,6 +12,7 @@ export type { Handler, HandlerContext } from './context.js';
 export function handlerContext(runtime: Runtime): HandlerContext {
   return {
     deps: () => runtime.deps(),
+    events: runtime.events,
     logger: runtime.logger,
     metrics: runtime.metrics,
     settings: {
@@ -30,6 +31,7 @@ export function createHandlers(runtime: Runtime): Record<RouteName, Handler> {
     consulServices: createConsulServicesHandler(ctx),
     reconcile: createReconcileHandler(ctx, {
       maxDeleteRatio: runtime.config.reconcile.maxDeleteRatio,
+      deleteGuardMin: runtime.config.reconcile.deleteGuardMin,
     }),
   };
 }

@@ -15,7 +15,7 @@ function boolParam(value: unknown, name: string): boolean {
 
 export function createReconcileHandler(
   ctx: HandlerContext,
-  defaults: { maxDeleteRatio: number },
+  defaults: { maxDeleteRatio: number; deleteGuardMin: number },
 ): Handler {
   return async (req, res) => {
     const q = req.query as Record<string, unknown>;
@@ -28,6 +28,7 @@ export function createReconcileHandler(
       dryRun: boolParam(q.dryRun, 'dryRun'),
       force: boolParam(q.force, 'force'),
       maxDeleteRatio: defaults.maxDeleteRatio,
+      deleteGuardMin: defaults.deleteGuardMin,
     };
     const deps = await ctx.deps();
     const report = await reconcile(deps, options);

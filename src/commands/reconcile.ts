@@ -58,6 +58,7 @@ async function run(config: Config, dryRun: boolean): Promise<number> {
       dryRun: dryRun || config.dryRun,
       force: config.reconcile.force,
       maxDeleteRatio: config.reconcile.maxDeleteRatio,
+      deleteGuardMin: config.reconcile.deleteGuardMin,
     });
     process.stdout.write(renderReport(report, config.reconcile.output) + '\n');
     return report.ok ? 0 : 1;

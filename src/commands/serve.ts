@@ -77,6 +77,7 @@ export async function serve(config: Config): Promise<number> {
             dryRun: false,
             force: config.reconcile.force,
             maxDeleteRatio: config.reconcile.maxDeleteRatio,
+            deleteGuardMin: config.reconcile.deleteGuardMin,
           }),
         )
         .catch((err: unknown) =>

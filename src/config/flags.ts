@@ -315,6 +315,37 @@ export const FLAGS: readonly FlagDef[] = [
       'How long serve reuses a Node it read for NodePort addresses (0 = read every time; reconcile always lists).',
   },
   {
+    name: 'confirm-after',
+    kind: 'list',
+    group: 'server',
+    default: ['1s', '5s'],
+    description:
+      'After an admission, re-read what the API server stored and converge Consul to it after each of these delays (coalesced per service; empty = never).',
+    pattern: {
+      test: (v) => parseDuration(v) !== undefined && parseDuration(v)! > 0,
+      allowed: 'positive durations such as 1s,5s',
+    },
+  },
+  {
+    name: 'breaker-failures',
+    kind: 'int',
+    group: 'server',
+    default: '3',
+    description:
+      'Consecutive outages of Consul (admission path) or Kubernetes (Consul watch path) that open the circuit breaker (0 = never open).',
+  },
+  {
+    name: 'breaker-probe-interval',
+    kind: 'duration',
+    group: 'server',
+    default: '1s',
+    description: 'While a breaker is open, how often the target is probed.',
+    pattern: {
+      test: (v) => parseDuration(v) !== undefined && parseDuration(v)! > 0,
+      allowed: 'a positive duration such as 500ms or 1s',
+    },
+  },
+  {
     name: 'reconcile-interval',
     kind: 'duration',
     group: 'server',
@@ -337,6 +368,14 @@ export const FLAGS: readonly FlagDef[] = [
     default: '0.5',
     description:
       'Refuse a reconcile that would delete more than this share of owned objects (unless --force).',
+  },
+  {
+    name: 'delete-guard-min',
+    kind: 'int',
+    group: 'reconcile',
+    default: '10',
+    description:
+      'The --max-delete-ratio guard engages only when one direction would delete more than this many owned objects.',
   },
   {
     name: 'force',

@@ -47,6 +47,10 @@ export interface Config extends ToConsulSettings, ToK8sSettings {
     writeTimeoutMs: number;
     reconcileIntervalMs: number;
     nodeCacheTtlMs: number;
+    /** Delays after an admission at which stored state is confirmed, ascending. */
+    confirmAfterMs: readonly number[];
+    breakerFailures: number;
+    breakerProbeIntervalMs: number;
   };
   auth: {
     disabled: boolean;
@@ -58,6 +62,7 @@ export interface Config extends ToConsulSettings, ToK8sSettings {
   logLevel: string;
   reconcile: {
     maxDeleteRatio: number;
+    deleteGuardMin: number;
     force: boolean;
     output: 'table' | 'json';
     direction: Direction;
@@ -305,6 +310,11 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
       writeTimeoutMs: parseDuration(one('write-timeout'))!,
       reconcileIntervalMs: parseDuration(one('reconcile-interval'))!,
       nodeCacheTtlMs: parseDuration(one('node-cache-ttl'))!,
+      confirmAfterMs: list('confirm-after')
+        .map((d) => parseDuration(d)!)
+        .sort((a, b) => a - b),
+      breakerFailures: Number(one('breaker-failures')),
+      breakerProbeIntervalMs: parseDuration(one('breaker-probe-interval'))!,
     },
     auth: {
       disabled: bool('auth-disabled'),
@@ -316,6 +326,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     logLevel: one('log-level'),
     reconcile: {
       maxDeleteRatio: Number(one('max-delete-ratio')),
+      deleteGuardMin: Number(one('delete-guard-min')),
       force: bool('force'),
       output: one('output') as 'table' | 'json',
       direction: one('direction') as Direction,

@@ -23,6 +23,7 @@ interface NodeService {
   Port?: number;
   Meta?: Record<string, string> | null;
   Weights?: { Passing?: number; Warning?: number } | null;
+  ModifyIndex?: number;
 }
 
 interface HealthCheck {
@@ -33,6 +34,7 @@ interface HealthCheck {
   Output?: string;
   ServiceID?: string;
   ServiceName?: string;
+  ModifyIndex?: number;
 }
 
 /** One `/v1/health/service/:name` entry. */
@@ -64,6 +66,7 @@ function toRegistration(
     meta: s.Meta ?? {},
     weights: { passing: s.Weights?.Passing ?? 1, warning: s.Weights?.Warning ?? 1 },
   };
+  if (typeof s.ModifyIndex === 'number') reg.modifyIndex = s.ModifyIndex;
   const check = checks.get(s.ID);
   if (check) {
     reg.check = {
@@ -71,9 +74,33 @@ function toRegistration(
       name: check.Name ?? '',
       status: (check.Status ?? 'critical') as CheckStatus,
       ...(check.Output ? { output: check.Output } : {}),
+      ...(typeof check.ModifyIndex === 'number' ? { modifyIndex: check.ModifyIndex } : {}),
     };
   }
   return reg;
+}
+
+/**
+ * What a read of registrations found. `filtered`: Consul hid part of the answer from our token
+ * (X-Consul-Results-Filtered-By-ACLs), so what is missing may still exist: never a reason to
+ * delete (SPEC.md §6).
+ */
+export interface RegistrationsRead {
+  registrations: Registration[];
+  filtered: boolean;
+}
+
+/** The services view with the same completeness flag and the raft index it was read at. */
+export interface ServicesViewRead {
+  view: ServicesView;
+  filtered: boolean;
+  index: number | undefined;
+}
+
+interface ReadAnswer<T> {
+  body: T;
+  filtered: boolean;
+  index: number | undefined;
 }
 
 export interface ApplyResult {
@@ -110,30 +137,31 @@ export class ConsulCatalog {
 
   /**
    * A read whose completeness we can check: with a token lacking read rights Consul answers 200
-   * with results silently filtered (X-Consul-Results-Filtered-By-ACLs). That is not "nothing
-   * exists", so it fails the read (SPEC.md §6).
+   * with results silently filtered (X-Consul-Results-Filtered-By-ACLs). The caller decides what
+   * a partial answer may still be used for (creates and updates, never deletions).
    */
-  private async read<T>(what: string, fn: (ctx: EventEmitter) => Promise<unknown>): Promise<T> {
+  private async read<T>(
+    what: string,
+    fn: (ctx: EventEmitter) => Promise<unknown>,
+  ): Promise<ReadAnswer<T>> {
     const ctx = Object.assign(new EventEmitter(), { includeResponse: true });
     const [res, body] = (await this.call(what, () => fn(ctx))) as [
       { headers?: Record<string, string | undefined> },
       T,
     ];
-    if (res.headers?.['x-consul-results-filtered-by-acls'] === 'true') {
-      throw new SyncError(
-        'CONSUL_REJECTED',
-        `consul ${what} was filtered by ACLs: the token cannot read everything it must (see infra/consul/acl-policy.hcl)`,
-        { upstreamStatus: 403 },
-      );
-    }
-    return body;
+    const index = Number(res.headers?.['x-consul-index']);
+    return {
+      body,
+      filtered: res.headers?.['x-consul-results-filtered-by-acls'] === 'true',
+      index: Number.isSafeInteger(index) && index > 0 ? index : undefined,
+    };
   }
 
   /** Checks on our node, keyed by ServiceID; `names` narrows the read to those services. */
   private async readChecks(
     names: readonly string[] | undefined,
     timeoutMs?: number,
-  ): Promise<Map<string, HealthCheck>> {
+  ): Promise<{ checks: Map<string, HealthCheck>; filtered: boolean }> {
     const filter = names?.length
       ? names.map((n) => `ServiceName == ${filterString(n)}`).join(' or ')
       : undefined;
@@ -141,7 +169,7 @@ export class ConsulCatalog {
     const health = this.consul.client.health as unknown as {
       node(opts: object): Promise<HealthCheck[] | null>;
     };
-    const checks = await this.read<HealthCheck[] | null>('health read', (ctx) =>
+    const answer = await this.read<HealthCheck[] | null>('health read', (ctx) =>
       health.node({
         node: this.node,
         ...(filter ? { filter } : {}),
@@ -149,22 +177,24 @@ export class ConsulCatalog {
         ctx,
       }),
     );
-    const byService = new Map<string, HealthCheck>();
-    for (const c of checks ?? []) if (c.ServiceID) byService.set(c.ServiceID, c);
-    return byService;
+    const checks = new Map<string, HealthCheck>();
+    for (const c of answer.body ?? []) if (c.ServiceID) checks.set(c.ServiceID, c);
+    return { checks, filtered: answer.filtered };
   }
 
-  private async readNodeServices(filter: string, timeoutMs?: number): Promise<NodeService[]> {
-    const out = await this.call(
-      'catalog read',
-      () =>
-        this.consul.client.catalog.node.services({
-          node: this.node,
-          filter,
-          ...this.consul.opts(timeoutMs),
-        }) as Promise<NodeServices>,
+  private async readNodeServices(
+    filter: string,
+    timeoutMs?: number,
+  ): Promise<{ services: NodeService[]; filtered: boolean }> {
+    const answer = await this.read<NodeServices>('catalog read', (ctx) =>
+      this.consul.client.catalog.node.services({
+        node: this.node,
+        filter,
+        ...this.consul.opts(timeoutMs),
+        ctx,
+      } as never),
     );
-    return Object.values(out?.Services ?? {});
+    return { services: Object.values(answer.body?.Services ?? {}), filtered: answer.filtered };
   }
 
   /**
@@ -175,21 +205,25 @@ export class ConsulCatalog {
   async readForService(
     ref: ServiceRef,
     timeoutMs?: number,
-  ): Promise<{ registrations: Registration[]; withChecks(): Promise<Registration[]> }> {
+  ): Promise<RegistrationsRead & { withChecks(): Promise<RegistrationsRead> }> {
     const filter =
       `Meta[${filterString(META_K8S_NAMESPACE)}] == ${filterString(ref.namespace)} and ` +
       `Meta[${filterString(META_K8S_NAME)}] == ${filterString(ref.name)}`;
-    const services = await this.readNodeServices(filter, timeoutMs);
+    const { services, filtered } = await this.readNodeServices(filter, timeoutMs);
     const none = new Map<string, HealthCheck>();
     return {
       registrations: services.map((s) => toRegistration(this.node, s, none)),
+      filtered,
       withChecks: async () => {
-        if (services.length === 0) return [];
+        if (services.length === 0) return { registrations: [], filtered };
         const checks = await this.readChecks(
           [...new Set(services.map((s) => s.Service))],
           timeoutMs,
         );
-        return services.map((s) => toRegistration(this.node, s, checks));
+        return {
+          registrations: services.map((s) => toRegistration(this.node, s, checks.checks)),
+          filtered: filtered || checks.filtered,
+        };
       },
     };
   }
@@ -204,7 +238,7 @@ export class ConsulCatalog {
     ref: ServiceRef,
     names: readonly string[],
     timeoutMs?: number,
-  ): Promise<Registration[]> {
+  ): Promise<RegistrationsRead> {
     const filter =
       `Node.Node == ${filterString(this.node)} and ` +
       `Service.Meta[${filterString(META_K8S_NAMESPACE)}] == ${filterString(ref.namespace)} and ` +
@@ -221,38 +255,37 @@ export class ConsulCatalog {
         ),
       ),
     );
-    const out: Registration[] = [];
-    for (const entries of perName) {
-      for (const entry of entries ?? []) {
+    const registrations: Registration[] = [];
+    for (const answer of perName) {
+      for (const entry of answer.body ?? []) {
         const checks = new Map<string, HealthCheck>();
         for (const c of entry.Checks ?? [])
           if (c.ServiceID === entry.Service.ID) checks.set(c.ServiceID, c);
-        out.push(toRegistration(this.node, entry.Service, checks));
+        registrations.push(toRegistration(this.node, entry.Service, checks));
       }
     }
-    return out;
+    return { registrations, filtered: perName.some((a) => a.filtered) };
   }
 
   /** Every Kubernetes-sourced registration on our node (any owner), with checks: two reads. */
-  async readAll(timeoutMs?: number): Promise<Registration[]> {
+  async readAll(timeoutMs?: number): Promise<RegistrationsRead> {
     const filter = `Meta[${filterString(META_EXTERNAL_SOURCE)}] == ${filterString(META_EXTERNAL_SOURCE_VALUE)}`;
     const [services, checks] = await Promise.all([
       this.readNodeServices(filter, timeoutMs),
       this.readChecks(undefined, timeoutMs),
     ]);
-    return services.map((s) => toRegistration(this.node, s, checks));
+    return {
+      registrations: services.services.map((s) => toRegistration(this.node, s, checks.checks)),
+      filtered: services.filtered || checks.filtered,
+    };
   }
 
   /** The services view (name → tags), as a `services` watch delivers it. */
-  async readServicesView(timeoutMs?: number): Promise<ServicesView> {
-    const view = await this.call(
-      'services read',
-      () =>
-        this.consul.client.catalog.service.list(
-          this.consul.opts(timeoutMs),
-        ) as Promise<ServicesView | null>,
+  async readServicesView(timeoutMs?: number): Promise<ServicesViewRead> {
+    const answer = await this.read<ServicesView | null>('services read', (ctx) =>
+      this.consul.client.catalog.service.list({ ...this.consul.opts(timeoutMs), ctx } as never),
     );
-    return view ?? {};
+    return { view: answer.body ?? {}, filtered: answer.filtered, index: answer.index };
   }
 
   async ping(timeoutMs = 2000): Promise<void> {
@@ -276,7 +309,7 @@ export class ConsulCatalog {
   async apply(
     groups: readonly (readonly RegistrationChange[])[],
     timeoutMs?: number,
-    options: { ensureNode?: boolean } = {},
+    options: { ensureNode?: boolean; cas?: boolean } = {},
   ): Promise<ApplyResult> {
     const chains = packTransactions(groups, this.node, options);
     const result: ApplyResult = { transactions: 0, operations: 0 };

@@ -39,39 +39,83 @@ function serviceBody(r: Registration): Record<string, unknown> {
   };
 }
 
-export function opsForChange(change: RegistrationChange): { sets: TxnOp[]; deletes: TxnOp[] } {
+/**
+ * The txn operations of one change. With `cas`, every write is a check-and-set against the
+ * ModifyIndex the plan read (Consul: 0 = only if absent), so a write planned from a read that
+ * another writer (a second replica) has overtaken fails as a whole instead of undoing its work.
+ */
+export function opsForChange(
+  change: RegistrationChange,
+  cas = false,
+): { sets: TxnOp[]; deletes: TxnOp[] } {
   const r = change.registration;
   const sets: TxnOp[] = [];
   const deletes: TxnOp[] = [];
   if (change.op === 'delete') {
     // Consul needs the service name with the ID ("Must provide service name with ID").
-    deletes.push({
-      Service: { Verb: 'delete', Node: r.node, Service: { ID: r.id, Service: r.service } },
-    });
+    const target = { ID: r.id, Service: r.service };
+    deletes.push(
+      cas && r.modifyIndex !== undefined
+        ? {
+            Service: {
+              Verb: 'delete-cas',
+              Node: r.node,
+              Service: { ...target, ModifyIndex: r.modifyIndex },
+            },
+          }
+        : { Service: { Verb: 'delete', Node: r.node, Service: target } },
+    );
     return { sets, deletes };
   }
-  if (change.writeService)
-    sets.push({ Service: { Verb: 'set', Node: r.node, Service: serviceBody(r) } });
+  // The index each write compares against: the read's, or 0 for a create (must not exist).
+  const serviceIndex = change.op === 'create' ? 0 : change.previous?.modifyIndex;
+  const checkIndex = change.previous?.check ? change.previous.check.modifyIndex : 0;
+  if (change.writeService) {
+    sets.push(
+      cas && serviceIndex !== undefined
+        ? {
+            Service: {
+              Verb: 'cas',
+              Node: r.node,
+              Service: { ...serviceBody(r), ModifyIndex: serviceIndex },
+            },
+          }
+        : { Service: { Verb: 'set', Node: r.node, Service: serviceBody(r) } },
+    );
+  }
   if (change.writeCheck === 'set' && r.check) {
-    sets.push({
-      Check: {
-        Verb: 'set',
-        Check: {
-          Node: r.node,
-          CheckID: r.check.checkId,
-          Name: r.check.name,
-          Status: r.check.status,
-          Output: r.check.output ?? '',
-          ServiceID: r.id,
-          ServiceName: r.service,
-        },
-      },
-    });
+    const check = {
+      Node: r.node,
+      CheckID: r.check.checkId,
+      Name: r.check.name,
+      Status: r.check.status,
+      Output: r.check.output ?? '',
+      ServiceID: r.id,
+      ServiceName: r.service,
+    };
+    // A check renamed to a new ID is a new check: only its absence can be compared.
+    const index = change.previous?.check?.checkId === r.check.checkId ? checkIndex : 0;
+    sets.push(
+      cas && index !== undefined
+        ? { Check: { Verb: 'cas', Check: { ...check, ModifyIndex: index } } }
+        : { Check: { Verb: 'set', Check: check } },
+    );
   }
   if (change.writeCheck === 'delete') {
-    const checkId = change.previous?.check?.checkId;
-    if (checkId)
-      deletes.push({ Check: { Verb: 'delete', Check: { Node: r.node, CheckID: checkId } } });
+    const previous = change.previous?.check;
+    if (previous) {
+      const target = { Node: r.node, CheckID: previous.checkId };
+      deletes.push(
+        cas && previous.modifyIndex !== undefined
+          ? {
+              Check: {
+                Verb: 'delete-cas',
+                Check: { ...target, ModifyIndex: previous.modifyIndex },
+              },
+            }
+          : { Check: { Verb: 'delete', Check: target } },
+      );
+    }
   }
   return { sets, deletes };
 }
@@ -92,9 +136,10 @@ export type TxnChain = TxnOp[][];
 export function packTransactions(
   groups: readonly (readonly RegistrationChange[])[],
   node: string,
-  options: { ensureNode?: boolean; maxOps?: number } = {},
+  options: { ensureNode?: boolean; maxOps?: number; cas?: boolean } = {},
 ): TxnChain[] {
   const ensureNode = options.ensureNode ?? true;
+  const cas = options.cas ?? false;
   const room = (options.maxOps ?? MAX_TXN_OPS) - (ensureNode ? 1 : 0);
   const txn = (ops: TxnOp[]): TxnOp[] => (ensureNode ? [nodeSetOp(node), ...ops] : ops);
   const chains: TxnChain[] = [];
@@ -103,7 +148,7 @@ export function packTransactions(
     const sets: TxnOp[] = [];
     const deletes: TxnOp[] = [];
     for (const change of group) {
-      const ops = opsForChange(change);
+      const ops = opsForChange(change, cas);
       sets.push(...ops.sets);
       deletes.push(...ops.deletes);
     }

@@ -197,10 +197,21 @@ export class KubeApi {
    * tolerates: a create that exists is a 409 handled idempotently, a delete of a gone one a 404).
    */
   listLabelledServices(namespace: string, options: { cached?: boolean } = {}): Promise<Service[]> {
+    return this.listServices(namespace, {
+      ...options,
+      labelSelector: `${LABEL_CONSUL}=${LABEL_CONSUL_VALUE}`,
+    });
+  }
+
+  /** Services of one namespace (optionally by label selector), possibly from the watch cache. */
+  listServices(
+    namespace: string,
+    options: { cached?: boolean; labelSelector?: string } = {},
+  ): Promise<Service[]> {
     return this.listAll(`list services in ${namespace}`, (cont) =>
       this.kube.core.listNamespacedService({
         namespace,
-        labelSelector: `${LABEL_CONSUL}=${LABEL_CONSUL_VALUE}`,
+        ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
         limit: LIST_PAGE_SIZE,
         ...(options.cached && !cont ? { resourceVersion: '0' } : {}),
         ...(cont ? { _continue: cont } : {}),

@@ -19,6 +19,8 @@ export interface SyncDeps {
   kube: KubeApi;
   logger: Logger;
   metrics: Metrics;
+  /** Names in conflict already logged by this process (Consul → Kubernetes); absent: log each time. */
+  loggedConflicts?: Set<string>;
 }
 
 export function syncSettings(config: Config, syncId: string): SyncSettings {

@@ -3,9 +3,11 @@
 // /reconcile endpoint and the in-process interval. Both directions are planned before either
 // is applied, so a refusal (the delete-ratio guard) leaves both systems untouched.
 import {
+  DEFAULT_DELETE_GUARD_MIN,
   checkDeleteRatio,
   planAllRegistrations,
   sortChanges,
+  withholdDeletes,
   type Change,
   type RegistrationChange,
 } from '../plan/index.js';
@@ -28,6 +30,8 @@ export interface ReconcileOptions {
   dryRun: boolean;
   force: boolean;
   maxDeleteRatio: number;
+  /** The ratio guard engages only above this many deletions in one direction (default 10). */
+  deleteGuardMin?: number;
 }
 
 export interface DirectionReport extends DirectionSummary {
@@ -36,6 +40,8 @@ export interface DirectionReport extends DirectionSummary {
   error?: string;
   /** The error's stable code: READ_FAILED-like codes, DELETE_RATIO_EXCEEDED, WRITE_FAILED. */
   errorCode?: ErrorCode;
+  /** Deletions planned but not made: Consul filtered the read they came from by ACLs. */
+  withheldDeletes?: number;
 }
 
 export interface ReconcileReport {
@@ -66,7 +72,12 @@ function guardDeletes(
   what: string,
 ): void {
   if (options.force) return;
-  const verdict = checkDeleteRatio({ deletes, owned, maxRatio: options.maxDeleteRatio });
+  const verdict = checkDeleteRatio({
+    deletes,
+    owned,
+    maxRatio: options.maxDeleteRatio,
+    minDeletes: options.deleteGuardMin ?? DEFAULT_DELETE_GUARD_MIN,
+  });
   if (!verdict.allowed) {
     throw new SyncError(
       'DELETE_RATIO_EXCEEDED',
@@ -94,8 +105,8 @@ async function planToConsul(deps: SyncDeps, out: ReconcileReport): Promise<ToCon
     deps.consul.readAll(),
   ]);
   const current = scope
-    ? everything.filter((r) => scope.includes(r.meta[META_K8S_NAMESPACE] ?? ''))
-    : everything;
+    ? everything.registrations.filter((r) => scope.includes(r.meta[META_K8S_NAMESPACE] ?? ''))
+    : everything.registrations;
   const slicesByService = new Map<string, EndpointSlice[]>();
   for (const slice of slices) {
     const name = slice.metadata?.labels?.[LABEL_SERVICE_NAME];
@@ -119,20 +130,24 @@ async function planToConsul(deps: SyncDeps, out: ReconcileReport): Promise<ToCon
     out.warnings.push(...t.warnings.map((w) => `${t.ref.namespace}/${t.ref.name}: ${w}`));
   }
   const plan = planAllRegistrations({ translations, current, syncId: settings.syncId });
+  const kept = everything.filtered
+    ? withholdDeletes(plan.changes)
+    : { changes: plan.changes, withheld: [] };
   const result = report();
   result.unchanged = plan.unchanged;
   result.conflicts = plan.conflicts.length;
   result.skipped = plan.conflicts.length;
-  for (const c of plan.changes) {
+  for (const c of kept.changes) {
     if (c.op === 'create') result.created++;
     else if (c.op === 'update') result.updated++;
     else result.deleted++;
   }
+  withheld(deps, result, 'consul', kept.withheld.length, everything.filtered);
   return {
     report: result,
-    changes: plan.changes,
+    changes: kept.changes,
     owned: plan.owned,
-    nodeSeen: everything.length > 0,
+    nodeSeen: everything.registrations.length > 0,
   };
 }
 
@@ -155,6 +170,24 @@ async function applyToConsul(deps: SyncDeps, plan: ToConsulPlan): Promise<void> 
     plan.report.failed = plan.changes.length;
     throw err;
   }
+}
+
+/**
+ * A read Consul filtered by ACLs: the direction applies its creates and updates, deletes nothing
+ * and reports why (the token needs read rights on everything it syncs).
+ */
+function withheld(
+  deps: SyncDeps,
+  rep: DirectionReport,
+  target: 'consul' | 'kubernetes',
+  deletes: number,
+  filtered: boolean,
+): void {
+  if (!filtered) return;
+  rep.withheldDeletes = deletes;
+  rep.error = `consul filtered the ${target === 'consul' ? 'sync node' : 'services'} read by ACLs: ${deletes} deletion(s) withheld; creates and updates applied (give the token the read rights of infra/consul/acl-policy.hcl)`;
+  rep.errorCode = 'CONSUL_READ_FILTERED';
+  if (deletes > 0) deps.metrics.deletesWithheld.inc({ target, reason: 'acl-filtered' }, deletes);
 }
 
 function failed(err: unknown): DirectionReport {
@@ -188,7 +221,7 @@ export async function reconcile(
       ? settle(
           deps.consul
             .readServicesView(settings.writeTimeoutMs * 4)
-            .then((view) => planServicesView(deps, view)),
+            .then((read) => planServicesView(deps, read.view, { withholdDeletes: read.filtered })),
         )
       : undefined,
   ]);
@@ -215,6 +248,7 @@ export async function reconcile(
         else if (c.op === 'update') toK8s.updated++;
         else toK8s.deleted++;
       }
+      withheld(deps, toK8s, 'kubernetes', viewPlan.withheldDeletes, viewPlan.filtered);
       out.changes.push(...viewPlan.changes);
       out.warnings.push(...viewPlan.warnings);
     }

@@ -11,6 +11,8 @@ import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { describeError } from '../errors.js';
 import { resolveSyncId, syncSettings, type SyncDeps } from './deps.js';
+import { ServiceEvents } from './service-events.js';
+import { ViewEvents } from './view-events.js';
 
 export interface Runtime {
   config: Config;
@@ -21,6 +23,8 @@ export interface Runtime {
   kube: KubeApi;
   /** The use-case dependencies, once the sync id is known (resolved on first use, retried on failure). */
   deps(): Promise<SyncDeps>;
+  /** The event paths with their ordering, confirmations and breakers (one per process). */
+  events: { services: ServiceEvents; view: ViewEvents };
   close(): void;
 }
 
@@ -36,6 +40,7 @@ export function createRuntime(
     readiness,
     { nodeCacheTtlMs: config.server.nodeCacheTtlMs },
   );
+  const loggedConflicts = new Set<string>();
   let resolved: Promise<SyncDeps> | undefined;
   const deps = (): Promise<SyncDeps> => {
     resolved ??= resolveSyncId(config, kube).then(
@@ -47,6 +52,7 @@ export function createRuntime(
           kube,
           logger: base.logger,
           metrics: base.metrics,
+          loggedConflicts,
         };
       },
       (err: unknown) => {
@@ -60,6 +66,27 @@ export function createRuntime(
     );
     return resolved;
   };
+  const { server } = config;
+  const events = {
+    services: new ServiceEvents(
+      deps,
+      {
+        confirmAfterMs: server.confirmAfterMs,
+        breakerFailures: server.breakerFailures,
+        probeIntervalMs: server.breakerProbeIntervalMs,
+        probeTimeoutMs: Math.min(server.writeTimeoutMs, 2000),
+        concurrency: 8,
+      },
+      base.logger,
+      base.metrics,
+    ),
+    view: new ViewEvents(
+      deps,
+      { breakerFailures: server.breakerFailures, probeIntervalMs: server.breakerProbeIntervalMs },
+      base.logger,
+      base.metrics,
+    ),
+  };
   return {
     config,
     logger: base.logger,
@@ -68,6 +95,11 @@ export function createRuntime(
     consul,
     kube,
     deps,
-    close: () => consulHandle.close(),
+    events,
+    close: () => {
+      events.services.close();
+      events.view.close();
+      consulHandle.close();
+    },
   };
 }

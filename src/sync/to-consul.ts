@@ -1,6 +1,12 @@
 // Kubernetes → Consul for one service: read what the translation needs, read what Consul holds
 // for the service, plan, and apply in one transaction (SPEC.md §4, §6).
-import { planServiceRegistrations, type RegistrationChange } from '../plan/index.js';
+import {
+  planServiceRegistrations,
+  withholdDeletes,
+  type RegistrationChange,
+} from '../plan/index.js';
+import type { RegistrationsRead } from '../consul/catalog.js';
+import { describeError, isSyncError } from '../errors.js';
 import {
   consulNameOf,
   sourcesNeeded,
@@ -15,10 +21,12 @@ export interface ServiceConvergeInput {
   ref: ServiceRef;
   /** The Service to converge to: an object (admission: not yet stored), null (deleted), or undefined (read it). */
   service?: Service | null;
-  /** A slice about to be stored (object) or deleted (null) that overrides the stored one of that name. */
-  slice?: { name: string; object: EndpointSlice | null };
+  /** Slices about to be stored (object) or deleted (null) that override the stored ones of those names. */
+  slices?: readonly { name: string; object: EndpointSlice | null }[];
   /** The Service before this change (admission UPDATE/DELETE): its Consul name may hold instances. */
   previous?: Service | null;
+  /** More Consul names that may hold the service's instances (names admitted before). */
+  names?: readonly string[];
   /**
    * Read every registration of the service on the sync node, whatever its Consul name (a scan of
    * the node). Otherwise only the names of the current and previous versions are read (indexed).
@@ -36,7 +44,12 @@ export interface ServiceConvergeResult {
   skipReason?: string;
   /** Transactions written (0 for no change or dry run). */
   transactions: number;
+  /** Deletions not made because Consul filtered the read by ACLs. */
+  withheldDeletes: number;
 }
+
+/** Attempts of one converge when a check-and-set write finds Consul changed since the read. */
+const CAS_ATTEMPTS = 3;
 
 function isBeingDeleted(service: Service): boolean {
   return Boolean(
@@ -44,13 +57,15 @@ function isBeingDeleted(service: Service): boolean {
   );
 }
 
-function applySliceOverride(
+function applySliceOverrides(
   stored: readonly EndpointSlice[],
-  override: ServiceConvergeInput['slice'],
+  overrides: ServiceConvergeInput['slices'],
 ): EndpointSlice[] {
-  if (!override) return [...stored];
-  const others = stored.filter((s) => s.metadata?.name !== override.name);
-  return override.object ? [...others, override.object] : others;
+  if (!overrides || overrides.length === 0) return [...stored];
+  const names = new Set(overrides.map((o) => o.name));
+  const out = stored.filter((s) => !names.has(s.metadata?.name ?? ''));
+  for (const o of overrides) if (o.object) out.push(o.object);
+  return out;
 }
 
 type Translation = ConsulTranslation | { ref: ServiceRef; deleted: true };
@@ -63,7 +78,7 @@ async function translate(
   if (!service || isBeingDeleted(service)) return { ref: input.ref, deleted: true };
   const need = sourcesNeeded(service, deps.settings);
   const slices = need.endpointSlices
-    ? applySliceOverride(await deps.kube.listEndpointSlices(input.ref), input.slice)
+    ? applySliceOverrides(await deps.kube.listEndpointSlices(input.ref), input.slices)
     : [];
   const nodeNames = new Set<string>();
   if (need.nodes) {
@@ -80,18 +95,15 @@ async function readCurrent(
   input: ServiceConvergeInput,
   service: Service | null,
   translation: Promise<Translation>,
-): Promise<Registration[]> {
+): Promise<RegistrationsRead> {
   const timeout = deps.settings.writeTimeoutMs;
-  const names = [service, input.previous]
-    .filter((s): s is Service => Boolean(s))
-    .map((s) => consulNameOf(s, deps.settings));
-  if (!input.exhaustive && names.length > 0) {
-    return deps.consul.readForServiceByNames(input.ref, names, timeout);
+  const names = new Set(input.names ?? []);
+  for (const s of [service, input.previous]) if (s) names.add(consulNameOf(s, deps.settings));
+  if (!input.exhaustive && names.size > 0) {
+    return deps.consul.readForServiceByNames(input.ref, [...names], timeout);
   }
   const services = await deps.consul.readForService(input.ref, timeout);
-  return needsChecks(await translation, services.registrations)
-    ? services.withChecks()
-    : services.registrations;
+  return needsChecks(await translation, services.registrations) ? services.withChecks() : services;
 }
 
 /**
@@ -108,7 +120,40 @@ function needsChecks(
   return current.some((r) => desiredIds.has(r.id) && r.meta[META_K8S_NODE_NAME] !== undefined);
 }
 
+/**
+ * Converges Consul to one Kubernetes service: reads both sides, plans, and writes one
+ * check-and-set transaction. When another writer changed the service's registrations between
+ * the read and the write (a second replica), the transaction fails as a whole and the converge
+ * starts over from a fresh read.
+ */
 export async function convergeService(
+  deps: SyncDeps,
+  input: ServiceConvergeInput,
+): Promise<ServiceConvergeResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await convergeOnce(deps, input);
+    } catch (err) {
+      if (attempt >= CAS_ATTEMPTS || !isCasConflict(err)) throw err;
+      deps.logger.debug(
+        {
+          event: 'cas-retry',
+          'namespace/name': `${input.ref.namespace}/${input.ref.name}`,
+          attempt,
+          err: describeError(err),
+        },
+        'consul changed since the read: converging again from a fresh read',
+      );
+    }
+  }
+}
+
+/** A failed txn (409): one of its check-and-set comparisons found a newer index. */
+function isCasConflict(err: unknown): boolean {
+  return isSyncError(err) && err.code === 'CONSUL_REJECTED' && err.upstreamStatus === 409;
+}
+
+async function convergeOnce(
   deps: SyncDeps,
   input: ServiceConvergeInput,
 ): Promise<ServiceConvergeResult> {
@@ -122,15 +167,35 @@ export async function convergeService(
     translating,
     readCurrent(deps, input, service, translating),
   ]);
-  const plan = planServiceRegistrations({ translation, current, syncId: settings.syncId });
+  const planned = planServiceRegistrations({
+    translation,
+    current: current.registrations,
+    syncId: settings.syncId,
+  });
+  const where = `${input.ref.namespace}/${input.ref.name}`;
+  // A read Consul filtered by ACLs may hide instances: write what is desired, delete nothing.
+  const kept = current.filtered
+    ? withholdDeletes(planned.changes)
+    : { changes: planned.changes, withheld: [] };
+  if (kept.withheld.length > 0) {
+    deps.metrics.deletesWithheld.inc(
+      { target: 'consul', reason: 'acl-filtered' },
+      kept.withheld.length,
+    );
+    deps.logger.warn(
+      { event: 'deletes-withheld', 'namespace/name': where, deletes: kept.withheld.length },
+      'consul filtered the read by ACLs: deleting nothing (see infra/consul/acl-policy.hcl)',
+    );
+  }
+  const changes = kept.changes;
   const warnings = 'deleted' in translation ? [] : translation.warnings;
   const skipReason = 'deleted' in translation ? 'service deleted' : translation.skipReason;
-  for (const c of plan.conflicts) {
+  for (const c of planned.conflicts) {
     deps.metrics.skipped.inc({ reason: 'conflict' });
     deps.logger.warn(
       {
         event: 'registration-conflict',
-        'namespace/name': `${input.ref.namespace}/${input.ref.name}`,
+        'namespace/name': where,
         serviceId: c.id,
       },
       'a registration with this ID belongs to another installation or to no one: left alone',
@@ -138,31 +203,32 @@ export async function convergeService(
   }
   const result: ServiceConvergeResult = {
     ref: input.ref,
-    changes: plan.changes,
-    unchanged: plan.unchanged,
-    conflicts: plan.conflicts,
+    changes,
+    unchanged: planned.unchanged,
+    conflicts: planned.conflicts,
     warnings,
     ...(skipReason ? { skipReason } : {}),
     transactions: 0,
+    withheldDeletes: kept.withheld.length,
   };
-  if (plan.changes.length === 0) return result;
+  if (changes.length === 0) return result;
   if (input.dryRun || settings.dryRun) {
     deps.logger.info(
       {
         event: 'dry-run',
         target: 'consul',
-        changes: plan.changes.map((c) => `${c.op} ${c.registration.id} (${c.reason})`),
+        changes: changes.map((c) => `${c.op} ${c.registration.id} (${c.reason})`),
       },
       'dry run: not writing',
     );
     return result;
   }
   try {
-    const applied = await deps.consul.apply([plan.changes], timeout);
-    countWrites(deps.metrics, 'consul', plan.changes, 'ok');
+    const applied = await deps.consul.apply([changes], timeout, { cas: true });
+    countWrites(deps.metrics, 'consul', changes, 'ok');
     result.transactions = applied.transactions;
   } catch (err) {
-    countWrites(deps.metrics, 'consul', plan.changes, 'error');
+    countWrites(deps.metrics, 'consul', changes, 'error');
     throw err;
   }
   return result;

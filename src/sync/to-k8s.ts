@@ -1,6 +1,6 @@
 // Consul → Kubernetes: converge the ExternalName services we own to a Consul services view
 // (SPEC.md §5, §6). Used by the watch handler and by reconcile.
-import { planK8sServices, type K8sServiceChange } from '../plan/index.js';
+import { planK8sServices, withholdDeletes, type K8sServiceChange } from '../plan/index.js';
 import { desiredServiceObject, translateServicesView } from '../translate/index.js';
 import { LABEL_CONSUL, LABEL_CONSUL_VALUE } from '../translate/keys.js';
 import type { DesiredK8sService, Service, ServicesView } from '../translate/types.js';
@@ -19,6 +19,8 @@ export interface DirectionSummary {
 export interface ViewConvergeResult extends ViewPlan {
   /** One line per failed write. */
   errors: string[];
+  /** A write failed because the API server was unavailable (the breaker counts it). */
+  unavailable: boolean;
 }
 
 export function emptySummary(): DirectionSummary {
@@ -110,15 +112,23 @@ export interface ViewPlan {
   warnings: string[];
   /** The view was empty: nothing will be deleted (SPEC.md §5). */
   emptyView: boolean;
+  /** The view was read partially (ACL-filtered): nothing will be deleted. */
+  filtered: boolean;
+  /** Deletions left out of `changes` because of an empty or filtered view. */
+  withheldDeletes: number;
   /** Services we own now, for the delete-ratio guard. */
   owned: number;
 }
 
-/** Reads the owned services and plans them against the view; writes nothing. */
+/**
+ * Reads the owned services and plans them against the view; writes nothing. A name the plan
+ * would create is checked against every Service of the write namespace first, so a name held by
+ * a Service that is not ours is a known conflict, never a write attempt.
+ */
 export async function planServicesView(
   deps: SyncDeps,
   view: ServicesView,
-  options: { cached?: boolean } = {},
+  options: { cached?: boolean; withholdDeletes?: boolean } = {},
 ): Promise<ViewPlan> {
   const { settings, logger } = deps;
   const translation = translateServicesView(view, settings);
@@ -128,17 +138,64 @@ export async function planServicesView(
     if (s.reason !== 'k8s-tag') deps.metrics.skipped.inc({ reason: s.reason });
   }
   const emptyView = Object.keys(view).length === 0;
-  const current = await deps.kube.listLabelledServices(settings.k8sWriteNamespace, options);
-  const plan = planK8sServices({ desired: translation.services, current, settings });
+  const ns = settings.k8sWriteNamespace;
+  const desired = translation.services;
+  let plan = planK8sServices({
+    desired,
+    current: await deps.kube.listLabelledServices(ns, options),
+    settings,
+  });
+  if (plan.changes.some((c) => c.op === 'create')) {
+    // Only Services labelled consul=true were listed: a name to create may be taken by another.
+    const all = await deps.kube.listServices(ns, options);
+    plan = planK8sServices({ desired, current: all, settings });
+  }
   summary.unchanged = plan.unchanged;
   summary.skipped += plan.conflicts.length;
+  reportConflicts(deps, plan.conflicts);
   let changes = plan.changes;
-  if (emptyView) {
-    // Consul always lists at least `consul`: an empty view is a token or watch problem.
-    logger.warn({ event: 'empty-services-view' }, 'empty Consul services view: deleting nothing');
-    changes = changes.filter((c) => c.op !== 'delete');
+  let withheldDeletes = 0;
+  if (emptyView || options.withholdDeletes) {
+    // Consul always lists at least `consul`: an empty view is a token or watch problem; a
+    // filtered one hides services that exist.
+    const kept = withholdDeletes(changes);
+    changes = kept.changes;
+    withheldDeletes = kept.withheld.length;
+    if (emptyView)
+      logger.warn({ event: 'empty-services-view' }, 'empty Consul services view: deleting nothing');
   }
-  return { summary, changes, warnings: translation.warnings, emptyView, owned: plan.owned };
+  return {
+    summary,
+    changes,
+    warnings: translation.warnings,
+    emptyView,
+    filtered: options.withholdDeletes ?? false,
+    withheldDeletes,
+    owned: plan.owned,
+  };
+}
+
+/**
+ * Names held by Services that are not ours are counted on every plan and logged once per name
+ * while they stay in conflict (a busy watch would otherwise repeat the line on every delivery).
+ */
+function reportConflicts(deps: SyncDeps, conflicts: readonly { name: string; reason: string }[]) {
+  const logged = deps.loggedConflicts;
+  const now = new Set(conflicts.map((c) => c.name));
+  for (const c of conflicts) {
+    deps.metrics.skipped.inc({ reason: 'conflict' });
+    if (logged?.has(c.name)) continue;
+    logged?.add(c.name);
+    deps.logger.warn(
+      { event: 'k8s-conflict', 'namespace/name': `${deps.settings.k8sWriteNamespace}/${c.name}` },
+      c.reason,
+    );
+  }
+  if (logged) {
+    for (const name of logged) if (!now.has(name)) logged.delete(name);
+    // Bounded: past this many names in conflict, lines repeat rather than memory grow.
+    if (logged.size > 10_000) logged.clear();
+  }
 }
 
 /** Applies a view plan with bounded concurrency; failures are counted, never thrown. */
@@ -148,7 +205,7 @@ export async function applyServicesView(
   options: { dryRun?: boolean; concurrency?: number } = {},
 ): Promise<ViewConvergeResult> {
   const { logger } = deps;
-  const result: ViewConvergeResult = { ...plan, errors: [] };
+  const result: ViewConvergeResult = { ...plan, errors: [], unavailable: false };
   const { summary, changes } = plan;
   if (changes.length === 0) return result;
   if (options.dryRun || deps.settings.dryRun) {
@@ -170,6 +227,7 @@ export async function applyServicesView(
         countWrites(deps.metrics, 'kubernetes', [change], 'ok');
       } catch (err) {
         summary.failed++;
+        if (isSyncError(err) && err.code === 'KUBE_UNAVAILABLE') result.unavailable = true;
         countWrites(deps.metrics, 'kubernetes', [change], 'error');
         const message = `${change.op} ${change.namespace}/${change.name}: ${describeError(err)}`;
         result.errors.push(message);

@@ -9,7 +9,15 @@ export interface Metrics {
   skipped: Counter<'reason'>;
   authFailures: Counter<'reason'>;
   lastReconcile: Gauge;
+  breakerState: Gauge<'target' | 'state'>;
+  breakerRemembered: Gauge<'target'>;
+  confirmations: Counter<'outcome'>;
+  confirmationCorrections: Counter;
+  deletesWithheld: Counter<'target' | 'reason'>;
 }
+
+export const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
+export type BreakerState = (typeof BREAKER_STATES)[number];
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
@@ -53,6 +61,35 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     lastReconcile: new Gauge({
       name: 'k8s_consul_sync_last_reconcile_timestamp_seconds',
       help: 'Unix time of the last completed reconcile.',
+      registers,
+    }),
+    breakerState: new Gauge({
+      name: 'k8s_consul_sync_breaker_state',
+      help: 'Circuit breaker of a target (consul: admission path; kubernetes: Consul watch path): 1 for its current state (closed, open, half-open), 0 for the others.',
+      labelNames: ['target', 'state'],
+      registers,
+    }),
+    breakerRemembered: new Gauge({
+      name: 'k8s_consul_sync_breaker_remembered',
+      help: 'Services (consul) or views (kubernetes) that arrived while the breaker was open, converged when it closes.',
+      labelNames: ['target'],
+      registers,
+    }),
+    confirmations: new Counter({
+      name: 'k8s_consul_sync_confirmations_total',
+      help: 'Post-admission confirmations from stored state, by outcome (unchanged, corrected, deferred, error).',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    confirmationCorrections: new Counter({
+      name: 'k8s_consul_sync_confirmation_corrections_total',
+      help: 'Confirmations that found Consul different from what the API server stored and corrected it.',
+      registers,
+    }),
+    deletesWithheld: new Counter({
+      name: 'k8s_consul_sync_deletes_withheld_total',
+      help: 'Planned deletions not made because the read behind them was partial, by target and reason (acl-filtered).',
+      labelNames: ['target', 'reason'],
       registers,
     }),
   };

@@ -93,6 +93,8 @@ export interface RegistrationCheck {
   name: string;
   status: CheckStatus;
   output?: string;
+  /** Consul's ModifyIndex of the check, when read from Consul (check-and-set writes). */
+  modifyIndex?: number;
 }
 
 /**
@@ -109,6 +111,8 @@ export interface Registration {
   meta: Record<string, string>;
   weights: { passing: number; warning: number };
   check?: RegistrationCheck;
+  /** Consul's ModifyIndex of the service instance, when read from Consul (check-and-set writes). */
+  modifyIndex?: number;
 }
 
 /** Settings of the Kubernetes → Consul translation (the subset of Config it reads). */

@@ -164,7 +164,10 @@ export async function runEventPath(
     serve = await startServe({
       consulAddress: clientConsulAddress,
       kubeconfigPath,
-      flags: [`--sync-id=${BENCH_SYNC_ID}`],
+      // The reviews are generated, not written through the API server, so what it stores is
+      // not what they admit: confirmations from stored state would undo them. They are off
+      // here; e2e-lag and admission-fault run them against objects that are really stored.
+      flags: [`--sync-id=${BENCH_SYNC_ID}`, '--confirm-after='],
       ...(options.serveNodeArgs ? { nodeArgs: options.serveNodeArgs } : {}),
       ...(compiledDir ? { compiledDir } : {}),
     });

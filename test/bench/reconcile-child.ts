@@ -68,8 +68,8 @@ async function main(input: ReconcileChildInput): Promise<ReconcileChildOutput> {
           services: services.length,
           endpointSlices: slices.length,
           nodes: nodes.length,
-          registrations: registrations.length,
-          consulServices: Object.keys(view).length,
+          registrations: registrations.registrations.length,
+          consulServices: Object.keys(view.view).length,
           labelledServices: labelled.length,
         },
       };
@@ -79,6 +79,7 @@ async function main(input: ReconcileChildInput): Promise<ReconcileChildOutput> {
       dryRun: false,
       force: config.reconcile.force,
       maxDeleteRatio: config.reconcile.maxDeleteRatio,
+      deleteGuardMin: config.reconcile.deleteGuardMin,
     });
     const wallMs = performance.now() - started;
     const counts: Record<string, number> = {};

@@ -42,6 +42,11 @@ test('defaults follow SPEC.md section 2', () => {
   assert.equal(c.server.reconcileIntervalMs, 0);
   // not in SPEC.md: ours (README, Configuration)
   assert.equal(c.server.nodeCacheTtlMs, 10000);
+  // issue 14: confirmations after about 1 s and 5 s, breaker after 3 outages, guard above 10
+  assert.deepEqual(c.server.confirmAfterMs, [1000, 5000]);
+  assert.equal(c.server.breakerFailures, 3);
+  assert.equal(c.server.breakerProbeIntervalMs, 1000);
+  assert.equal(c.reconcile.deleteGuardMin, 10);
   assert.equal(c.auth.issuer, 'k8s-consul-sync');
   assert.equal(c.auth.audience, 'k8s-consul-sync');
   assert.equal(c.auth.disabled, false);
@@ -92,8 +97,13 @@ const cases: [string, string, (c: Config) => unknown, unknown][] = [
   ['write-timeout', '500ms', (c) => c.server.writeTimeoutMs, 500],
   ['reconcile-interval', '5m', (c) => c.server.reconcileIntervalMs, 300000],
   ['node-cache-ttl', '0', (c) => c.server.nodeCacheTtlMs, 0],
+  // Sorted ascending whatever the order given.
+  ['confirm-after', '5s,200ms', (c) => c.server.confirmAfterMs, [200, 5000]],
+  ['breaker-failures', '5', (c) => c.server.breakerFailures, 5],
+  ['breaker-probe-interval', '250ms', (c) => c.server.breakerProbeIntervalMs, 250],
   ['log-level', 'debug', (c) => c.logLevel, 'debug'],
   ['max-delete-ratio', '0.25', (c) => c.reconcile.maxDeleteRatio, 0.25],
+  ['delete-guard-min', '0', (c) => c.reconcile.deleteGuardMin, 0],
   ['force', 'true', (c) => c.reconcile.force, true],
   ['output', 'json', (c) => c.reconcile.output, 'json'],
   ['direction', 'to-k8s', (c) => c.reconcile.direction, 'to-k8s'],
@@ -202,6 +212,11 @@ const invalid: [string, string, string][] = [
   ['node-cache-ttl', '10', 'duration'],
   ['log-level', 'loud', 'one of'],
   ['max-delete-ratio', '1.5', 'from 0 to 1'],
+  ['delete-guard-min', '-1', 'whole number'],
+  ['confirm-after', 'soon', 'positive durations'],
+  ['confirm-after', '0s', 'positive durations'],
+  ['breaker-failures', 'three', 'whole number'],
+  ['breaker-probe-interval', '0', 'positive duration'],
   ['output', 'yaml', 'table, json'],
   ['direction', 'sideways', 'both, to-consul, to-k8s'],
   ['scope', 'admin', 'k8s:admission'],

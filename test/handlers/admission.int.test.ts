@@ -20,7 +20,17 @@ const id = (consulName: string, ns: string, name: string, address: string): stri
 let w: World;
 
 before(async () => {
-  w = await startWorld({ flags: [`--sync-id=${SYNC_ID}`, '--write-timeout=1s'] });
+  // These reviews are written by hand and never stored by the API server: confirmations from
+  // stored state (tested in test/sync/admission-intent.int.test.ts) would undo them, so they
+  // are off here and each test sees only the admission path.
+  w = await startWorld({
+    flags: [
+      `--sync-id=${SYNC_ID}`,
+      '--write-timeout=1s',
+      '--confirm-after=',
+      '--breaker-failures=0',
+    ],
+  });
   w.kubeEmu.seed([
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } },
     node('n1', [

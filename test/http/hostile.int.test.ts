@@ -116,6 +116,12 @@ before(async () => {
       `--auth-jwt-secret-file=${secretFile}`,
       `--auth-jwt-public-key-file=${publicKeyFile}`,
       '--write-timeout=5s',
+      // Requests here are built by hand (never stored) and backend failures are injected between
+      // them; each assertion is about one request's own writes. Confirmations would undo the
+      // writes later and the breaker would (rightly) stop writing after three failures: both are
+      // tested on their own in test/sync/admission-intent.int.test.ts.
+      '--confirm-after=',
+      '--breaker-failures=0',
     ],
     consulToken,
     kube: {

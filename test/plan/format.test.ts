@@ -123,7 +123,12 @@ describe('formatPlanTable', () => {
 });
 
 describe('checkDeleteRatio', () => {
-  const cases: [string, { deletes: number; owned: number; maxRatio: number }, boolean, number][] = [
+  const cases: [
+    string,
+    { deletes: number; owned: number; maxRatio: number; minDeletes?: number },
+    boolean,
+    number,
+  ][] = [
     ['nothing owned → allowed', { deletes: 0, owned: 0, maxRatio: 0.5 }, true, 0],
     ['no deletes → allowed', { deletes: 0, owned: 10, maxRatio: 0.5 }, true, 0],
     ['below the limit', { deletes: 2, owned: 10, maxRatio: 0.5 }, true, 0.2],
@@ -132,6 +137,31 @@ describe('checkDeleteRatio', () => {
     ['everything with limit 1 is allowed', { deletes: 10, owned: 10, maxRatio: 1 }, true, 1],
     ['everything with limit 0.9 is refused', { deletes: 10, owned: 10, maxRatio: 0.9 }, false, 1],
     ['one of one with limit 0.5 is refused', { deletes: 1, owned: 1, maxRatio: 0.5 }, false, 1],
+    // The guard is for mass deletions: at most minDeletes deletions always pass (issue 14).
+    [
+      'one of one within the minimum passes',
+      { deletes: 1, owned: 1, maxRatio: 0.5, minDeletes: 10 },
+      true,
+      1,
+    ],
+    [
+      'exactly the minimum passes',
+      { deletes: 10, owned: 10, maxRatio: 0.5, minDeletes: 10 },
+      true,
+      1,
+    ],
+    [
+      'one above the minimum engages the ratio',
+      { deletes: 11, owned: 12, maxRatio: 0.5, minDeletes: 10 },
+      false,
+      11 / 12,
+    ],
+    [
+      'above the minimum and within the ratio passes',
+      { deletes: 11, owned: 100, maxRatio: 0.5, minDeletes: 10 },
+      true,
+      0.11,
+    ],
   ];
   for (const [name, input, allowed, ratio] of cases) {
     it(name, () => {

@@ -13,6 +13,8 @@ const both: ReconcileOptions = {
   dryRun: false,
   force: false,
   maxDeleteRatio: 0.5,
+  // These worlds are small: the ratio guard is tested on them as if every deletion counted.
+  deleteGuardMin: 0,
 };
 
 async function seedKube(w: World): Promise<void> {
@@ -221,7 +223,7 @@ test('dry run and failed reads write nothing; the endpoint answers 503 on a fail
 });
 
 test('a reconcile that would delete more than --max-delete-ratio of owned objects is refused unless forced', async () => {
-  const w = await startWorld({ flags: ['--sync-id=cluster-a'] });
+  const w = await startWorld({ flags: ['--sync-id=cluster-a', '--delete-guard-min=0'] });
   try {
     await seedKube(w);
     const deps = await w.runtime.deps();
@@ -353,7 +355,7 @@ test('reconciles sharded by namespace (--allow-k8s-namespace) never delete each 
 });
 
 test('a guard refusal in one direction leaves both systems untouched, and the answer says what was planned', async () => {
-  const w = await startWorld({ flags: ['--sync-id=cluster-a'] });
+  const w = await startWorld({ flags: ['--sync-id=cluster-a', '--delete-guard-min=0'] });
   try {
     await seedKube(w);
     await seedConsul(w);

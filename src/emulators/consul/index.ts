@@ -7,6 +7,14 @@ import type { AddressInfo, Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { Store, type CheckRec, type NodeRec, type ServiceRec } from './state.js';
 import { ConsulHttp, CONSUL_VERSION } from './server.js';
+import {
+  AclTokens,
+  Authorizer,
+  accessorIdOf,
+  type AclPolicy,
+  type AclRule,
+  type AclRules,
+} from './acl.js';
 import { Faults, type FaultInjector, type FaultRule } from '../faults.js';
 import {
   WatchRunner,
@@ -15,8 +23,8 @@ import {
   type WatchDelivery,
 } from './watches.js';
 
-export { watchesFromAgentConfig, CONSUL_VERSION };
-export type { WatchConfig, WatchDelivery, FaultInjector, FaultRule };
+export { watchesFromAgentConfig, CONSUL_VERSION, accessorIdOf };
+export type { WatchConfig, WatchDelivery, FaultInjector, FaultRule, AclPolicy, AclRule, AclRules };
 export { FilterError, compileFilter } from './filter.js';
 
 export interface ConsulEmulatorOptions {
@@ -25,11 +33,26 @@ export interface ConsulEmulatorOptions {
   /** Default 0 (ephemeral). */
   port?: number;
   /**
-   * Turns ACLs on (default policy deny) with this as the only (management) token. A request
-   * with another token gets 403 "ACL not found"; a request without one uses the anonymous token:
-   * reads come back empty (X-Consul-Results-Filtered-By-ACLs: true), writes are denied.
+   * Turns ACLs on (default policy deny) with this as the management token. A request with a
+   * token that is neither this nor one of `tokens` gets 403 "ACL not found"; a request without
+   * one uses the anonymous token: reads come back empty (X-Consul-Results-Filtered-By-ACLs:
+   * true), writes are denied.
    */
   token?: string;
+  /**
+   * Policy-scoped tokens, secret → rules (also turns ACLs on, with or without `token`). The
+   * rules are Consul's JSON rules form for `service`, `service_prefix`, `node` and
+   * `node_prefix`, each name mapping to `{ policy: 'read' | 'write' | 'deny' }`:
+   *   { service_prefix: { web: { policy: 'read' } }, node_prefix: { '': { policy: 'read' } } }
+   * Decided as Consul's policy authorizer does, default deny: an exact rule on the name wins,
+   * else the longest matching prefix rule, whatever its policy (a longer `deny` beats a shorter
+   * `read`); `write` implies `read`. Names match case-sensitively. Such a token has no key or
+   * agent rights (KV txn ops, /v1/agent/self are denied). Reads drop what it cannot read, as
+   * Consul's aclfilter does, and set X-Consul-Results-Filtered-By-ACLs when something was
+   * dropped; writes it may not make are refused with Consul's "Permission denied: token with
+   * AccessorID '<accessorIdOf(secret)>' lacks permission 'service:write' on \"db\"".
+   */
+  tokens?: Record<string, AclRules>;
   /** Default 'dc1'. */
   datacenter?: string;
   /** The emulated server agent's node; it carries service `consul`. Default 'consul-server'. */
@@ -130,6 +153,7 @@ export async function startConsulEmulator(
   const nodeName = opts.nodeName ?? 'consul-server';
   const nodeId = randomUUID();
   const log = opts.logger ?? ((): void => undefined);
+  const acl = new AclTokens(opts.token, opts.tokens);
   const store = new Store(datacenter);
   seedServerAgent(store, datacenter, nodeName, nodeId);
 
@@ -138,10 +162,19 @@ export async function startConsulEmulator(
   const counts = new Map<string, number>();
   const watches = new WatchRunner(
     {
-      view: () => ({
-        body: JSON.stringify(store.servicesView()),
-        index: Math.max(1, store.servicesIndex),
-      }),
+      view: (token) => {
+        const authz =
+          token === undefined || token === '' ? Authorizer.management() : acl.resolve(token);
+        if (authz === undefined) return { error: 'Unexpected response code: 403 (ACL not found)' };
+        const view = store.servicesView();
+        if (!authz.isManagement) {
+          // what /v1/catalog/services answers this token (aclfilter filterServices)
+          for (const name of Object.keys(view)) {
+            if (!authz.allowed('service', 'read', name)) delete view[name];
+          }
+        }
+        return { body: JSON.stringify(view), index: Math.max(1, store.servicesIndex) };
+      },
       version: () => store.viewVersion,
     },
     deliveries,
@@ -152,7 +185,7 @@ export async function startConsulEmulator(
     datacenter,
     nodeName,
     nodeId,
-    token: opts.token,
+    acl,
     faults,
     counts,
     log,

@@ -1,7 +1,7 @@
 // The HTTP layer of the emulator (plain node:http, no framework): routing, ACL token handling,
 // blocking queries, fault injection and the response headers Consul sets on reads.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Store, ServiceRec } from './state.js';
+import type { CheckRec, Store, ServiceRec } from './state.js';
 import {
   checkServiceNodeSchema,
   compileFilter,
@@ -20,15 +20,8 @@ import {
   type Json,
 } from './render.js';
 import { DecodeError, decodeDeregister, decodeRegister, decodeTxn } from './decode.js';
-import {
-  deregister,
-  MAX_TXN_OPS,
-  permissionDenied,
-  register,
-  txn,
-  type Access,
-  type Reply,
-} from './writes.js';
+import { deregister, MAX_TXN_OPS, register, txn, type Reply } from './writes.js';
+import { Authorizer, type AclTokens } from './acl.js';
 import { parseGoDuration } from './duration.js';
 import type { Faults } from '../faults.js';
 
@@ -43,7 +36,7 @@ export interface ServerContext {
   datacenter: string;
   nodeName: string;
   nodeId: string;
-  token: string | undefined;
+  acl: AclTokens;
   faults: Faults;
   counts: Map<string, number>;
   log: (line: string) => void;
@@ -275,9 +268,8 @@ export class ConsulHttp {
   }
 
   /** Token from ?token=, X-Consul-Token or Authorization: Bearer (Consul's order). */
-  private access(req: IncomingMessage, params: URLSearchParams): Access {
-    const expected = this.ctx.token;
-    if (expected === undefined) return 'full';
+  private access(req: IncomingMessage, params: URLSearchParams): Authorizer {
+    if (!this.ctx.acl.enabled) return Authorizer.management();
     let given = params.get('token') ?? '';
     if (given === '') given = headerValue(req, 'x-consul-token');
     if (given === '') {
@@ -285,9 +277,9 @@ export class ConsulHttp {
       const m = /^Bearer\s+(.+)$/i.exec(auth);
       if (m) given = (m[1] ?? '').trim();
     }
-    if (given === '') return 'anonymous';
-    if (given !== expected) throw new HttpError(403, 'ACL not found');
-    return 'full';
+    const authz = this.ctx.acl.resolve(given);
+    if (authz === undefined) throw new HttpError(403, 'ACL not found');
+    return authz;
   }
 
   // ------------------------------------------------------------ writes
@@ -357,7 +349,7 @@ export class ConsulHttp {
           store,
           datacenter,
           ops,
-          ops.length > MAX_TXN_OPS ? 'full' : this.access(req, params),
+          ops.length > MAX_TXN_OPS ? Authorizer.management() : this.access(req, params),
         );
       }
     } catch (err) {
@@ -371,8 +363,12 @@ export class ConsulHttp {
   }
 
   /** Catalog.Register/Deregister validate the node before resolving the token. */
-  private writeAccess(req: IncomingMessage, params: URLSearchParams, nodeGiven: boolean): Access {
-    if (!nodeGiven) return 'full';
+  private writeAccess(
+    req: IncomingMessage,
+    params: URLSearchParams,
+    nodeGiven: boolean,
+  ): Authorizer {
+    if (!nodeGiven) return Authorizer.management();
     return this.access(req, params);
   }
 
@@ -409,16 +405,17 @@ export class ConsulHttp {
     }
     const consistency = stale ? 'stale' : consistent ? 'consistent' : 'leader';
 
-    const access = this.access(req, params);
+    const authz = this.access(req, params);
     if (pattern === '/v1/agent/self') {
-      if (access === 'anonymous')
-        throw new HttpError(403, permissionDenied('agent', 'read', this.ctx.nodeName));
+      // policy-scoped tokens carry no agent rules: only the management token reads it
+      if (!authz.allowed('agent', 'read', this.ctx.nodeName))
+        throw new HttpError(403, authz.denied('agent', 'read', this.ctx.nodeName));
       return sendJson(res, 200, this.agentSelf(), params);
     }
     if (pattern === '/v1/catalog/datacenters')
       return sendJson(res, 200, [this.ctx.datacenter], params);
 
-    const plan = this.plan(pattern, suffix, params, access === 'anonymous');
+    const plan = this.plan(pattern, suffix, params, authz);
     const respond = (): void => {
       if (res.destroyed || res.headersSent) return;
       const { json, filtered } = plan.produce();
@@ -478,7 +475,7 @@ export class ConsulHttp {
     pattern: string,
     suffix: string,
     params: URLSearchParams,
-    anonymous: boolean,
+    authz: Authorizer,
   ): ReadPlan {
     const { store } = this.ctx;
     const metaOk = nodeMetaFilter(params);
@@ -491,8 +488,32 @@ export class ConsulHttp {
         );
       }
     };
-    const list = (items: Json[]): { json: unknown; filtered: boolean } =>
-      anonymous ? { json: [], filtered: items.length > 0 } : { json: items, filtered: false };
+    // aclfilter: allowService("") is true (node-level checks carry no service name)
+    const nodeOk = (node: string): boolean => authz.allowed('node', 'read', node);
+    const serviceOk = (name: string): boolean =>
+      name === '' || authz.allowed('service', 'read', name);
+    const checkOk = (c: CheckRec): boolean => nodeOk(c.Node) && serviceOk(c.ServiceName);
+    // the ACL filter runs after ?filter, ?node-meta and ?tag, so the flag only counts what the
+    // token hid, never what the query left out anyway
+    const acl = <T>(
+      items: T[],
+      readable: (item: T) => boolean,
+    ): { kept: T[]; filtered: boolean } => {
+      if (authz.isManagement) return { kept: items, filtered: false };
+      const kept = items.filter(readable);
+      return { kept, filtered: kept.length !== items.length };
+    };
+    const checkList = (
+      checks: CheckRec[],
+      pred: Predicate,
+    ): { json: unknown; filtered: boolean } => {
+      const rendered = checks.map((c) => ({ c, json: renderCheck(c, true) }));
+      const { kept, filtered } = acl(
+        rendered.filter((r) => pred(r.json)),
+        (r) => checkOk(r.c),
+      );
+      return { json: kept.map((r) => r.json), filtered };
+    };
 
     switch (pattern) {
       case '/v1/catalog/services': {
@@ -508,8 +529,12 @@ export class ConsulHttp {
                   return pred(renderServiceNode(svc, node));
                 })
               : store.servicesView();
-            if (anonymous) return { json: {}, filtered: Object.keys(view).length > 0 };
-            return { json: view, filtered: false };
+            // filterServices: service read on the name only, whatever nodes hold the instances
+            const { kept, filtered } = acl(Object.keys(view), serviceOk);
+            if (!filtered) return { json: view, filtered: false };
+            const out: Record<string, string[]> = {};
+            for (const name of kept) out[name] = view[name] ?? [];
+            return { json: out, filtered };
           },
         };
       }
@@ -519,15 +544,20 @@ export class ConsulHttp {
         return {
           index: () => store.indexForService(suffix),
           produce: () => {
-            const out: Json[] = [];
+            const out: { svc: ServiceRec; json: Json }[] = [];
             for (const svc of store.instancesOf(suffix)) {
               if (tags.length > 0 && !hasAllTags(svc, tags)) continue;
               const node = store.getNode(svc.Node);
               if (metaOk !== null && !metaOk(node?.Meta ?? null)) continue;
-              const item = renderServiceNode(svc, node);
-              if (pred(item)) out.push(item);
+              const json = renderServiceNode(svc, node);
+              if (pred(json)) out.push({ svc, json });
             }
-            return list(out);
+            // filterServiceNodes
+            const { kept, filtered } = acl(
+              out,
+              ({ svc }) => nodeOk(svc.Node) && serviceOk(svc.Service),
+            );
+            return { json: kept.map((e) => e.json), filtered };
           },
         };
       }
@@ -540,21 +570,23 @@ export class ConsulHttp {
           index: () => store.catalogIndex,
           produce: () => {
             const node = store.getNode(suffix);
-            if (node === undefined || anonymous) {
-              return {
-                json: asMap ? null : { Node: null, Services: null },
-                filtered: node !== undefined,
-              };
-            }
-            const services = store
+            const none = asMap ? null : { Node: null, Services: null };
+            if (node === undefined) return { json: none, filtered: false };
+            // a node the token cannot read is answered as if it did not exist
+            if (!nodeOk(node.Node)) return { json: none, filtered: true };
+            const all = store
               .servicesOfNode(node.Node)
               .map((s) => renderNodeService(s, true))
               .filter((s) => pred(s));
-            if (!asMap)
-              return { json: { Node: renderNode(node), Services: services }, filtered: false };
+            // filterNodeServices checks service read on the map key, which is the service
+            // *ID*; filterNodeServiceList checks the service name
+            const { kept: services, filtered } = acl(all, (s) =>
+              serviceOk(String(asMap ? s.ID : s.Service)),
+            );
+            if (!asMap) return { json: { Node: renderNode(node), Services: services }, filtered };
             const map: Record<string, Json> = {};
             for (const s of services) map[String(s.ID)] = s;
-            return { json: { Node: renderNode(node), Services: map }, filtered: false };
+            return { json: { Node: renderNode(node), Services: map }, filtered };
           },
         };
       }
@@ -568,7 +600,8 @@ export class ConsulHttp {
               .filter((n) => metaOk === null || metaOk(n.Meta))
               .map(renderNode)
               .filter((n) => pred(n));
-            return list(nodes);
+            const { kept, filtered } = acl(nodes, (n) => nodeOk(String(n.Node)));
+            return { json: kept, filtered };
           },
         };
       }
@@ -579,22 +612,30 @@ export class ConsulHttp {
         return {
           index: () => store.indexForService(suffix),
           produce: () => {
-            const out: Json[] = [];
+            const out: { svc: ServiceRec; checks: CheckRec[]; json: Json }[] = [];
             for (const svc of store.instancesOf(suffix)) {
               if (tags.length > 0 && !hasAllTags(svc, tags)) continue;
               const node = store.getNode(svc.Node);
               if (node === undefined) continue;
               if (metaOk !== null && !metaOk(node.Meta)) continue;
               const checks = store.checksForInstance(svc);
-              if (passing && checks.some((c) => c.Status !== 'passing')) continue;
-              const item: Json = {
+              const json: Json = {
                 Node: renderNode(node),
                 Service: renderNodeService(svc, true),
                 Checks: checks.map((c) => renderCheck(c, true)),
               };
-              if (pred(item)) out.push(item);
+              if (pred(json)) out.push({ svc, checks, json });
             }
-            return list(out);
+            // CheckServiceNode.CanRead in the RPC; ?passing is applied afterwards by the HTTP
+            // handler, so hidden entries count even when they would not have passed
+            const { kept, filtered } = acl(
+              out,
+              ({ svc }) => nodeOk(svc.Node) && serviceOk(svc.Service),
+            );
+            const shown = passing
+              ? kept.filter((e) => e.checks.every((c) => c.Status === 'passing'))
+              : kept;
+            return { json: shown.map((e) => e.json), filtered };
           },
         };
       }
@@ -604,15 +645,11 @@ export class ConsulHttp {
         return {
           index: () => store.indexForService(suffix),
           produce: () => {
-            const out: Json[] = [];
+            const checks: CheckRec[] = [];
             for (const svc of store.instancesOf(suffix)) {
-              for (const c of store.checksForInstance(svc)) {
-                if (c.ServiceID === '') continue;
-                const item = renderCheck(c, true);
-                if (pred(item)) out.push(item);
-              }
+              for (const c of store.checksForInstance(svc)) if (c.ServiceID !== '') checks.push(c);
             }
-            return list(out);
+            return checkList(checks, pred);
           },
         };
       }
@@ -621,13 +658,7 @@ export class ConsulHttp {
         const pred = this.compile(params, healthCheckSchema);
         return {
           index: () => store.checksIndex,
-          produce: () =>
-            list(
-              store
-                .checksOfNode(suffix)
-                .map((c) => renderCheck(c, true))
-                .filter((c) => pred(c)),
-            ),
+          produce: () => checkList(store.checksOfNode(suffix), pred),
         };
       }
       case '/v1/health/state/:state': {
@@ -636,15 +667,7 @@ export class ConsulHttp {
         const valid = ['any', 'passing', 'warning', 'critical'].includes(suffix);
         return {
           index: () => store.checksIndex,
-          produce: () =>
-            list(
-              valid
-                ? store
-                    .checksInState(suffix)
-                    .map((c) => renderCheck(c, true))
-                    .filter((c) => pred(c))
-                : [],
-            ),
+          produce: () => checkList(valid ? store.checksInState(suffix) : [], pred),
         };
       }
     }
@@ -672,7 +695,7 @@ export class ConsulHttp {
         Addr: '127.0.0.1',
         Port: 8301,
         Tags: {
-          acls: this.ctx.token === undefined ? '0' : '1',
+          acls: this.ctx.acl.enabled ? '1' : '0',
           build: `${CONSUL_VERSION}:emulator`,
           dc: datacenter,
           id: nodeId,

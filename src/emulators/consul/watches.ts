@@ -15,6 +15,11 @@ export interface WatchConfig {
   headers?: Record<string, string[]>;
   /** Default 10000. */
   timeoutMs?: number;
+  /**
+   * The watch's ACL token (`token` in the agent's watch config): the view then holds only the
+   * services it may read, and an unknown token delivers nothing. Unset: the management token.
+   */
+  token?: string;
 }
 
 export interface WatchDelivery {
@@ -30,8 +35,11 @@ export interface WatchDelivery {
 }
 
 export interface WatchSource {
-  /** The current services view as JSON, and the index Consul would report with it. */
-  view(): { body: string; index: number };
+  /**
+   * The current services view as JSON as `token` sees it, and the index Consul would report
+   * with it; `error` when the watch's query itself fails (unknown token).
+   */
+  view(token: string | undefined): { body: string; index: number } | { error: string };
   /** Changes whenever the view may have changed (cheap to read). */
   version(): number;
 }
@@ -91,7 +99,13 @@ export class WatchRunner {
   private async run(w: WatchState): Promise<void> {
     while (!this.closed && w.seenVersion !== this.source.version()) {
       w.seenVersion = this.source.version();
-      const { body, index } = this.source.view();
+      const view = this.source.view(w.config.token);
+      if ('error' in view) {
+        // the watch plan logs a failed query and retries; its handler is not called
+        this.log(`watch ${w.config.url} error=${view.error}`);
+        continue;
+      }
+      const { body, index } = view;
       if (body === w.lastBody) continue;
       // the plan records the value before invoking the handler: a failure is not retried
       w.lastBody = body;
@@ -149,7 +163,7 @@ export class WatchRunner {
 }
 
 /**
- * Reads the agent configuration's `watches` (JSON: {"watches":[{"type":"services",
+ * Reads the agent configuration's `watches` (JSON: {"watches":[{"type":"services","token",
  * "handler_type":"http","http_handler_config":{"path","method","header","timeout"}}]}).
  *
  * URL rule: a relative `path` ("/consul/services") is resolved against `baseUrl`; an absolute
@@ -179,6 +193,7 @@ export function watchesFromAgentConfig(config: unknown, baseUrl: string): WatchC
     if (typeof hc.path !== 'string' || hc.path === '')
       throw new Error('http_handler_config.path is required');
     const watch: WatchConfig = { type: 'services', url: resolveWatchUrl(hc.path, baseUrl) };
+    if (typeof w.token === 'string' && w.token !== '') watch.token = w.token;
     if (typeof hc.method === 'string' && hc.method !== '') watch.method = hc.method.toUpperCase();
     if (hc.header !== undefined && hc.header !== null) {
       if (typeof hc.header !== 'object')

@@ -4,9 +4,7 @@
 import type { CheckInput, CheckRec, NodeInput, ServiceInput, Store } from './state.js';
 import { renderCheck, renderKV, renderNode, renderNodeService, type Json } from './render.js';
 import type { DeregisterRequest, RegisterRequest, TxnOp } from './decode.js';
-
-/** Who is calling: ACLs off or the configured token, or no token at all (the anonymous token). */
-export type Access = 'full' | 'anonymous';
+import type { Authorizer } from './acl.js';
 
 export interface Reply {
   status: number;
@@ -16,13 +14,6 @@ export interface Reply {
 }
 
 export const MAX_TXN_OPS = 128;
-
-export function permissionDenied(resource: string, level: 'read' | 'write', name: string): string {
-  return (
-    `Permission denied: anonymous token lacks permission '${resource}:${level}' on ${JSON.stringify(name)}. ` +
-    'The anonymous token is used implicitly when a request does not specify a token.'
-  );
-}
 
 /** go-uuid ParseUUID, as nodePreApply uses it. */
 function nodeIdError(id: string): string | null {
@@ -85,7 +76,7 @@ export function register(
   store: Store,
   dc: string,
   req: RegisterRequest,
-  access: Access,
+  authz: Authorizer,
 ): Reply & { changed: boolean } {
   const done = (r: Reply): Reply & { changed: boolean } => ({ ...r, changed: false });
   if (req.Node === '') return done(serverError('Must provide node'));
@@ -98,28 +89,14 @@ export function register(
   if (svc !== null) {
     const err = servicePreApply(svc);
     if (err !== null) return done(serverError(err));
-    if (access === 'anonymous' && svc.Service !== 'consul') {
-      return done(forbidden(permissionDenied('service', 'write', svc.Service)));
+    // servicePreApply exempts the agent-managed `consul` service; vetRegisterWithACL does not
+    if (svc.Service !== 'consul' && !authz.allowed('service', 'write', svc.Service)) {
+      return done(forbidden(authz.denied('service', 'write', svc.Service)));
     }
   }
   for (const check of req.Checks) if (check.Node === '') check.Node = req.Node;
-  if (access === 'anonymous') {
-    if (changesNode(store, req, dc))
-      return done(forbidden(permissionDenied('node', 'write', req.Node)));
-    if (svc !== null) return done(forbidden(permissionDenied('service', 'write', svc.Service)));
-    for (const check of req.Checks) {
-      if (check.ServiceID === '')
-        return done(forbidden(permissionDenied('node', 'write', req.Node)));
-      const target = store.getService(req.Node, check.ServiceID);
-      if (target === undefined) {
-        return done(
-          serverError(`Unknown service ID '${check.ServiceID}' for check ID '${check.CheckID}'`),
-        );
-      }
-      return done(forbidden(permissionDenied('service', 'write', target.Service)));
-    }
-  }
-
+  const vetted = vetRegister(store, dc, req, authz);
+  if (vetted !== null) return done(vetted);
   const result = store.write<string | null>(() => {
     const existing = store.getNode(req.Node);
     if (existing === undefined || changesNode(store, req, dc))
@@ -144,31 +121,57 @@ export function register(
   return { status: 200, json: true, changed: result.commit.catalogChanged };
 }
 
+/** vetRegisterWithACL: node write unless only re-posting the same node, then services and checks. */
+function vetRegister(
+  store: Store,
+  dc: string,
+  req: RegisterRequest,
+  authz: Authorizer,
+): Reply | null {
+  if (authz.isManagement) return null;
+  if (changesNode(store, req, dc) && !authz.allowed('node', 'write', req.Node)) {
+    return forbidden(authz.denied('node', 'write', req.Node));
+  }
+  const svc = req.Service;
+  if (svc !== null) {
+    if (!authz.allowed('service', 'write', svc.Service)) {
+      return forbidden(authz.denied('service', 'write', svc.Service));
+    }
+    // re-registering an ID that holds another service overwrites it: write on that one too,
+    // reported without details (acl.ErrPermissionDenied)
+    const other = store.getService(req.Node, svc.ID);
+    if (other !== undefined && !authz.allowed('service', 'write', other.Service)) {
+      return forbidden('Permission denied');
+    }
+  }
+  for (const check of req.Checks) {
+    if (check.ServiceID === '') {
+      if (!authz.allowed('node', 'write', req.Node))
+        return forbidden(authz.denied('node', 'write', req.Node));
+      continue;
+    }
+    if (svc !== null && svc.ID === check.ServiceID) continue;
+    const target = store.getService(req.Node, check.ServiceID);
+    if (target === undefined) {
+      return serverError(`Unknown service ID '${check.ServiceID}' for check ID '${check.CheckID}'`);
+    }
+    if (!authz.allowed('service', 'write', target.Service)) {
+      return forbidden(authz.denied('service', 'write', target.Service));
+    }
+  }
+  return null;
+}
+
 /** PUT /v1/catalog/deregister: service, else check, else the whole node; missing is not an error. */
 export function deregister(
   store: Store,
   req: DeregisterRequest,
-  access: Access,
+  authz: Authorizer,
 ): Reply & { changed: boolean } {
   const done = (r: Reply): Reply & { changed: boolean } => ({ ...r, changed: false });
   if (req.Node === '') return done(serverError('Must provide node'));
-  if (access === 'anonymous') {
-    if (req.ServiceID !== '') {
-      const svc = store.getService(req.Node, req.ServiceID);
-      if (svc === undefined) {
-        return done(serverError(`Unknown service ID '${req.ServiceID}' for node '${req.Node}'`));
-      }
-      return done(forbidden(permissionDenied('service', 'write', svc.Service)));
-    }
-    if (req.CheckID !== '') {
-      const check = store.getCheck(req.Node, req.CheckID);
-      if (check === undefined)
-        return done(serverError(`Unknown check ID '${req.CheckID}' for node '${req.Node}'`));
-      if (check.ServiceID !== '')
-        return done(forbidden(permissionDenied('service', 'write', check.ServiceName)));
-    }
-    return done(forbidden(permissionDenied('node', 'write', req.Node)));
-  }
+  const vetted = vetDeregister(store, req, authz);
+  if (vetted !== null) return done(vetted);
   const result = store.write(() => {
     if (req.ServiceID !== '') store.deleteService(req.Node, req.ServiceID);
     else if (req.CheckID !== '') store.deleteCheck(req.Node, req.CheckID);
@@ -176,6 +179,33 @@ export function deregister(
     return { ok: true, value: null };
   });
   return { status: 200, json: true, changed: result.commit.catalogChanged };
+}
+
+/**
+ * vetDeregisterWithACL: node write allows any deregistration on the node (an agent that lost
+ * write on a service can still clean it up); otherwise the service or service check needs
+ * service write, a node check or the whole node needs node write.
+ */
+function vetDeregister(store: Store, req: DeregisterRequest, authz: Authorizer): Reply | null {
+  if (authz.allowed('node', 'write', req.Node)) return null;
+  if (req.ServiceID !== '') {
+    const svc = store.getService(req.Node, req.ServiceID);
+    if (svc === undefined) {
+      return serverError(`Unknown service ID '${req.ServiceID}' for node '${req.Node}'`);
+    }
+    if (authz.allowed('service', 'write', svc.Service)) return null;
+    return forbidden(authz.denied('service', 'write', svc.Service));
+  }
+  if (req.CheckID !== '') {
+    const check = store.getCheck(req.Node, req.CheckID);
+    if (check === undefined)
+      return serverError(`Unknown check ID '${req.CheckID}' for node '${req.Node}'`);
+    if (check.ServiceID !== '') {
+      if (authz.allowed('service', 'write', check.ServiceName)) return null;
+      return forbidden(authz.denied('service', 'write', check.ServiceName));
+    }
+  }
+  return forbidden(authz.denied('node', 'write', req.Node));
 }
 
 // ------------------------------------------------------------------ txn
@@ -204,16 +234,17 @@ function isWrite(op: TxnOp): boolean {
 }
 
 /** Txn.preCheck for one op: verb validation, pre-apply checks and ACL vetting. */
-function preCheckOp(op: TxnOp, access: Access): string | null {
+function preCheckOp(op: TxnOp, authz: Authorizer): string | null {
   switch (op.type) {
     case 'KV':
       if (!KV_VERBS.has(op.verb)) return `unknown KV verb ${JSON.stringify(op.verb)}`;
       if (op.key === '' && op.verb !== 'delete-tree' && op.verb !== 'get-tree')
         return 'Must provide key';
-      if (access === 'anonymous') {
-        if (KV_WRITES.has(op.verb)) return permissionDenied('key', 'write', op.key);
-        if (op.verb.startsWith('check-')) return permissionDenied('key', 'read', op.key);
-      }
+      // policy-scoped tokens carry no key rules: only the management token passes
+      if (KV_WRITES.has(op.verb) && !authz.allowed('key', 'write', op.key))
+        return authz.denied('key', 'write', op.key);
+      if (op.verb.startsWith('check-') && !authz.allowed('key', 'read', op.key))
+        return authz.denied('key', 'read', op.key);
       return null;
     case 'Node': {
       if (!NODE_VERBS.has(op.verb)) return `unknown node operation: ${op.verb}`;
@@ -221,37 +252,67 @@ function preCheckOp(op: TxnOp, access: Access): string | null {
       if (op.node.Node === '') return 'Must provide node';
       const idErr = nodeIdError(op.node.ID);
       if (idErr !== null) return idErr;
-      return access === 'anonymous' ? permissionDenied('node', 'write', op.node.Node) : null;
+      // vetNodeTxnOp
+      return authz.allowed('node', 'write', op.node.Node)
+        ? null
+        : authz.denied('node', 'write', op.node.Node);
     }
     case 'Service': {
       if (!NODE_VERBS.has(op.verb)) return `unknown service operation: ${op.verb}`;
       if (op.verb === 'get') return null;
       const err = servicePreApply(op.service);
       if (err !== null) return err;
-      return access === 'anonymous'
-        ? permissionDenied('service', 'write', op.service.Service)
-        : null;
+      // vetServiceTxnOp: write on the op's service name, `consul` included (unlike register)
+      const name = op.service.Service;
+      return authz.allowed('service', 'write', name)
+        ? null
+        : authz.denied('service', 'write', name);
     }
     case 'Check':
       if (!NODE_VERBS.has(op.verb)) return `unknown check operation: ${op.verb}`;
-      if (op.verb === 'get' || access !== 'anonymous') return null;
-      return op.check.ServiceID === ''
-        ? permissionDenied('node', 'write', op.check.Node)
-        : permissionDenied('service', 'write', op.check.ServiceName);
+      if (op.verb === 'get') return null;
+      // vetCheckTxnOp trusts the op's ServiceName
+      if (op.check.ServiceID === '') {
+        return authz.allowed('node', 'write', op.check.Node)
+          ? null
+          : authz.denied('node', 'write', op.check.Node);
+      }
+      return authz.allowed('service', 'write', op.check.ServiceName)
+        ? null
+        : authz.denied('service', 'write', op.check.ServiceName);
     case 'none':
       return 'unknown operation type';
   }
 }
 
 /** Txn.preCheck: every op is checked and every error reported. */
-function preCheck(ops: TxnOp[], access: Access): TxnError[] {
+function preCheck(ops: TxnOp[], authz: Authorizer): TxnError[] {
   const errors: TxnError[] = [];
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i];
-    const What = op === undefined ? null : preCheckOp(op, access);
+    const What = op === undefined ? null : preCheckOp(op, authz);
     if (What !== null) errors.push({ OpIndex: i, What });
   }
   return errors;
+}
+
+/** txnResultsFilter: a result the token cannot read is dropped (Txn.Apply and Txn.Read alike). */
+function canReadResult(result: Json, authz: Authorizer): boolean {
+  const field = (key: string): Json | undefined => result[key] as Json | undefined;
+  const kv = field('KV');
+  if (kv !== undefined) return authz.allowed('key', 'read', String(kv.Key));
+  const node = field('Node');
+  if (node !== undefined) return authz.allowed('node', 'read', String(node.Node));
+  const svc = field('Service');
+  if (svc !== undefined) return authz.allowed('service', 'read', String(svc.Service));
+  const check = field('Check');
+  if (check !== undefined) {
+    const service = typeof check.ServiceName === 'string' ? check.ServiceName : '';
+    return service !== ''
+      ? authz.allowed('service', 'read', service)
+      : authz.allowed('node', 'read', String(check.Node));
+  }
+  return true;
 }
 
 function staleCas(modifyIndex: number, existing: { ModifyIndex: number } | undefined): boolean {
@@ -452,7 +513,7 @@ export function txn(
   store: Store,
   dc: string,
   ops: TxnOp[],
-  access: Access,
+  authz: Authorizer,
 ): Reply & { changed: boolean } {
   if (ops.length > MAX_TXN_OPS) {
     return {
@@ -464,14 +525,14 @@ export function txn(
   const writes = ops.filter(isWrite).length;
   const readHeaders =
     writes === 0 ? { 'X-Consul-KnownLeader': 'true', 'X-Consul-LastContact': '0' } : undefined;
-  const pre = preCheck(ops, access);
+  const pre = preCheck(ops, authz);
   if (pre.length > 0) return { ...conflict(pre, readHeaders), changed: false };
 
   if (writes === 0) {
     // Txn.Read: no raft apply, no index; results the token cannot read are dropped
     const { results, errors } = dispatch(store, dc, ops);
     if (errors.length > 0) return { ...conflict(errors, readHeaders), changed: false };
-    const visible = access === 'anonymous' ? [] : results;
+    const visible = results.filter((r) => canReadResult(r, authz));
     const headers: Record<string, string> = { ...readHeaders };
     if (visible.length !== results.length) headers['X-Consul-Results-Filtered-By-ACLs'] = 'true';
     return { status: 200, json: { Results: visible, Errors: null }, headers, changed: false };
@@ -482,9 +543,10 @@ export function txn(
     return { ok: r.errors.length === 0, value: r };
   });
   if (!out.ok) return { ...conflict(out.value.errors), changed: false };
+  // Txn.Apply filters its results too, but has no query meta to say so
   return {
     status: 200,
-    json: { Results: out.value.results, Errors: null },
+    json: { Results: out.value.results.filter((r) => canReadResult(r, authz)), Errors: null },
     changed: out.commit.catalogChanged,
   };
 }

@@ -357,7 +357,7 @@ export class AdmissionDispatcher {
 }
 
 /** webhookerrors.ToStatusErr */
-function denial(webhookName: string, result: unknown): KubeError {
+export function denial(webhookName: string, result: unknown): KubeError {
   const r = asObject(result);
   const deniedBy = `admission webhook "${webhookName}" denied the request`;
   let code = typeof r.code === 'number' ? r.code : 0;

@@ -1,10 +1,11 @@
 // The API server's request pipeline, independent of HTTP: decode → default → allocate →
-// validate → validating admission → store, plus list/pagination, deletion with finalizers,
-// namespace termination, ownerReference garbage collection and audit events. The HTTP layer
-// and the built-in controllers both go through `handle`, so controller writes are admitted and
-// audited like any client's.
+// validate → validating admission → after-admission rules → store (compare-and-swap), plus
+// list/pagination, deletion with finalizers, namespace termination, ownerReference garbage
+// collection and audit events. The HTTP layer and the built-in controllers both go through
+// `handle`, so controller writes are admitted, refused or delayed and audited like any client's.
 import { parse as parseYaml } from 'yaml';
 import type { AdmissionDispatcher, Operation } from './admission.js';
+import { AfterAdmission, refusal } from './after-admission.js';
 import {
   evaluatePolicy,
   stripManagedFields,
@@ -27,6 +28,7 @@ import {
   notFound,
   OPTIMISTIC_LOCK_MESSAGE,
   successStatus,
+  timeoutError,
   unsupportedMediaType,
   type GroupResource,
 } from './status.js';
@@ -40,6 +42,7 @@ import {
   orderKeys,
   orderMeta,
   randomSuffix,
+  sleep,
   str,
   uuid,
   type JsonObject,
@@ -63,6 +66,11 @@ export interface ApiRequest {
   user: UserInfo;
   userAgent: string;
   sourceIP: string;
+  /**
+   * Set by `handle`, shared by a deletecollection's items: a failure to answer with although the
+   * write was stored (a timeout the handler outlived).
+   */
+  late?: { error?: KubeError };
 }
 
 export interface ApiResponse {
@@ -217,6 +225,16 @@ function withoutVolatile(obj: KubeObject): unknown {
   return { ...obj, metadata: meta };
 }
 
+/**
+ * The stored object changed (or went away) while the request was in admission: storage's
+ * compare-and-swap failed, and the request goes round again on the current object, as
+ * GuaranteedUpdate and conditionalDelete do.
+ */
+class StaleObject extends Error {}
+
+/** The real retry loop is unbounded and ends at the request deadline; ours ends the same way. */
+const MAX_STORAGE_RETRIES = 100;
+
 export interface ApiHooks {
   /** called after every stored change (controllers subscribe here) */
   onChange?: (resource: string, type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject) => void;
@@ -228,6 +246,10 @@ export class KubeApi {
   hooks: ApiHooks = {};
   /** set on close: background work (namespace termination, garbage collection) stops */
   stopped = false;
+  /** test-controlled refusals and slow commits between validating admission and storage */
+  readonly afterAdmission = new AfterAdmission();
+  /** requests that already consulted the after-admission rules (a storage retry does not again) */
+  private readonly gated = new WeakSet<ApiRequest>();
 
   constructor(
     readonly store: Store,
@@ -260,8 +282,12 @@ export class KubeApi {
     }
     let res: ApiResponse;
     const warnings: string[] = [];
+    const late: { error?: KubeError } = {};
     try {
-      res = await this.dispatch(req, warnings);
+      res = await this.dispatch({ ...req, late }, warnings);
+      if (late.error && res.status < 300) {
+        res = { status: late.error.code, body: late.error.status, warnings };
+      }
     } catch (e) {
       if (e instanceof KubeError) res = { status: e.code, body: e.status, warnings };
       else {
@@ -270,6 +296,8 @@ export class KubeApi {
         res = { status: 500, body: err.status, warnings };
       }
     }
+    // the warning recorder keeps one of each text (a storage retry admits the request again)
+    res.warnings = [...new Set(res.warnings)];
     if (decision && !decision.omitStages.includes('ResponseComplete')) {
       this.audit?.enqueue(
         this.auditEvent(req, decision, auditID, 'ResponseComplete', received, res),
@@ -297,16 +325,67 @@ export class KubeApi {
         if (req.subresource) throw methodNotSupported(gr(def), 'create');
         return this.create(req, this.decodeBody(req), dryRun, warnings);
       case 'update':
-        return this.update(req, this.decodeBody(req), dryRun, warnings);
+        return this.retryStale(() => this.update(req, this.decodeBody(req), dryRun, warnings));
       case 'patch':
-        return this.patch(req, dryRun, warnings);
+        return this.retryStale(() => this.patch(req, dryRun, warnings));
       case 'delete':
-        return this.delete(req, dryRun, warnings);
+        return this.retryStale(() => this.delete(req, dryRun, warnings));
       case 'deletecollection':
         return this.deleteCollection(req, dryRun, warnings);
       default:
         throw badRequest(`unsupported verb ${req.verb}`);
     }
+  }
+
+  /** Run a write again on the current object while storage finds what it read has changed. */
+  private async retryStale(attempt: () => Promise<ApiResponse>): Promise<ApiResponse> {
+    for (let i = 0; ; i++) {
+      try {
+        return await attempt();
+      } catch (e) {
+        if (!(e instanceof StaleObject)) throw e;
+        if (i >= MAX_STORAGE_RETRIES) {
+          throw timeoutError(
+            'request did not complete within requested timeout - context deadline exceeded',
+          );
+        }
+      }
+    }
+  }
+
+  /**
+   * Between validating admission and storage: the first after-admission rule matching the
+   * request may hold the commit (delayMs) and then refuse it. Consulted once per request.
+   */
+  private async afterAdmit(
+    req: ApiRequest,
+    operation: Operation,
+    name: string,
+    dryRun: boolean,
+  ): Promise<void> {
+    if (this.gated.has(req)) return;
+    this.gated.add(req);
+    const def = req.def;
+    const target = {
+      group: def.group,
+      kind: def.kind,
+      resource: def.resource,
+      subresource: req.subresource,
+      namespace: def.namespaced ? req.namespace : '',
+      name,
+      operation,
+      dryRun,
+    };
+    const rule = this.afterAdmission.take(target);
+    if (!rule) return;
+    if (rule.delayMs) await sleep(rule.delayMs);
+    if (!rule.refuse) return;
+    const { error, committed } = refusal(rule.refuse, target);
+    if (committed && req.late) {
+      req.late.error = error;
+      return;
+    }
+    throw error;
   }
 
   private dryRun(req: ApiRequest): boolean {
@@ -455,8 +534,13 @@ export class KubeApi {
       if (errs.length) throw invalid(gk(def), obj.metadata.name ?? '', errs);
       const stored = canonical(def, obj);
       await this.admit(req, 'CREATE', stored, null, dryRun, warnings, nsLabels);
+      await this.afterAdmit(req, 'CREATE', obj.metadata.name ?? '', dryRun);
       const key = keyFor(obj.metadata.namespace, obj.metadata.name ?? '');
-      if (rs.get(key)) throw alreadyExists(gr(def), obj.metadata.name ?? '');
+      if (rs.get(key)) {
+        // apply creates only while nothing is there; otherwise it goes round again as an update
+        if (operation === 'Apply') throw new StaleObject();
+        throw alreadyExists(gr(def), obj.metadata.name ?? '');
+      }
       if (dryRun) {
         txn?.revert();
         return { status: 201, body: stored, warnings };
@@ -556,6 +640,8 @@ export class KubeApi {
     try {
       const next = canonical(def, obj);
       await this.admit(req, 'UPDATE', next, existing, dryRun, warnings, nsLabels);
+      await this.afterAdmit(req, 'UPDATE', req.name, dryRun);
+      if (rs.get(key) !== existing) throw new StaleObject();
       if (dryRun) {
         txn?.revert();
         return { status: 200, body: next, warnings };
@@ -706,6 +792,8 @@ export class KubeApi {
     }
     const nsLabels = this.checkNamespace(def, req.namespace, false);
     await this.admit(req, 'DELETE', null, existing, dryRun, warnings, nsLabels);
+    await this.afterAdmit(req, 'DELETE', req.name, dryRun);
+    if (this.store.resource(def.resource).get(key) !== existing) throw new StaleObject();
     const gone = (): unknown =>
       def.returnDeletedObject
         ? existing
@@ -841,16 +929,13 @@ export class KubeApi {
     const items = listed.items.slice();
     const deleted: unknown[] = [];
     for (const item of items) {
-      const res = await this.delete(
-        {
-          ...req,
-          verb: 'delete',
-          name: item.metadata.name ?? '',
-          namespace: item.metadata.namespace ?? req.namespace,
-        },
-        dryRun,
-        warnings,
-      );
+      const itemReq: ApiRequest = {
+        ...req,
+        verb: 'delete',
+        name: item.metadata.name ?? '',
+        namespace: item.metadata.namespace ?? req.namespace,
+      };
+      const res = await this.retryStale(() => this.delete(itemReq, dryRun, warnings));
       deleted.push(res.body);
     }
     return {

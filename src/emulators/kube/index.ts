@@ -12,6 +12,7 @@ import {
   type AdmissionCallRecord,
   type AdmissionOptions,
 } from './admission.js';
+import type { AfterAdmissionInjector, AfterAdmissionRule } from './after-admission.js';
 import { KubeApi } from './api.js';
 import { AuditBackend, type AuditDelivery, type AuditOptions } from './audit.js';
 import { EndpointSliceController, LoadBalancerController } from './controllers.js';
@@ -24,6 +25,11 @@ import { selfSignedCertificate } from './tls.js';
 import { isObject } from './util.js';
 
 export type { AdmissionCallRecord, AdmissionOptions } from './admission.js';
+export type {
+  AfterAdmissionInjector,
+  AfterAdmissionRefusal,
+  AfterAdmissionRule,
+} from './after-admission.js';
 export type { AuditDelivery, AuditOptions } from './audit.js';
 export type { FaultInjector, FaultRule } from '../faults.js';
 export { DEFAULT_POLICY as DEFAULT_AUDIT_POLICY } from './audit.js';
@@ -66,6 +72,29 @@ export interface KubeEmulator {
   kubeconfig: string;
   kubeSystemUid: string;
   faults: FaultInjector;
+  /**
+   * What the API server does to a write after every matching validating webhook answered
+   * allowed: `add(rule)` / `clear()`. The first rule (in the order added, with `times` left)
+   * matching a write's resource, subresource, namespace, name and admission operation is taken,
+   * once per request:
+   * - `delayMs` holds the store step (after admission, before storing and answering) without
+   *   blocking other requests, which meanwhile read and write the old state. Storage then
+   *   compare-and-swaps as etcd does: a create whose name was taken meanwhile gets 409
+   *   AlreadyExists; an update, patch or delete whose object changed meanwhile goes round again
+   *   on the current object (admitted again, rules not consulted again), so one that carried a
+   *   resourceVersion gets 409 Conflict (the optimistic-lock message), one that did not is
+   *   re-applied, and one whose object is gone gets 404.
+   * - `refuse` then fails the request with the Status a real API server sends for the cause
+   *   (a webhook's denial, ResourceQuota's 403, 422 Invalid, 409 Conflict, 504 Timeout); nothing
+   *   is stored, no resourceVersion is used, no watch event is sent, and the audit
+   *   ResponseComplete event carries the code. A `timeout` with `committed` stores the write and
+   *   still answers 504.
+   * Dry-run requests match only rules with `dryRun: true`. Every write that goes through the
+   * pipeline is subject to the rules: HTTP clients and the built-in controllers (EndpointSlice,
+   * LoadBalancer, garbage collector, the namespace controller's deletes) alike; `seed()` and the
+   * final removal of a terminated namespace are not.
+   */
+  afterAdmission: AfterAdmissionInjector;
   /** HTTP requests by `<verb> <resource>[/<subresource>]`, e.g. 'list services', 'patch services/status' */
   requestCounts(): Record<string, number>;
   resetRequestCounts(): void;
@@ -208,6 +237,10 @@ export async function startKubeEmulator(opts: KubeEmulatorOptions = {}): Promise
     faults: {
       add: (rule: FaultRule) => faults.add(rule),
       clear: () => faults.clear(),
+    },
+    afterAdmission: {
+      add: (rule: AfterAdmissionRule) => api.afterAdmission.add(rule),
+      clear: () => api.afterAdmission.clear(),
     },
     requestCounts: () => Object.fromEntries(counts),
     resetRequestCounts: () => counts.clear(),

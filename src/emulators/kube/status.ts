@@ -120,6 +120,14 @@ export function internalError(message: string): KubeError {
   });
 }
 
+/**
+ * errors.NewTimeoutError as the request finisher (endpoints/handlers/finisher) answers when the
+ * request's deadline passes; details is present but empty (retryAfterSeconds 0 is omitted).
+ */
+export function timeoutError(message: string): KubeError {
+  return failure(504, 'Timeout', `Timeout: ${message}`, {});
+}
+
 export function unauthorized(): KubeError {
   return failure(401, 'Unauthorized', 'Unauthorized');
 }

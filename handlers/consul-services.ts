@@ -53,11 +53,11 @@ export function createConsulServicesHandler(ctx: HandlerContext): Handler {
     switch (delivered.outcome) {
       case 'stale':
         done('stale', { newest: delivered.newest });
-        res.json({ index, skipped: 'stale', newest: delivered.newest });
+        res.json({ index, stale: true, newest: delivered.newest });
         return;
       case 'coalesced':
         done('coalesced');
-        res.json({ index, skipped: 'coalesced' });
+        res.json({ index, coalesced: true });
         return;
       case 'deferred':
         done('deferred');

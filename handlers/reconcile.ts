@@ -37,8 +37,9 @@ export function createReconcileHandler(
       const codes = failed.map((r) => r!.errorCode);
       const code = codes.includes('DELETE_RATIO_EXCEEDED')
         ? 'DELETE_RATIO_EXCEEDED'
-        : codes.every((c) => c === 'WRITE_FAILED')
-          ? 'WRITE_FAILED'
+        : codes.every((c) => c === codes[0]) &&
+            (codes[0] === 'WRITE_FAILED' || codes[0] === 'CONSUL_READ_FILTERED')
+          ? codes[0]
           : 'READ_FAILED';
       // What each direction planned and did (or did not) write goes with the error.
       throw new SyncError(code, failed.map((r) => r!.error).join('; '), {

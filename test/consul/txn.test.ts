@@ -113,3 +113,107 @@ test('many services pack first-fit decreasing into about ceil(ops / 64) transact
     }
   }
 });
+
+// Check-and-set (issue 14): Consul's txn verbs `cas` (ModifyIndex 0 = only if absent) and
+// `delete-cas` compare against the index the plan read.
+test('with cas, a create sets only if absent, an update and a delete compare the index read', () => {
+  const created = opsForChange(change('create', 'web-new'), true);
+  assert.deepEqual(created.sets, [
+    {
+      Service: {
+        Verb: 'cas',
+        Node: 'k8s-sync',
+        Service: {
+          ID: 'web-new',
+          Service: 'web',
+          Tags: ['k8s'],
+          Address: '10.0.0.1',
+          Port: 80,
+          Meta: { 'external-source': 'kubernetes' },
+          Weights: { Passing: 1, Warning: 1 },
+          ModifyIndex: 0,
+        },
+      },
+    },
+  ]);
+  const updated = opsForChange(
+    { ...change('update', 'web-1'), previous: { ...reg('web-1'), modifyIndex: 41 } },
+    true,
+  );
+  assert.equal((updated.sets[0] as { Service: { Verb: string } }).Service.Verb, 'cas');
+  assert.equal(
+    (updated.sets[0] as { Service: { Service: { ModifyIndex: number } } }).Service.Service
+      .ModifyIndex,
+    41,
+  );
+  const deleted = opsForChange(
+    { ...change('delete', 'web-2'), registration: { ...reg('web-2'), modifyIndex: 7 } },
+    true,
+  );
+  assert.deepEqual(deleted.deletes, [
+    {
+      Service: {
+        Verb: 'delete-cas',
+        Node: 'k8s-sync',
+        Service: { ID: 'web-2', Service: 'web', ModifyIndex: 7 },
+      },
+    },
+  ]);
+});
+
+test('with cas, checks compare their own index: 0 for a new check, the read one otherwise', () => {
+  const withIndex = (r: Registration, service: number, check: number): Registration => ({
+    ...r,
+    modifyIndex: service,
+    check: { ...r.check!, modifyIndex: check },
+  });
+  const statusOnly: RegistrationChange = {
+    ...change('update', 'web-1'),
+    registration: reg('web-1', true),
+    previous: withIndex(reg('web-1', true), 10, 12),
+    writeService: false,
+    writeCheck: 'set',
+  };
+  const ops = opsForChange(statusOnly, true);
+  assert.equal(ops.sets.length, 1);
+  assert.deepEqual(
+    (ops.sets[0] as { Check: { Verb: string; Check: { ModifyIndex: number } } }).Check.Verb,
+    'cas',
+  );
+  assert.equal(
+    (ops.sets[0] as { Check: { Check: { ModifyIndex: number } } }).Check.Check.ModifyIndex,
+    12,
+  );
+  const added = opsForChange(
+    { ...statusOnly, previous: { ...reg('web-1'), modifyIndex: 10 } },
+    true,
+  );
+  assert.equal(
+    (added.sets[0] as { Check: { Check: { ModifyIndex: number } } }).Check.Check.ModifyIndex,
+    0,
+  );
+  const removed = opsForChange(
+    {
+      ...change('update', 'web-1'),
+      previous: withIndex(reg('web-1', true), 10, 12),
+      writeService: false,
+      writeCheck: 'delete',
+    },
+    true,
+  );
+  assert.deepEqual(removed.deletes, [
+    {
+      Check: {
+        Verb: 'delete-cas',
+        Check: { Node: 'k8s-sync', CheckID: 'ns/web-1', ModifyIndex: 12 },
+      },
+    },
+  ]);
+});
+
+test('without an index read (or without cas) writes are plain sets and deletes', () => {
+  const plain = opsForChange({ ...change('update', 'web-1'), previous: reg('web-1') }, true);
+  assert.equal((plain.sets[0] as { Service: { Verb: string } }).Service.Verb, 'set');
+  const noCas = opsForChange(change('create', 'web-new'));
+  assert.equal((noCas.sets[0] as { Service: { Verb: string } }).Service.Verb, 'set');
+});

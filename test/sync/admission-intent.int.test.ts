@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import type { V1Service } from '@kubernetes/client-node';
 import { startWiredWorld, waitFor, type WiredWorld } from '../support/wired.js';
 import { expectedState, ownedState } from '../support/exact.js';
+import { serviceInstanceId } from '../../src/translate/to-consul.js';
 
 const NS = 'shop';
 let w: WiredWorld;
@@ -167,6 +168,64 @@ test('two admissions of one service never overlap: the newer is applied last', a
     assert.deepEqual(
       regs.map((r) => r.Address),
       ['192.0.2.41'],
+    );
+  } finally {
+    await o.close();
+  }
+});
+
+test('check-and-set: a registration another installation makes between our read and our write is never overwritten', async () => {
+  const o = await startWiredWorld({ flags: ['--sync-id=cluster-a', '--confirm-after='] });
+  try {
+    await o.runtime.deps();
+    const id = serviceInstanceId('cas', NS, 'cas', '192.0.2.50');
+    // Our transaction is held up after our read; meanwhile cluster B registers the same ID
+    // (same namespace, name and address in its own cluster).
+    o.consulEmu.faults.add({ method: 'PUT', path: '/v1/txn', delayMs: 200, times: 1 });
+    o.consulEmu.resetRequestCounts();
+    const answer = o.served.post('/k8s/admission', {
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      request: {
+        uid: 'u-cas',
+        kind: { group: '', version: 'v1', kind: 'Service' },
+        resource: { group: '', version: 'v1', resource: 'services' },
+        name: 'cas',
+        namespace: NS,
+        operation: 'CREATE',
+        userInfo: { username: 'test' },
+        object: svc('cas', ['192.0.2.50']),
+        oldObject: null,
+        dryRun: false,
+      },
+    });
+    await waitFor(
+      'our write to be on its way',
+      () => (o.consulEmu.requestCounts()['PUT /v1/txn'] ?? 0) >= 1,
+    );
+    await o.consul.catalog.register({
+      node: 'k8s-sync',
+      address: '127.0.0.1',
+      service: {
+        id,
+        service: 'cas',
+        address: '192.0.2.50',
+        port: 80,
+        meta: {
+          'external-source': 'kubernetes',
+          'external-k8s-ns': NS,
+          'external-k8s-name': 'cas',
+          'external-k8s-sync-id': 'cluster-b',
+        },
+      },
+    } as never);
+    assert.equal((await answer).status, 200);
+    await o.runtime.events.services.idle();
+    const reg = (await o.registrations()).find((r) => r.ID === id);
+    assert.equal(reg?.Meta['external-k8s-sync-id'], 'cluster-b', 'cluster B’s registration stands');
+    assert.ok(
+      o.logs.some((l) => l.includes('"event":"registration-conflict"') && l.includes(id)),
+      'the re-read found it and left it alone',
     );
   } finally {
     await o.close();

@@ -232,7 +232,7 @@ function ruleFor(step: Step): AfterAdmissionRule | undefined {
     ...(step.fate === 'refused'
       ? { refuse: { cause: 'quota', quota: 'q', used: { services: 1 }, limited: { services: 1 } } }
       : {}),
-  } as AfterAdmissionRule;
+  };
 }
 
 async function settled(): Promise<void> {

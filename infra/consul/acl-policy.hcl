@@ -23,6 +23,12 @@ service_prefix "" {
   policy = "write"
 }
 
+# A complete view matters: Consul answers a read the token may not fully see with the hidden
+# entries removed (X-Consul-Results-Filtered-By-ACLs: true). k8s-consul-sync then deletes
+# nothing in that direction and reports CONSUL_READ_FILTERED, so a too narrow policy shows up
+# as a failing reconcile, never as deleted services. Read on every service (above) and node
+# (below) gives the complete view.
+#
 # Catalog reads filter out instances on nodes the token cannot read: reconcile must see the
 # instances that other nodes hold under the same service names (names used by other Consul
 # services only gain instances), so read on every node. Read only: never write elsewhere.

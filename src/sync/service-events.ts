@@ -11,6 +11,7 @@ import type { Metrics } from '../telemetry/metrics.js';
 import { describeError, isSyncError } from '../errors.js';
 import { CircuitBreaker } from './breaker.js';
 import { LatestPerKey } from './latest.js';
+import { createLimiter, type Limiter } from './limit.js';
 import type { SyncDeps } from './deps.js';
 import { convergeService, type ServiceConvergeResult } from './to-consul.js';
 
@@ -23,7 +24,8 @@ export interface ServiceEventsOptions {
   probeIntervalMs: number;
   /** Timeout of one probe. */
   probeTimeoutMs: number;
-  /** Converges at once during recovery. */
+  /** Confirmations and recovery converges at once (a burst of many services must not become
+   * as many simultaneous reads of both systems). */
   concurrency: number;
 }
 
@@ -99,6 +101,7 @@ export class ServiceEvents {
   private readonly scheduled = new Map<string, Scheduled>();
   private readonly remembered = new Map<string, { ref: ServiceRef; names: Set<string> }>();
   readonly breaker: CircuitBreaker;
+  private readonly limit: Limiter;
 
   constructor(
     private readonly deps: () => Promise<SyncDeps>,
@@ -106,6 +109,7 @@ export class ServiceEvents {
     private readonly logger: Logger,
     private readonly metrics: Metrics,
   ) {
+    this.limit = createLimiter(options.concurrency);
     this.mailbox = new LatestPerKey(
       (_key, intent) => this.run(intent),
       (older, newer) => mergeIntents(older, newer),
@@ -262,7 +266,7 @@ export class ServiceEvents {
       return;
     }
     try {
-      const result = await this.converge(entry.ref, { names });
+      const result = await this.limit(() => this.converge(entry.ref, { names }));
       const corrected = (result?.changes.length ?? 0) > 0;
       this.metrics.confirmations.inc({ outcome: corrected ? 'corrected' : 'unchanged' });
       if (corrected && result) {
@@ -316,29 +320,28 @@ export class ServiceEvents {
       this.remembered.clear();
       this.publishRemembered();
       let outage = false;
-      const queue = [...batch];
-      const worker = async (): Promise<void> => {
-        for (let item = queue.shift(); item && !outage; item = queue.shift()) {
-          try {
-            await this.mailbox.submit(keyOf(item.ref), this.recoveryIntent(item.ref, item.names));
-            converged++;
-          } catch (err) {
-            if (isConsulOutage(err)) outage = true;
-            // Not a Consul outage (the service's Kubernetes read failed): reconcile repairs it.
-            else
-              this.logger.error(
-                {
-                  event: 'breaker-recover',
-                  'namespace/name': keyOf(item.ref),
-                  err: describeError(err),
-                },
-                'could not converge a remembered service',
-              );
-          }
-        }
-      };
       await Promise.all(
-        Array.from({ length: Math.min(this.options.concurrency, queue.length) }, worker),
+        batch.map((item) =>
+          this.limit(async () => {
+            if (outage) return;
+            try {
+              await this.mailbox.submit(keyOf(item.ref), this.recoveryIntent(item.ref, item.names));
+              converged++;
+            } catch (err) {
+              if (isConsulOutage(err)) outage = true;
+              // Not a Consul outage (the service's Kubernetes read failed): reconcile repairs it.
+              else
+                this.logger.error(
+                  {
+                    event: 'breaker-recover',
+                    'namespace/name': keyOf(item.ref),
+                    err: describeError(err),
+                  },
+                  'could not converge a remembered service',
+                );
+            }
+          }),
+        ),
       );
       if (outage) {
         // Whatever was not converged is remembered again for the next recovery.

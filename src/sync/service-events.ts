@@ -260,7 +260,9 @@ export class ServiceEvents {
     const names = new Set(entry.names);
     if (entry.due.some((d) => d !== undefined)) this.arm(key, entry);
     else this.scheduled.delete(key);
-    if (!this.breaker.closed) {
+    // Open: Consul is down, remember. Half-open: Consul answered the probe and the recovery
+    // runs; converging now (in turn with it) beats a second recovery pass.
+    if (this.breaker.state === 'open') {
       this.remember(entry.ref, names);
       this.metrics.confirmations.inc({ outcome: 'deferred' });
       return;

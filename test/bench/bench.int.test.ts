@@ -1,7 +1,8 @@
 // Every benchmark scenario at a tiny size, asserting correctness only (no timing): events are
 // answered allowed and leave the registrations SPEC.md §4 describes, reconcile converges and its
-// 1% run writes only the changed services, end-to-end changes arrive in both directions, and the
-// footprint figures are measured. Keeps `npm run bench` from rotting.
+// 1% run writes only the changed services, end-to-end changes arrive in both directions, the
+// footprint figures are measured, and with Consul hung the breaker opens, defers every write and
+// converges all of them once Consul answers. Keeps `npm run bench` from rotting.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -9,6 +10,11 @@ import { runEventPath, type EventPathContext } from './event-path.js';
 import { runReconcileScale, type ReconcileScaleContext } from './reconcile-scale.js';
 import { runE2eLag, E2E_CONSUL_NODE, type E2eLagContext } from './e2e-lag.js';
 import { runFootprint } from './footprint.js';
+import {
+  runAdmissionFault,
+  FAULT_NAMESPACE,
+  type AdmissionFaultContext,
+} from './admission-fault.js';
 import { parseArgs, SCENARIOS } from './run.js';
 import { markdownTable } from './report.js';
 import {
@@ -115,6 +121,8 @@ test('parseArgs: scenarios, --json, --scale', () => {
     scale: 0.1,
     json: 'out.json',
   });
+  assert.deepEqual(parseArgs(['admission-fault']), { scenarios: ['admission-fault'], scale: 1 });
+  assert.ok(SCENARIOS.includes('admission-fault'));
   assert.throws(() => parseArgs(['nope']), /unknown argument nope/);
   assert.throws(() => parseArgs(['--scale', '0']), /--scale must be a positive number/);
 });
@@ -308,4 +316,52 @@ test('footprint: idle and loaded RSS are measured', async () => {
   assert.ok(f.underLoadPeakRssBytes! >= f.idleRssBytes! * 0.5);
   assert.equal(result.checks.loadFailures, 0);
   assert.equal(result.targets[0]!.name, 'idle RSS via tsx (bytes; 80 MiB)');
+});
+
+test('admission fault: the breaker opens on a hung Consul, and every deferred service reaches Consul once it answers', async () => {
+  let ctx!: AdmissionFaultContext;
+  let regs: RegistrationRow[] = [];
+  const result = await runAdmissionFault({
+    writes: 10,
+    compiled: false,
+    inspect: async (c) => {
+      ctx = c;
+      regs = await c.host.registrations(SYNC_NODE);
+    },
+  });
+  const checks = result.checks;
+  assert.deepEqual(checks.failures, []);
+  assert.equal(checks.healthyConvergedBeforeFault, true);
+  assert.equal(checks.healthyWebhookCalls, 10);
+  // The breaker opened, and stayed open while the writes came in: each was answered deferred.
+  assert.equal(checks.breakerOpened, true);
+  assert.equal(checks.breakerOpenAtRecovery, true);
+  assert.equal(checks.hungWebhookCalls, 10);
+  assert.equal(checks.hungWebhookErrors, 0);
+  assert.equal(checks.deferredAdmissions, 10);
+  // The breaker-opening creates (at least the shipped --breaker-failures, 3), 5 services created
+  // and the 5 healthy-phase services moved: all remembered, all stored.
+  assert.ok(ctx.outage.length >= 13, ctx.outage.join(', '));
+  assert.equal(checks.outageServices, ctx.outage.length);
+  assert.equal(checks.rememberedBeforeRecovery, ctx.outage.length);
+  for (const name of ctx.outage) assert.ok(ctx.stored.has(name), `${name} not stored`);
+  // After the fault was cleared Consul holds exactly what the API server stored, the outage's
+  // moves included (their third address, not the one Consul had before the outage).
+  assert.equal(checks.converged, true);
+  assert.deepEqual(checks.notConverged, []);
+  assert.deepEqual(ctx.stored.get('floor-00000'), ['100.110.0.2']);
+  const ours = regs.filter((r) => r.Meta['external-k8s-ns'] === FAULT_NAMESPACE);
+  assert.deepEqual(
+    ours.map((r) => `${r.Service} ${r.Address}:${r.Port}`).sort(),
+    [...ctx.stored].flatMap(([name, ips]) => ips.map((ip) => `${name} ${ip}:8080`)).sort(),
+  );
+  assert.equal(checks.breakerClosed, true);
+  assert.equal(checks.rememberedAfterRecovery, 0);
+  assert.deepEqual(
+    result.targets.map((t) => t.name),
+    [
+      'admission p99 with Consul hung, breaker open (ms)',
+      'fault cleared → Consul holds the stored state of every deferred service (ms)',
+    ],
+  );
 });

@@ -40,7 +40,7 @@ export const E2E_CONSUL_NODE = 'legacy-e2e';
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 
-function request(
+export function request(
   base: string,
   method: string,
   path: string,

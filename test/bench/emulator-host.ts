@@ -1,6 +1,7 @@
 // The benchmark's emulator process: the Consul and Kubernetes API emulators side by side, driven
-// over IPC by the load generator (seed, wire the webhooks and watch, reset / read request counts,
-// inspect the catalog). Started by emulators.ts with child_process.fork.
+// over IPC by the load generator (seed, wire the webhooks and watch, inject Consul faults, reset /
+// read request counts and webhook calls, inspect the catalog). Started by emulators.ts with
+// child_process.fork.
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -26,6 +27,7 @@ import {
   type WorldSize,
 } from './fixtures.js';
 import type {
+  AdmissionCalls,
   CatalogDiff,
   HostOptions,
   HostReply,
@@ -327,6 +329,19 @@ async function handle(msg: HostRequest): Promise<unknown> {
       return diffSinceMark(msg.node);
     case 'deliveries':
       return consul.deliveries.length;
+    case 'consul-fault':
+      consul.faults.add(msg.rule);
+      return null;
+    case 'consul-faults-clear':
+      consul.faults.clear();
+      return null;
+    case 'admission-calls': {
+      const calls: AdmissionCalls = {
+        total: kube.admissionCalls.length,
+        records: kube.admissionCalls.slice(msg.from),
+      };
+      return calls;
+    }
     case 'memory':
       return process.memoryUsage().rss;
     case 'close':

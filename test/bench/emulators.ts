@@ -2,6 +2,8 @@
 // typed answers. Also the shared message types.
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import type { FaultRule } from '../../src/emulators/faults.js';
+import type { AdmissionCallRecord } from '../../src/emulators/kube/index.js';
 import type { Obj, WorldSize } from './fixtures.js';
 
 export interface HostOptions {
@@ -53,6 +55,15 @@ export interface CatalogDiff {
   refs: string[];
 }
 
+/** A Consul fault rule that survives IPC (a string path, no RegExp). */
+export type ConsulFault = Omit<FaultRule, 'path'> & { path?: string };
+
+/** The Kubernetes emulator's webhook calls from index `from` on, and how many there are in all. */
+export interface AdmissionCalls {
+  total: number;
+  records: AdmissionCallRecord[];
+}
+
 export type RequestCounts = { consul: Record<string, number>; kube: Record<string, number> };
 
 export type HostRequest =
@@ -69,6 +80,9 @@ export type HostRequest =
   | { type: 'mark'; node: string }
   | { type: 'diff'; node: string }
   | { type: 'deliveries' }
+  | { type: 'consul-fault'; rule: ConsulFault }
+  | { type: 'consul-faults-clear' }
+  | { type: 'admission-calls'; from: number }
   | { type: 'memory' }
   | { type: 'close' };
 

@@ -1,7 +1,8 @@
 // `npm run bench -- [scenario…] [--json FILE] [--scale N] [--profile DIR]`: runs the scenarios of
-// issue 10 (event-path, reconcile-scale, e2e-lag, footprint; all by default), prints a Markdown
-// table and, with --json, writes one object per scenario with every figure, ratio and target.
-// --scale multiplies issue 10's sizes (1 = 20,000 events, 10,000 services, 1,000 changes).
+// issue 10 (event-path, reconcile-scale, e2e-lag, footprint) and issue 14 (admission-fault; all
+// by default), prints a Markdown table and, with --json, writes one object per scenario with
+// every figure, ratio and target. --scale multiplies the sizes (1 = 20,000 events, 10,000
+// services, 1,000 changes, 200 writes per admission-fault phase).
 // --profile DIR runs serve, the emulators and the reconcile processes with --cpu-prof into DIR
 // (file names carry the pid; the progress lines say which pid is which).
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -10,9 +11,16 @@ import { runEventPath, type ServeMemory } from './event-path.js';
 import { runReconcileScale } from './reconcile-scale.js';
 import { runE2eLag } from './e2e-lag.js';
 import { runFootprint } from './footprint.js';
+import { runAdmissionFault } from './admission-fault.js';
 import { machine, markdownTable, type ScenarioResult } from './report.js';
 
-export const SCENARIOS = ['event-path', 'reconcile-scale', 'e2e-lag', 'footprint'] as const;
+export const SCENARIOS = [
+  'event-path',
+  'reconcile-scale',
+  'e2e-lag',
+  'footprint',
+  'admission-fault',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchArgs {
@@ -101,6 +109,12 @@ export async function runBench(args: BenchArgs): Promise<ScenarioResult[]> {
         result = await runFootprint({
           events,
           ...(eventPathMemory ? { fromEventPath: eventPathMemory } : {}),
+        });
+        break;
+      case 'admission-fault':
+        result = await runAdmissionFault({
+          writes: Math.max(20, Math.round(200 * args.scale)),
+          ...(profile ? { serveNodeArgs: profile, emulatorNodeArgs: profile } : {}),
         });
         break;
     }

@@ -40,6 +40,25 @@ function serviceBody(r: Registration): Record<string, unknown> {
 }
 
 /**
+ * One Service or Check op. With an index to compare (check-and-set on, the index known), `set`
+ * becomes `cas` and `delete` becomes `delete-cas` carrying that ModifyIndex.
+ */
+function op(
+  kind: 'Service' | 'Check',
+  verb: 'set' | 'delete',
+  node: string,
+  body: Record<string, unknown>,
+  index: number | undefined,
+): TxnOp {
+  const compare = index !== undefined;
+  const Verb = compare ? (verb === 'set' ? 'cas' : 'delete-cas') : verb;
+  const target = compare ? { ...body, ModifyIndex: index } : body;
+  return kind === 'Service'
+    ? { Service: { Verb, Node: node, Service: target } }
+    : { Check: { Verb, Check: target } };
+}
+
+/**
  * The txn operations of one change. With `cas`, every write is a check-and-set against the
  * ModifyIndex the plan read (Consul: 0 = only if absent), so a write planned from a read that
  * another writer (a second replica) has overtaken fails as a whole instead of undoing its work.
@@ -51,38 +70,19 @@ export function opsForChange(
   const r = change.registration;
   const sets: TxnOp[] = [];
   const deletes: TxnOp[] = [];
+  const compare = (index: number | undefined): number | undefined => (cas ? index : undefined);
   if (change.op === 'delete') {
     // Consul needs the service name with the ID ("Must provide service name with ID").
     const target = { ID: r.id, Service: r.service };
-    deletes.push(
-      cas && r.modifyIndex !== undefined
-        ? {
-            Service: {
-              Verb: 'delete-cas',
-              Node: r.node,
-              Service: { ...target, ModifyIndex: r.modifyIndex },
-            },
-          }
-        : { Service: { Verb: 'delete', Node: r.node, Service: target } },
-    );
+    deletes.push(op('Service', 'delete', r.node, target, compare(r.modifyIndex)));
     return { sets, deletes };
   }
-  // The index each write compares against: the read's, or 0 for a create (must not exist).
-  const serviceIndex = change.op === 'create' ? 0 : change.previous?.modifyIndex;
-  const checkIndex = change.previous?.check ? change.previous.check.modifyIndex : 0;
   if (change.writeService) {
-    sets.push(
-      cas && serviceIndex !== undefined
-        ? {
-            Service: {
-              Verb: 'cas',
-              Node: r.node,
-              Service: { ...serviceBody(r), ModifyIndex: serviceIndex },
-            },
-          }
-        : { Service: { Verb: 'set', Node: r.node, Service: serviceBody(r) } },
-    );
+    // The index compared: the read's, or 0 for a create (must not exist).
+    const index = change.op === 'create' ? 0 : change.previous?.modifyIndex;
+    sets.push(op('Service', 'set', r.node, serviceBody(r), compare(index)));
   }
+  const previousCheck = change.previous?.check;
   if (change.writeCheck === 'set' && r.check) {
     const check = {
       Node: r.node,
@@ -93,29 +93,13 @@ export function opsForChange(
       ServiceID: r.id,
       ServiceName: r.service,
     };
-    // A check renamed to a new ID is a new check: only its absence can be compared.
-    const index = change.previous?.check?.checkId === r.check.checkId ? checkIndex : 0;
-    sets.push(
-      cas && index !== undefined
-        ? { Check: { Verb: 'cas', Check: { ...check, ModifyIndex: index } } }
-        : { Check: { Verb: 'set', Check: check } },
-    );
+    // A check that is new (or renamed to a new ID) can only be compared as absent.
+    const index = previousCheck?.checkId === r.check.checkId ? previousCheck.modifyIndex : 0;
+    sets.push(op('Check', 'set', r.node, check, compare(index)));
   }
-  if (change.writeCheck === 'delete') {
-    const previous = change.previous?.check;
-    if (previous) {
-      const target = { Node: r.node, CheckID: previous.checkId };
-      deletes.push(
-        cas && previous.modifyIndex !== undefined
-          ? {
-              Check: {
-                Verb: 'delete-cas',
-                Check: { ...target, ModifyIndex: previous.modifyIndex },
-              },
-            }
-          : { Check: { Verb: 'delete', Check: target } },
-      );
-    }
+  if (change.writeCheck === 'delete' && previousCheck) {
+    const target = { Node: r.node, CheckID: previousCheck.checkId };
+    deletes.push(op('Check', 'delete', r.node, target, compare(previousCheck.modifyIndex)));
   }
   return { sets, deletes };
 }

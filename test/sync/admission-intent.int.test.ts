@@ -8,6 +8,7 @@ import type { V1Service } from '@kubernetes/client-node';
 import { startWiredWorld, waitFor, type WiredWorld } from '../support/wired.js';
 import { expectedState, ownedState } from '../support/exact.js';
 import { serviceInstanceId } from '../../src/translate/to-consul.js';
+import { admissionReview } from '../fixtures/reviews.js';
 
 const NS = 'shop';
 let w: WiredWorld;
@@ -142,26 +143,17 @@ test('two admissions of one service never overlap: the newer is applied last', a
   const o = await startWiredWorld({ flags: ['--sync-id=cluster-a', '--confirm-after='] });
   try {
     o.consulEmu.faults.add({ method: 'PUT', path: '/v1/txn', delayMs: 250, times: 1 });
-    const review = (ips: string[], uid: string) => ({
-      apiVersion: 'admission.k8s.io/v1',
-      kind: 'AdmissionReview',
-      request: {
-        uid,
-        kind: { group: '', version: 'v1', kind: 'Service' },
-        resource: { group: '', version: 'v1', resource: 'services' },
-        name: 'order',
-        namespace: NS,
+    const review = (ips: string[]) =>
+      admissionReview({
         operation: 'CREATE',
-        userInfo: { username: 'test' },
+        namespace: NS,
+        name: 'order',
         object: svc('order', ips),
-        oldObject: null,
-        dryRun: false,
-      },
-    });
+      });
     await o.runtime.deps(); // the sync id is resolved before the race starts
-    const older = o.served.post('/k8s/admission', review(['192.0.2.40'], 'u-older'));
+    const older = o.served.post('/k8s/admission', review(['192.0.2.40']));
     await new Promise((r) => setTimeout(r, 20));
-    const newer = o.served.post('/k8s/admission', review(['192.0.2.41'], 'u-newer'));
+    const newer = o.served.post('/k8s/admission', review(['192.0.2.41']));
     for (const a of await Promise.all([older, newer])) assert.equal(a.status, 200);
     await o.runtime.events.services.idle();
     const regs = (await o.registrations()).filter((r) => r.Meta['external-k8s-name'] === 'order');
@@ -183,22 +175,15 @@ test('check-and-set: a registration another installation makes between our read 
     // (same namespace, name and address in its own cluster).
     o.consulEmu.faults.add({ method: 'PUT', path: '/v1/txn', delayMs: 200, times: 1 });
     o.consulEmu.resetRequestCounts();
-    const answer = o.served.post('/k8s/admission', {
-      apiVersion: 'admission.k8s.io/v1',
-      kind: 'AdmissionReview',
-      request: {
-        uid: 'u-cas',
-        kind: { group: '', version: 'v1', kind: 'Service' },
-        resource: { group: '', version: 'v1', resource: 'services' },
-        name: 'cas',
-        namespace: NS,
+    const answer = o.served.post(
+      '/k8s/admission',
+      admissionReview({
         operation: 'CREATE',
-        userInfo: { username: 'test' },
+        namespace: NS,
+        name: 'cas',
         object: svc('cas', ['192.0.2.50']),
-        oldObject: null,
-        dryRun: false,
-      },
-    });
+      }),
+    );
     await waitFor(
       'our write to be on its way',
       () => (o.consulEmu.requestCounts()['PUT /v1/txn'] ?? 0) >= 1,

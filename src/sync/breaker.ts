@@ -30,6 +30,7 @@ export class CircuitBreaker {
   private openedAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private closedEpoch = 0;
 
   constructor(private readonly options: BreakerOptions) {
     this.publish();
@@ -49,9 +50,19 @@ export class CircuitBreaker {
     if (this.current === 'closed') this.failures = 0;
   }
 
+  /**
+   * Which closed period a call belongs to: pass it back to `failure`. A call that was made
+   * before the breaker last closed (it hung through the outage and times out only now) says
+   * nothing about the target since its return.
+   */
+  get epoch(): number {
+    return this.closedEpoch;
+  }
+
   /** A call to the target failed for a reason a retry could fix (unavailable, timed out). */
-  failure(err: unknown): void {
+  failure(err: unknown, epoch?: number): void {
     if (this.current !== 'closed' || this.options.threshold <= 0) return;
+    if (epoch !== undefined && epoch !== this.closedEpoch) return;
     this.failures++;
     if (this.failures >= this.options.threshold) this.open(err);
   }
@@ -115,6 +126,7 @@ export class CircuitBreaker {
       return;
     }
     this.failures = 0;
+    this.closedEpoch++;
     this.transition('closed');
     this.options.logger.info(
       {

@@ -196,14 +196,22 @@ export class ServiceEvents {
   }
 
   private async submit(ref: ServiceRef, intent: Intent) {
+    const epoch = this.breaker.epoch;
     try {
       const submitted = await this.mailbox.submit(keyOf(ref), intent);
-      if (submitted.ran) this.breaker.success();
+      if (submitted.ran) {
+        this.breaker.success();
+        this.forget(ref);
+      }
       return submitted;
     } catch (err) {
       if (isConsulOutage(err)) {
-        this.breaker.failure(err);
+        this.breaker.failure(err, epoch);
+        // Remembered until a converge of the service succeeds: by the recovery if the breaker
+        // is (or gets) open, else by a confirmation (a failure below the threshold, or a call
+        // that hung through an outage that is over).
         this.remember(ref, intent.names);
+        if (this.breaker.closed) this.scheduleConfirmation(ref, intent.names);
       }
       throw err;
     }
@@ -307,6 +315,10 @@ export class ServiceEvents {
     for (const n of names) entry.names.add(n);
     this.remembered.set(key, entry);
     this.publishRemembered();
+  }
+
+  private forget(ref: ServiceRef): void {
+    if (this.remembered.delete(keyOf(ref))) this.publishRemembered();
   }
 
   private publishRemembered(): void {

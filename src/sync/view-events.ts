@@ -91,12 +91,13 @@ export class ViewEvents {
       this.publishRemembered();
       return { outcome: 'deferred' };
     }
+    const epoch = this.breaker.epoch;
     try {
       const submitted = await this.mailbox.submit(VIEW, delivery);
       return submitted.ran ? submitted.result : { outcome: 'coalesced' };
     } catch (err) {
       if (isKubeOutage(err)) {
-        this.breaker.failure(err);
+        this.breaker.failure(err, epoch);
         this.remembered = this.remembered ? newer(this.remembered, delivery) : delivery;
         this.publishRemembered();
       }
@@ -142,9 +143,11 @@ export class ViewEvents {
     ) {
       return { outcome: 'stale', newest: this.applied };
     }
+    const epoch = this.breaker.epoch;
     const deps = await this.deps();
     const result = await convergeServicesView(deps, delivery.view);
-    if (result.unavailable) this.breaker.failure(new Error(result.errors[0] ?? 'unavailable'));
+    if (result.unavailable)
+      this.breaker.failure(new Error(result.errors[0] ?? 'unavailable'), epoch);
     else this.breaker.success();
     if (result.summary.failed === 0 && delivery.index !== undefined) {
       this.applied = Math.max(this.applied ?? 0, delivery.index);

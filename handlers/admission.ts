@@ -12,7 +12,22 @@ import type { AdmissionInput } from '../src/sync/service-events.js';
 import { describeError } from '../src/errors.js';
 import { elapsedSeconds, withDeadline, type Handler, type HandlerContext } from './context.js';
 
-type Reviewed = Exclude<AdmissionEvent, { kind: 'ignored' }>;
+type Reviewed = Extract<AdmissionEvent, { kind: 'service' | 'endpointslice' }>;
+type Invalid = Extract<AdmissionEvent, { kind: 'invalid' }>;
+
+/** At most this many problems are named in the warnings (the API server shows a few). */
+const SHOWN_PROBLEMS = 3;
+
+/** Why an invalid object was not synced, as warnings the user sees in kubectl. */
+function invalidWarnings(event: Invalid): string[] {
+  const named = event.problems.filter((p) => p.field !== '(more)');
+  const lines = named
+    .slice(0, SHOWN_PROBLEMS)
+    .map((p) => `k8s-consul-sync: not synced: ${p.field}: ${p.message}`);
+  const rest = event.problems.length - lines.length;
+  if (rest > 0) lines.push(`k8s-consul-sync: not synced: and ${rest} more problem(s)`);
+  return lines;
+}
 
 interface Answer {
   warnings: string[];
@@ -62,6 +77,23 @@ export function createAdmissionHandler(ctx: HandlerContext): Handler {
     let outcome: string;
     if (event.kind === 'ignored' || !ctx.settings.toConsul) {
       outcome = 'ignored';
+    } else if (event.kind === 'invalid') {
+      // Defence in depth: a real API server never sends this (it validates before webhooks).
+      outcome = 'invalid';
+      warnings = invalidWarnings(event);
+      ctx.metrics.skipped.inc({ reason: 'invalid-object' });
+      ctx.logger.warn(
+        {
+          event: 'admission',
+          source: 'admission',
+          'namespace/name': `${event.ref.namespace}/${event.ref.name}`,
+          kind: event.what,
+          outcome,
+          problems: event.problems.slice(0, SHOWN_PROBLEMS),
+          durationMs: elapsedSeconds(start) * 1000,
+        },
+        `admission event: invalid ${event.what}, not synced (no API server would store it)`,
+      );
     } else {
       const where = `${event.ref.namespace}/${event.ref.name}`;
       try {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { EndpointSlice, Service, ServiceRef } from '../translate/types.js';
 import { LABEL_SERVICE_NAME } from '../translate/keys.js';
 import { decodeWith, isNamespaceName, isObjectName, kubeObject, name } from './limits.js';
+import { validateEndpointSlice, validateService, type FieldProblem } from './validate.js';
 
 const groupVersionKind = z.object({
   group: z.string().max(253),
@@ -58,6 +59,18 @@ export type AdmissionEvent =
       object: EndpointSlice | null;
       dryRun: boolean;
     }
+  /**
+   * An object no API server would store (it validates before calling webhooks): from a leaked
+   * token or a misconfigured sender. Answered allowed with a warning; nothing is written.
+   */
+  | {
+      kind: 'invalid';
+      uid: string;
+      ref: ServiceRef;
+      what: 'Service' | 'EndpointSlice';
+      problems: FieldProblem[];
+      dryRun: boolean;
+    }
   | { kind: 'ignored'; uid: string; reason: string; dryRun: boolean };
 
 export function decodeAdmissionReview(body: unknown): AdmissionEvent {
@@ -76,13 +89,18 @@ export function decodeAdmissionReview(body: unknown): AdmissionEvent {
     dryRun,
   });
   if (r.operation === 'CONNECT') return ignore('CONNECT operation');
-  const current = r.operation === 'DELETE' ? null : (r.object ?? null);
-  const previous = r.oldObject ?? null;
-  const namespace = r.namespace || current?.metadata?.namespace || previous?.metadata?.namespace;
+  // Services and EndpointSlices are namespaced: the API server names the namespace in the
+  // request, and that is the namespace (an object cannot move itself into another one).
+  const namespace = r.namespace;
+  const inNamespace = <T extends { metadata?: { namespace?: string } }>(o: T | null): T | null =>
+    o && !o.metadata?.namespace ? { ...o, metadata: { ...o.metadata, namespace } } : o;
+  const current = inNamespace(r.operation === 'DELETE' ? null : (r.object ?? null));
+  const previous = inNamespace(r.oldObject ?? null);
   // For CREATE with generateName the request name is empty; the object carries the generated one.
   const objectName = r.name || current?.metadata?.name || previous?.metadata?.name;
   if (r.operation !== 'DELETE' && !current) return ignore(`${r.operation} without an object`);
-  if (!namespace || !objectName) return ignore('no namespace or name');
+  if (!namespace) return ignore('no request namespace');
+  if (!objectName) return ignore('no name');
   if (!isNamespaceName(namespace) || !isObjectName(objectName)) {
     return ignore('namespace or name is not a valid Kubernetes name');
   }
@@ -103,10 +121,14 @@ export function decodeAdmissionReview(body: unknown): AdmissionEvent {
     r.resource.resource === 'services' &&
     (sub === '' || sub === 'status')
   ) {
+    const ref = { namespace, name: objectName };
+    const problems = current ? validateService(current) : [];
+    if (problems.length > 0)
+      return { kind: 'invalid', uid: r.uid, ref, what: 'Service', problems, dryRun };
     return {
       kind: 'service',
       uid: r.uid,
-      ref: { namespace, name: objectName },
+      ref,
       operation: r.operation,
       subResource: sub,
       object: current as Service | null,
@@ -124,10 +146,14 @@ export function decodeAdmissionReview(body: unknown): AdmissionEvent {
       previous?.metadata?.labels?.[LABEL_SERVICE_NAME];
     if (!serviceName) return ignore('EndpointSlice without a service-name label');
     if (!isObjectName(serviceName)) return ignore('service-name label is not a valid name');
+    const ref = { namespace, name: serviceName };
+    const problems = current ? validateEndpointSlice(current) : [];
+    if (problems.length > 0)
+      return { kind: 'invalid', uid: r.uid, ref, what: 'EndpointSlice', problems, dryRun };
     return {
       kind: 'endpointslice',
       uid: r.uid,
-      ref: { namespace, name: serviceName },
+      ref,
       sliceName: objectName,
       operation: r.operation,
       object: current as EndpointSlice | null,

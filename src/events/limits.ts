@@ -1,6 +1,7 @@
 // Size bounds shared by the wire-format schemas: hostile bodies are refused at decode time.
 import { z } from 'zod';
 import { SyncError, type ErrorCode } from '../errors.js';
+import { isDns1123Label, isDns1123Subdomain } from './validate.js';
 
 export const MAX_NAME = 253;
 export const MAX_STRING = 64 * 1024;
@@ -8,8 +9,6 @@ export const MAX_ITEMS = 100_000;
 
 export const name = z.string().max(MAX_NAME);
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /**
  * Names as the API server validates them: a namespace is a DNS-1123 label, a Service or
@@ -18,10 +17,10 @@ const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[
  * a bexpr string literal, a lone surrogate breaks URL encoding): the event is ignored.
  */
 export function isNamespaceName(value: string): boolean {
-  return value.length <= 63 && DNS1123_LABEL.test(value);
+  return isDns1123Label(value);
 }
 export function isObjectName(value: string): boolean {
-  return value.length <= MAX_NAME && DNS1123_SUBDOMAIN.test(value);
+  return isDns1123Subdomain(value);
 }
 /** A Kubernetes object: an object we keep as is (the translation reads it defensively). */
 export const kubeObject = z.looseObject({

@@ -493,3 +493,157 @@ test('audit: batches re-read the stored object, so late, repeated or reordered b
   await request(w.app).post('/k8s/audit').send(updated).expect(200);
   assert.deepEqual(await ours('shop', 'audited'), []);
 });
+
+// Issue 20: what no API server would store is answered allowed, with a warning, and changes
+// nothing (a real API server validates before calling webhooks: defence in depth).
+test('an invalid object is answered allowed with a warning and writes or removes nothing', async () => {
+  const ns = 'shop';
+  const good = service(ns, 'guarded', {
+    type: 'ClusterIP',
+    externalIPs: ['192.0.2.70', '192.0.2.71'],
+    ports: [{ name: 'http', port: 80 }],
+  });
+  await review(
+    admissionReview({ operation: 'CREATE', namespace: ns, name: 'guarded', object: good }),
+  );
+  const before = await ours(ns, 'guarded');
+  assert.equal(before.length, 2);
+  const skipped = async (): Promise<number> =>
+    (await w.metrics.skipped.get()).values.find((v) => v.labels.reason === 'invalid-object')
+      ?.value ?? 0;
+  const counted = await skipped();
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    [
+      'externalIPs not-an-ip',
+      service(ns, 'guarded', {
+        type: 'ClusterIP',
+        externalIPs: ['not-an-ip'],
+        ports: [{ port: 80 }],
+      }),
+      /spec\.externalIPs\[0\].*not-an-ip/,
+    ],
+    [
+      'loopback externalIP',
+      service(ns, 'guarded', {
+        type: 'ClusterIP',
+        externalIPs: ['127.0.0.1'],
+        ports: [{ port: 80 }],
+      }),
+      /spec\.externalIPs\[0\]/,
+    ],
+    [
+      'port above 65535',
+      service(ns, 'guarded', {
+        type: 'ClusterIP',
+        externalIPs: ['192.0.2.70'],
+        ports: [{ port: 70000 }],
+      }),
+      /spec\.ports\[0\]\.port/,
+    ],
+    [
+      'ingress hostname UPPER.example',
+      service(
+        ns,
+        'guarded',
+        { type: 'LoadBalancer', ports: [{ port: 80 }] },
+        { status: { loadBalancer: { ingress: [{ hostname: 'UPPER.example' }] } } },
+      ),
+      /status\.loadBalancer\.ingress\[0\]\.hostname/,
+    ],
+  ];
+  for (const [what, object, field] of cases) {
+    const txnsBefore = txns();
+    const res = await review(
+      admissionReview({
+        operation: 'UPDATE',
+        namespace: ns,
+        name: 'guarded',
+        object,
+        oldObject: good,
+      }),
+    );
+    assert.ok(
+      res.warnings?.some((x) => field.test(x)),
+      `${what}: ${JSON.stringify(res.warnings)}`,
+    );
+    assert.equal(txns(), txnsBefore, `${what}: nothing written`);
+    assert.deepEqual(await ours(ns, 'guarded'), before, `${what}: nothing removed`);
+  }
+  assert.equal((await skipped()) - counted, cases.length, 'each one counted');
+  // A name that is a DNS-1123 subdomain but no DNS-1035 label is no Service name.
+  const dotted = service(ns, '9a.b', {
+    type: 'ClusterIP',
+    externalIPs: ['192.0.2.72'],
+    ports: [{ port: 80 }],
+  });
+  const res = await review(
+    admissionReview({ operation: 'CREATE', namespace: ns, name: '9a.b', object: dotted }),
+  );
+  assert.ok(
+    res.warnings?.some((x) => x.includes('metadata.name')),
+    JSON.stringify(res.warnings),
+  );
+  assert.deepEqual(await ours(ns, '9a.b'), []);
+});
+
+test('an EndpointSlice with an unknown address type adds no instance', async () => {
+  const ns = 'shop';
+  const txnsBefore = txns();
+  const slice = {
+    ...endpointSlice(ns, 'web', 'web-bogus', [{ ip: '10.1.9.9', node: 'n1', ready: true }]),
+    addressType: 'bogus',
+  };
+  const res = await review(
+    admissionReview({
+      operation: 'CREATE',
+      resource: 'endpointslices',
+      namespace: ns,
+      name: 'web-bogus',
+      object: slice,
+    }),
+  );
+  assert.ok(
+    res.warnings?.some((x) => x.includes('addressType')),
+    JSON.stringify(res.warnings),
+  );
+  assert.equal(txns(), txnsBefore);
+});
+
+test('the namespace is the request’s: an object without one is the request namespace’s, never default', async () => {
+  const noNamespace = (name: string, ip: string) => {
+    const s = service('x', name, { type: 'ClusterIP', externalIPs: [ip], ports: [{ port: 80 }] });
+    delete (s.metadata as Record<string, unknown>).namespace;
+    return s;
+  };
+  // A denied namespace stays denied.
+  await review(
+    admissionReview({
+      operation: 'CREATE',
+      namespace: 'kube-system',
+      name: 'sneaky',
+      object: noNamespace('sneaky', '192.0.2.80'),
+    }),
+  );
+  assert.deepEqual(await ours('default', 'sneaky'), []);
+  assert.deepEqual(await ours('kube-system', 'sneaky'), []);
+  // An allowed one registers under its own namespace, and a DELETE there removes it.
+  await review(
+    admissionReview({
+      operation: 'CREATE',
+      namespace: 'shop',
+      name: 'plain',
+      object: noNamespace('plain', '192.0.2.81'),
+    }),
+  );
+  assert.deepEqual(await ours('default', 'plain'), []);
+  assert.equal((await ours('shop', 'plain')).length, 1);
+  await review(
+    admissionReview({
+      operation: 'DELETE',
+      namespace: 'shop',
+      name: 'plain',
+      oldObject: noNamespace('plain', '192.0.2.81'),
+    }),
+  );
+  assert.deepEqual(await ours('shop', 'plain'), []);
+});

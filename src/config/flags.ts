@@ -129,6 +129,14 @@ export const FLAGS: readonly FlagDef[] = [
     description: 'LoadBalancer services register endpoints (pod IPs) instead of ingress addresses.',
   },
   {
+    name: 'max-instances-per-service',
+    kind: 'int',
+    group: 'sync',
+    default: '1000',
+    description:
+      'Most Consul instances registered for one Kubernetes service; the first ones are kept and a warning names the rest (0 = no limit).',
+  },
+  {
     name: 'node-port-sync-type',
     kind: 'enum',
     group: 'sync',

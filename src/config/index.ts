@@ -293,6 +293,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     syncClusterIPServices: bool('sync-clusterip-services'),
     syncLBServicesEndpoints: bool('sync-lb-services-endpoints'),
     nodePortSyncType: one('node-port-sync-type') as NodePortSyncType,
+    maxInstancesPerService: Number(one('max-instances-per-service')),
     k8sServicePrefix: one('k8s-service-prefix'),
     k8sWriteNamespace: one('k8s-write-namespace'),
     consulDomain: one('consul-domain'),

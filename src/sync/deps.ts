@@ -36,6 +36,7 @@ export function syncSettings(config: Config, syncId: string): SyncSettings {
     syncClusterIPServices: config.syncClusterIPServices,
     syncLBServicesEndpoints: config.syncLBServicesEndpoints,
     nodePortSyncType: config.nodePortSyncType,
+    maxInstancesPerService: config.maxInstancesPerService,
     k8sServicePrefix: config.k8sServicePrefix,
     k8sWriteNamespace: config.k8sWriteNamespace,
     consulDomain: config.consulDomain,

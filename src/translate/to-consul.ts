@@ -1,6 +1,6 @@
 // Kubernetes → Consul (SPEC.md §4): one Service, its EndpointSlices and Nodes → the Consul
 // registrations it should have. Pure: no I/O, no clock; never throws on input matching the types.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 import {
   ANNOTATION_SERVICE_META_PREFIX,
@@ -116,8 +116,9 @@ export function serviceInstanceId(
   k8sName: string,
   address: string,
 ): string {
-  const hash = createHash('sha1').update(`${namespace}/${k8sName}/${address}`).digest('hex');
-  return `${consulName}-${hash.slice(0, 12)}`;
+  // One-shot hash(): a Service may have tens of thousands of externalIPs (issue 20).
+  const digest = hash('sha1', `${namespace}/${k8sName}/${address}`, 'hex');
+  return `${consulName}-${digest.slice(0, 12)}`;
 }
 
 /** Label consul=true or annotation consul.hashicorp.com/synced "true": made by us from Consul. */
@@ -152,7 +153,7 @@ export function isEligible(
   if (isCreatedByUs(service)) return no('created by k8s-consul-sync from Consul');
 
   const type = serviceType(service);
-  if (externalIPsOf(service).length === 0) {
+  if (!hasExternalIPs(service)) {
     if (type === 'ClusterIP' && !settings.syncClusterIPServices)
       return no('type ClusterIP is not synced (--sync-clusterip-services=false)');
     if (type === 'ExternalName') return no('type ExternalName is not synced (no spec.externalIPs)');
@@ -233,7 +234,11 @@ export function translateService(
   const ownCount = 4 + (endpointDerived ? 1 : 0) + ownPortKeys.size;
   const extraMeta = annotationMeta(annotations, ownPortKeys, ownCount, warnings);
 
-  const instances = instancesOf(service, ref, input, settings, source);
+  const instances = limitInstances(
+    instancesOf(service, ref, input, settings, source),
+    settings.maxInstancesPerService,
+    warnings,
+  );
   const registrations = instances.map((inst): Registration => {
     const id = serviceInstanceId(consulName, ref.namespace, ref.name, inst.address);
     const meta: Record<string, string> = {
@@ -473,6 +478,20 @@ function annotationMeta(
 
 type InstanceSource = 'externalIPs' | 'ingress' | 'nodePort' | 'endpoints' | 'none';
 
+/**
+ * Not in SPEC: at most `max` instances per service (--max-instances-per-service), the first in
+ * the source's order (externalIPs and ingress as listed, nodes by name, endpoints by slice name).
+ * A legal Service can list 100,000 externalIPs; registering them all would take hundreds of
+ * transactions per event and block Consul and the event path alike.
+ */
+function limitInstances<T>(instances: T[], max: number | undefined, warnings: string[]): T[] {
+  if (!max || instances.length <= max) return instances;
+  warnings.push(
+    `${instances.length} instances; only the first ${max} are registered (--max-instances-per-service)`,
+  );
+  return instances.slice(0, max);
+}
+
 type Instance =
   | { kind: 'service'; address: string; nodeName?: undefined; ready?: undefined }
   | { kind: 'nodePort'; address: string; nodeName: string; ready: boolean }
@@ -486,7 +505,7 @@ type Instance =
 
 /** externalIPs win over the type; then the type decides (SPEC §4 Instances). */
 function instanceSource(service: Service, settings: ToConsulSettings): InstanceSource {
-  if (externalIPsOf(service).length > 0) return 'externalIPs';
+  if (hasExternalIPs(service)) return 'externalIPs';
   const type = serviceType(service);
   if (type === 'LoadBalancer') return settings.syncLBServicesEndpoints ? 'endpoints' : 'ingress';
   if (type === 'NodePort') return 'nodePort';
@@ -518,13 +537,14 @@ function instancesOf(
 function ingressAddresses(service: Service): string[] {
   const ingress = service.status?.loadBalancer?.ingress;
   if (!Array.isArray(ingress)) return [];
-  const out: string[] = [];
+  // A Set keeps the first occurrence in order: linear however long the list.
+  const out = new Set<string>();
   for (const entry of ingress) {
     if (!isObject(entry)) continue;
     const address = nonEmptyString(entry.ip) ?? nonEmptyString(entry.hostname);
-    if (address !== undefined && !out.includes(address)) out.push(address);
+    if (address !== undefined) out.add(address);
   }
-  return out;
+  return [...out];
 }
 
 /**
@@ -676,15 +696,21 @@ function serviceType(service: Service): string {
   return nonEmptyString(type) ?? 'ClusterIP';
 }
 
+/** Whether spec.externalIPs lists any address: stops at the first, however long the list. */
+function hasExternalIPs(service: Service): boolean {
+  const ips = isObject(service?.spec) ? service.spec.externalIPs : undefined;
+  return Array.isArray(ips) && ips.some((ip) => nonEmptyString(ip) !== undefined);
+}
+
 function externalIPsOf(service: Service): string[] {
   const ips = isObject(service?.spec) ? service.spec.externalIPs : undefined;
   if (!Array.isArray(ips)) return [];
-  const out: string[] = [];
+  const out = new Set<string>();
   for (const ip of ips) {
     const address = nonEmptyString(ip);
-    if (address !== undefined && !out.includes(address)) out.push(address);
+    if (address !== undefined) out.add(address);
   }
-  return out;
+  return [...out];
 }
 
 function servicePortsOf(service: Service): ServicePort[] {

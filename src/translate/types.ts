@@ -128,6 +128,11 @@ export interface ToConsulSettings {
   syncClusterIPServices: boolean;
   syncLBServicesEndpoints: boolean;
   nodePortSyncType: 'ExternalOnly' | 'ExternalFirst' | 'InternalOnly';
+  /**
+   * Most instances registered for one Kubernetes service (absent or 0: no limit); the first
+   * ones in the source's order are kept.
+   */
+  maxInstancesPerService?: number;
 }
 
 /** Settings of the Consul → Kubernetes translation. */

@@ -47,6 +47,8 @@ test('defaults follow SPEC.md section 2', () => {
   assert.equal(c.server.breakerFailures, 3);
   assert.equal(c.server.breakerProbeIntervalMs, 1000);
   assert.equal(c.reconcile.deleteGuardMin, 10);
+  // issue 20: a legal Service can list 100,000 externalIPs
+  assert.equal(c.maxInstancesPerService, 1000);
   assert.equal(c.auth.issuer, 'k8s-consul-sync');
   assert.equal(c.auth.audience, 'k8s-consul-sync');
   assert.equal(c.auth.disabled, false);
@@ -97,6 +99,7 @@ const cases: [string, string, (c: Config) => unknown, unknown][] = [
   ['write-timeout', '500ms', (c) => c.server.writeTimeoutMs, 500],
   ['reconcile-interval', '5m', (c) => c.server.reconcileIntervalMs, 300000],
   ['node-cache-ttl', '0', (c) => c.server.nodeCacheTtlMs, 0],
+  ['max-instances-per-service', '0', (c) => c.maxInstancesPerService, 0],
   // Sorted ascending whatever the order given.
   ['confirm-after', '5s,200ms', (c) => c.server.confirmAfterMs, [200, 5000]],
   ['breaker-failures', '5', (c) => c.server.breakerFailures, 5],

@@ -1384,3 +1384,41 @@ describe('translateService on odd shapes', () => {
         );
   });
 });
+
+// Not in SPEC (issue 20): --max-instances-per-service bounds the work of one event.
+describe('--max-instances-per-service', () => {
+  const ips = (n: number): string[] =>
+    Array.from({ length: n }, (_, i) => `192.0.${i >> 8}.${i & 255}`);
+  it('keeps the first instances in the order the Service lists them and warns', () => {
+    const t = translateService(
+      { service: svc({ externalIPs: ips(5), ports: [HTTP] }) },
+      { ...base, maxInstancesPerService: 3 },
+    );
+    assert.deepEqual(t.registrations.map((r) => r.address).sort(), [
+      '192.0.0.0',
+      '192.0.0.1',
+      '192.0.0.2',
+    ]);
+    assert.deepEqual(t.warnings, [
+      '5 instances; only the first 3 are registered (--max-instances-per-service)',
+    ]);
+  });
+  it('at the limit, and with 0 (no limit), nothing is cut and nothing said', () => {
+    for (const max of [5, 0]) {
+      const t = translateService(
+        { service: svc({ externalIPs: ips(5), ports: [HTTP] }) },
+        { ...base, maxInstancesPerService: max },
+      );
+      assert.equal(t.registrations.length, 5);
+      assert.deepEqual(t.warnings, []);
+    }
+  });
+  it('a Service with 100,000 externalIPs (a legal one) translates to the limit', () => {
+    const t = translateService(
+      { service: svc({ externalIPs: ips(100_000), ports: [HTTP] }) },
+      { ...base, maxInstancesPerService: 1000 },
+    );
+    assert.equal(t.registrations.length, 1000);
+    assert.equal(new Set(t.registrations.map((r) => r.id)).size, 1000);
+  });
+});

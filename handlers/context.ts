@@ -12,7 +12,15 @@ export interface HandlerContext {
   events: Runtime['events'];
   logger: Logger;
   metrics: Metrics;
-  settings: { toConsul: boolean; toK8s: boolean; writeTimeoutMs: number };
+  settings: {
+    toConsul: boolean;
+    toK8s: boolean;
+    writeTimeoutMs: number;
+    /** Bound on one audit batch's converges. */
+    auditDeadlineMs: number;
+    /** Converges in flight at once for one request (audit batches). */
+    concurrency: number;
+  };
 }
 
 export type Handler = (req: Request, res: Response) => Promise<void>;

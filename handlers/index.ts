@@ -19,6 +19,8 @@ export function handlerContext(runtime: Runtime): HandlerContext {
       toConsul: runtime.config.toConsul,
       toK8s: runtime.config.toK8s,
       writeTimeoutMs: runtime.config.server.writeTimeoutMs,
+      auditDeadlineMs: runtime.config.server.auditDeadlineMs,
+      concurrency: 8,
     },
   };
 }

@@ -323,6 +323,18 @@ export const FLAGS: readonly FlagDef[] = [
       'How long serve reuses a Node it read for NodePort addresses (0 = read every time; reconcile always lists).',
   },
   {
+    name: 'audit-deadline',
+    kind: 'duration',
+    group: 'server',
+    default: '10s',
+    description:
+      "Bound on one audit batch (below the API server's 30 s webhook timeout); past it the batch is answered 503 and the API server resends it.",
+    pattern: {
+      test: (v) => parseDuration(v) !== undefined && parseDuration(v)! > 0,
+      allowed: 'a positive duration such as 10s',
+    },
+  },
+  {
     name: 'confirm-after',
     kind: 'list',
     group: 'server',

@@ -47,6 +47,7 @@ export interface Config extends ToConsulSettings, ToK8sSettings {
     writeTimeoutMs: number;
     reconcileIntervalMs: number;
     nodeCacheTtlMs: number;
+    auditDeadlineMs: number;
     /** Delays after an admission at which stored state is confirmed, ascending. */
     confirmAfterMs: readonly number[];
     breakerFailures: number;
@@ -311,6 +312,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
       writeTimeoutMs: parseDuration(one('write-timeout'))!,
       reconcileIntervalMs: parseDuration(one('reconcile-interval'))!,
       nodeCacheTtlMs: parseDuration(one('node-cache-ttl'))!,
+      auditDeadlineMs: parseDuration(one('audit-deadline'))!,
       confirmAfterMs: list('confirm-after')
         .map((d) => parseDuration(d)!)
         .sort((a, b) => a - b),

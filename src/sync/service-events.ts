@@ -13,6 +13,7 @@ import { CircuitBreaker } from './breaker.js';
 import { LatestPerKey } from './latest.js';
 import { createLimiter, type Limiter } from './limit.js';
 import type { SyncDeps } from './deps.js';
+import type { RegistrationsRead } from '../consul/catalog.js';
 import { convergeService, type ServiceConvergeResult } from './to-consul.js';
 
 export interface ServiceEventsOptions {
@@ -40,6 +41,8 @@ interface Intent {
   names: Set<string>;
   /** Read the sync node by the service's meta instead of by name (audit). */
   exhaustive: boolean;
+  /** Registrations already read for this service (an audit batch's one read of the node). */
+  current?: RegistrationsRead;
 }
 
 export type AdmitOutcome =
@@ -73,7 +76,8 @@ function isConfirmation(intent: Intent): boolean {
 export function mergeIntents(older: Intent, newer: Intent): Intent {
   const names = new Set([...older.names, ...newer.names]);
   const exhaustive = older.exhaustive || newer.exhaustive;
-  if (isConfirmation(newer)) return { ...older, names, exhaustive };
+  // A read made for one input is not the read of the merged one: read afresh.
+  if (isConfirmation(newer)) return { ...older, names, exhaustive, current: undefined };
   return {
     ref: newer.ref,
     service: newer.service !== undefined ? newer.service : older.service,
@@ -161,7 +165,7 @@ export class ServiceEvents {
    */
   async converge(
     ref: ServiceRef,
-    options: { exhaustive?: boolean; names?: Iterable<string> } = {},
+    options: { exhaustive?: boolean; names?: Iterable<string>; current?: RegistrationsRead } = {},
   ): Promise<ServiceConvergeResult | undefined> {
     const submitted = await this.submit(ref, {
       ref,
@@ -169,6 +173,7 @@ export class ServiceEvents {
       slices: new Map(),
       names: new Set(options.names ?? []),
       exhaustive: options.exhaustive ?? false,
+      ...(options.current ? { current: options.current } : {}),
     });
     return submitted.ran ? submitted.result : undefined;
   }
@@ -225,6 +230,7 @@ export class ServiceEvents {
       slices: [...intent.slices].map(([name, object]) => ({ name, object })),
       names: [...intent.names],
       exhaustive: intent.exhaustive,
+      ...(intent.current ? { current: intent.current } : {}),
     });
   }
 

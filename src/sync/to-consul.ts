@@ -32,6 +32,11 @@ export interface ServiceConvergeInput {
    * the node). Otherwise only the names of the current and previous versions are read (indexed).
    */
   exhaustive?: boolean;
+  /**
+   * What Consul holds for this service, already read (an audit batch reads the sync node once
+   * for all its services). Used for the first attempt only: a check-and-set conflict re-reads.
+   */
+  current?: RegistrationsRead;
   dryRun?: boolean;
 }
 
@@ -132,7 +137,7 @@ export async function convergeService(
 ): Promise<ServiceConvergeResult> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await convergeOnce(deps, input);
+      return await convergeOnce(deps, attempt === 1 ? input : { ...input, current: undefined });
     } catch (err) {
       if (attempt >= CAS_ATTEMPTS || !isCasConflict(err)) throw err;
       deps.logger.debug(
@@ -165,7 +170,7 @@ async function convergeOnce(
   const translating = translate(deps, input, service);
   const [translation, current] = await Promise.all([
     translating,
-    readCurrent(deps, input, service, translating),
+    input.current ?? readCurrent(deps, input, service, translating),
   ]);
   const planned = planServiceRegistrations({
     translation,

@@ -103,6 +103,7 @@ const cases: [string, string, (c: Config) => unknown, unknown][] = [
   // Sorted ascending whatever the order given.
   ['confirm-after', '5s,200ms', (c) => c.server.confirmAfterMs, [200, 5000]],
   ['breaker-failures', '5', (c) => c.server.breakerFailures, 5],
+  ['audit-deadline', '2s', (c) => c.server.auditDeadlineMs, 2000],
   ['breaker-probe-interval', '250ms', (c) => c.server.breakerProbeIntervalMs, 250],
   ['log-level', 'debug', (c) => c.logLevel, 'debug'],
   ['max-delete-ratio', '0.25', (c) => c.reconcile.maxDeleteRatio, 0.25],

@@ -231,7 +231,10 @@ const nsArb = fc.oneof(
 const nameArb = (ns: string): fc.Arbitrary<string> => {
   const world = WORLD_SERVICES[ns] ?? [];
   return fc.oneof(
-    { weight: world.length > 0 ? 10 : 0, arbitrary: fc.constantFrom(...(world.length ? world : ['web'])) },
+    {
+      weight: world.length > 0 ? 10 : 0,
+      arbitrary: fc.constantFrom(...(world.length ? world : ['web'])),
+    },
     { weight: 8, arbitrary: fc.constantFrom(...POOL_NAMES) },
     { weight: 1, arbitrary: fc.constantFrom(...BAD_NAMES) },
   );
@@ -564,7 +567,10 @@ const MALFORMED = [
 ];
 
 const rawArb: fc.Arbitrary<RawVariant> = fc.oneof(
-  { weight: 4, arbitrary: fc.nat(MALFORMED.length - 1).map((i): RawVariant => ({ k: 'malformed', i })) },
+  {
+    weight: 4,
+    arbitrary: fc.nat(MALFORMED.length - 1).map((i): RawVariant => ({ k: 'malformed', i })),
+  },
   {
     weight: 3,
     arbitrary: fc
@@ -898,7 +904,11 @@ function escapedJson(value: unknown): string {
   });
 }
 
-function buildAdmission(a: AdmissionSpec, index: number, seed: number): {
+function buildAdmission(
+  a: AdmissionSpec,
+  index: number,
+  seed: number,
+): {
   text: string;
   uid: string;
   label: string;
@@ -968,7 +978,8 @@ function buildAdmission(a: AdmissionSpec, index: number, seed: number): {
     ...(a.dryRun === 'absent' ? {} : { dryRun: a.dryRun === 'true' }),
     options: {
       apiVersion: 'meta.k8s.io/v1',
-      kind: a.op === 'DELETE' ? 'DeleteOptions' : a.op === 'CREATE' ? 'CreateOptions' : 'UpdateOptions',
+      kind:
+        a.op === 'DELETE' ? 'DeleteOptions' : a.op === 'CREATE' ? 'CreateOptions' : 'UpdateOptions',
     },
   };
   let review: Record<string, any> = {

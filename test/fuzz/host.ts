@@ -99,8 +99,9 @@ interface KubeItem {
 async function kubeEntries(): Promise<Map<string, KubeEntry>> {
   const out = new Map<string, KubeEntry>();
   for (const [resource, path] of [
-    ['services', '/api/v1/services'],
-    ['endpointslices', '/apis/discovery.k8s.io/v1/endpointslices'],
+    // The marker keeps the suite's own reads out of the injected faults (suite.ts FAULTS).
+    ['services', '/api/v1/services?fuzz-host=1'],
+    ['endpointslices', '/apis/discovery.k8s.io/v1/endpointslices?fuzz-host=1'],
   ] as const) {
     const res = await fetch(`${kube.url}${path}`);
     if (res.status !== 200) throw new Error(`list ${resource}: ${res.status}`);
@@ -229,7 +230,7 @@ async function handle(msg: HostRequest): Promise<unknown> {
       return changes;
     }
     case 'consul-services-index': {
-      const res = await fetch(`${consul.url}/v1/catalog/services`);
+      const res = await fetch(`${consul.url}/v1/catalog/services?fuzz-host=1`);
       await res.arrayBuffer();
       return Number(res.headers.get('x-consul-index') ?? 0);
     }

@@ -40,14 +40,12 @@ export const INVALID_SERVICE_EDITS: Edit[] = [
       '10.1.2.3 ',
       '10.1.2.3/32',
     ] as const
-  ).map(
-    (ip): Edit => [
-      `externalIP ${JSON.stringify(ip)}`,
-      (o) => {
-        spec(o).externalIPs = ['192.0.2.10', ip];
-      },
-    ],
-  ),
+  ).map((ip): Edit => [
+    `externalIP ${JSON.stringify(ip)}`,
+    (o) => {
+      spec(o).externalIPs = ['192.0.2.10', ip];
+    },
+  ]),
   ['externalIP a number', (o) => (spec(o).externalIPs = [10])],
   ['externalIPs a string', (o) => (spec(o).externalIPs = '192.0.2.10')],
   [
@@ -55,12 +53,10 @@ export const INVALID_SERVICE_EDITS: Edit[] = [
     (o) => (spec(o).externalIPs = [...times(999, (i) => ipv4(i + 256)), '127.0.0.1']),
   ],
   // validateServicePort
-  ...([65536, 0, -1, 80.5, '80', 2 ** 31, 1e21] as const).map(
-    (port): Edit => [
-      `port ${JSON.stringify(port)}`,
-      (o) => (spec(o).ports = [{ name: 'http', port, targetPort: 8080 }]),
-    ],
-  ),
+  ...([65536, 0, -1, 80.5, '80', 2 ** 31, 1e21] as const).map((port): Edit => [
+    `port ${JSON.stringify(port)}`,
+    (o) => (spec(o).ports = [{ name: 'http', port, targetPort: 8080 }]),
+  ]),
   ['port absent', (o) => (spec(o).ports = [{ name: 'http' }])],
   ['protocol HTTP', (o) => (spec(o).ports = [{ name: 'http', port: 80, protocol: 'HTTP' }])],
   ['protocol tcp', (o) => (spec(o).ports = [{ name: 'http', port: 80, protocol: 'tcp' }])],
@@ -211,15 +207,13 @@ export const INVALID_SERVICE_EDITS: Edit[] = [
       ['ingress ipMode Bogus', { ip: '198.51.100.9', ipMode: 'Bogus' }],
       ['ingress ipMode without ip', { hostname: 'lb.example.com', ipMode: 'VIP' }],
     ] as const
-  ).map(
-    ([name, ingress]): Edit => [
-      name,
-      (o) => {
-        spec(o).type = 'LoadBalancer';
-        o.status = { loadBalancer: { ingress: [{ ...ingress }] } };
-      },
-    ],
-  ),
+  ).map(([name, ingress]): Edit => [
+    name,
+    (o) => {
+      spec(o).type = 'LoadBalancer';
+      o.status = { loadBalancer: { ingress: [{ ...ingress }] } };
+    },
+  ]),
 ];
 
 /** Edits of a valid EndpointSlice. */
@@ -248,20 +242,15 @@ export const INVALID_SLICE_EDITS: Edit[] = [
       ['FQDN', 'localhost'],
       ['FQDN', `${'a'.repeat(64)}.example.com`],
     ] as const
-  ).map(
-    ([addressType, address]): Edit => [
-      `${addressType} address ${JSON.stringify(address)}`,
-      (o) => {
-        o.addressType = addressType;
-        o.endpoints = [{ addresses: [address], conditions: { ready: true } }];
-      },
-    ],
-  ),
+  ).map(([addressType, address]): Edit => [
+    `${addressType} address ${JSON.stringify(address)}`,
+    (o) => {
+      o.addressType = addressType;
+      o.endpoints = [{ addresses: [address], conditions: { ready: true } }];
+    },
+  ]),
   ['address a number', (o) => (o.endpoints = [{ addresses: [167772161] }])],
-  [
-    '1,001 endpoints',
-    (o) => (o.endpoints = times(1001, (i) => ({ addresses: [ipv4(i + 256)] }))),
-  ],
+  ['1,001 endpoints', (o) => (o.endpoints = times(1001, (i) => ({ addresses: [ipv4(i + 256)] })))],
   ['no endpoint addresses', (o) => (o.endpoints = [{ addresses: [] }])],
   ['addresses absent', (o) => (o.endpoints = [{ nodeName: 'node-a' }])],
   ['101 addresses', (o) => (o.endpoints = [{ addresses: times(101, (i) => ipv4(i + 256)) }])],
@@ -282,7 +271,10 @@ export const INVALID_SLICE_EDITS: Edit[] = [
     (o) => (o.endpoints = [{ addresses: ['10.244.9.1'], conditions: { ready: 'yes' } }]),
   ],
   ['endpoint a string', (o) => (o.endpoints = ['10.244.9.1'])],
-  ['duplicate port name ""', (o) => (o.ports = [{ name: '', protocol: 'TCP' }, { protocol: 'TCP' }])],
+  [
+    'duplicate port name ""',
+    (o) => (o.ports = [{ name: '', protocol: 'TCP' }, { protocol: 'TCP' }]),
+  ],
   ['port name aCapital', (o) => (o.ports = [{ name: 'aCapital', port: 80 }])],
   ['port name almost_valid', (o) => (o.ports = [{ name: 'almost_valid', port: 80 }])],
   ['port name of 64 characters', (o) => (o.ports = [{ name: 'a'.repeat(64), port: 80 }])],

@@ -108,13 +108,9 @@ export function kubeObjects(): Obj[] {
       externalIPs: ['192.0.2.50'],
       ports: ports(9200),
     }),
-    service(
-      'shop',
-      'internal-admin',
-      { type: 'NodePort', ports: ports(8081, 30082) },
-      undefined,
-      { 'consul.hashicorp.com/service-sync': 'false' },
-    ),
+    service('shop', 'internal-admin', { type: 'NodePort', ports: ports(8081, 30082) }, undefined, {
+      'consul.hashicorp.com/service-sync': 'false',
+    }),
     service('team-a', 'api', { type: 'NodePort', ports: ports(8080, 30081) }),
     slice('team-a', 'api', 'api-4fz9q', [{ ip: '10.244.3.20', node: 'node-c', ready: true }]),
     service(

@@ -647,3 +647,69 @@ test('the namespace is the request’s: an object without one is the request nam
   );
   assert.deepEqual(await ours('shop', 'plain'), []);
 });
+
+// Issue 20: an audit batch is bounded work. The API server sends up to 400 events a batch.
+test('an audit batch: events of one object coalesced, the sync node read once, converged together', async () => {
+  const ns = 'shop';
+  for (let i = 0; i < 20; i++)
+    await w.core.createNamespacedService({
+      namespace: ns,
+      body: service(ns, `batch-${i}`, {
+        type: 'ClusterIP',
+        externalIPs: [`192.0.2.${100 + i}`],
+        ports: [{ port: 80 }],
+      }),
+    });
+  // 400 events about 20 services: creates, updates and status updates of each, repeated.
+  const items = Array.from({ length: 400 }, (_, i) =>
+    auditEvent({
+      verb: i % 3 === 0 ? 'create' : 'update',
+      resource: 'services',
+      ...(i % 5 === 0 ? { subresource: 'status' } : {}),
+      namespace: ns,
+      name: `batch-${i % 20}`,
+    }),
+  );
+  w.consulEmu.resetRequestCounts();
+  const res = await request(w.app).post('/k8s/audit').send(eventList(items)).expect(200);
+  assert.deepEqual(res.body, { processed: 400, ignored: 0 });
+  const counts = w.consulEmu.requestCounts();
+  assert.equal(counts['GET /v1/catalog/node/:node'], 1, JSON.stringify(counts));
+  assert.ok((counts['PUT /v1/txn'] ?? 0) <= 20, 'one transaction per service at most');
+  for (let i = 0; i < 20; i++) assert.equal((await ours(ns, `batch-${i}`)).length, 1);
+});
+
+test('an audit batch past --audit-deadline is answered 503 (the API server resends it)', async () => {
+  const slow = await startWorld({
+    flags: ['--sync-id=cluster-a', '--confirm-after=', '--audit-deadline=300ms'],
+  });
+  try {
+    slow.kubeEmu.seed([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } }]);
+    await slow.core.createNamespacedService({
+      namespace: 'shop',
+      body: service('shop', 'late', {
+        type: 'ClusterIP',
+        externalIPs: ['192.0.2.9'],
+        ports: [{ port: 80 }],
+      }),
+    });
+    slow.consulEmu.faults.add({ method: 'PUT', path: '/v1/txn', delayMs: 1000, times: 1 });
+    const started = Date.now();
+    const res = await request(slow.app)
+      .post('/k8s/audit')
+      .send(
+        eventList([
+          auditEvent({ verb: 'create', resource: 'services', namespace: 'shop', name: 'late' }),
+        ]),
+      )
+      .expect(503);
+    assert.ok(Date.now() - started < 900, 'answered at the deadline, not after the write');
+    assert.match(res.body.error.message, /not converged within 300 ms: 1 of 1/);
+    // The converge itself went on and finished.
+    await slow.runtime.events.services.idle();
+    const regs = await slow.registrations();
+    assert.equal(regs.length, 1);
+  } finally {
+    await slow.close();
+  }
+});

@@ -99,8 +99,7 @@ export function createAuditHandler(ctx: HandlerContext): Handler {
         late = true;
       }
     }
-    const outcome =
-      late || failures.length > 0 ? 'error' : batch.processed > 0 ? 'ok' : 'ignored';
+    const outcome = late || failures.length > 0 ? 'error' : batch.processed > 0 ? 'ok' : 'ignored';
     ctx.metrics.events.inc({ source: 'audit', outcome });
     ctx.metrics.eventDuration.observe({ source: 'audit' }, elapsedSeconds(start));
     if (late) {

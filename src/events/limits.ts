@@ -9,7 +9,6 @@ export const MAX_ITEMS = 100_000;
 
 export const name = z.string().max(MAX_NAME);
 
-
 /**
  * Names as the API server validates them: a namespace is a DNS-1123 label, a Service or
  * EndpointSlice name at most a DNS-1123 subdomain. An event naming anything else did not come

@@ -1,16 +1,20 @@
 // POST /reconcile?direction=to-consul|to-k8s|both&dryRun=true: one full convergence.
 import { reconcile, type ReconcileOptions } from '../src/sync/reconcile.js';
 import { SyncError } from '../src/errors.js';
-import { formatChange } from '../src/plan/index.js';
+import { formatChange, formatSkipped } from '../src/plan/index.js';
 import type { Direction } from '../src/config/index.js';
 import type { Handler, HandlerContext } from './context.js';
 
 const DIRECTIONS: readonly Direction[] = ['both', 'to-consul', 'to-k8s'];
 
+/**
+ * `?dryRun` alone means true (as a flag would); `true` and `false` say so; anything else,
+ * repeated parameters included, is a 400: a dry run must never be mistaken for a real one.
+ */
 function boolParam(value: unknown, name: string): boolean {
-  if (value === undefined || value === '' || value === 'false') return false;
-  if (value === 'true') return true;
-  throw new SyncError('INVALID_QUERY', `${name} must be true or false`);
+  if (value === undefined || value === 'false') return false;
+  if (value === '' || value === 'true') return true;
+  throw new SyncError('INVALID_QUERY', `${name} must be true or false (or given alone for true)`);
 }
 
 export function createReconcileHandler(
@@ -54,6 +58,7 @@ export function createReconcileHandler(
       ...(report.toConsul ? { toConsul: report.toConsul } : {}),
       ...(report.toK8s ? { toK8s: report.toK8s } : {}),
       changes: report.changes.map(formatChange),
+      skipped: report.skipped.map(formatSkipped),
     });
   };
 }

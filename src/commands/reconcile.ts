@@ -5,7 +5,7 @@ import { createLogger } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { createRuntime } from '../sync/runtime.js';
 import { reconcile, type DirectionReport, type ReconcileReport } from '../sync/reconcile.js';
-import { changeObject, formatPlanTable, type Change } from '../plan/index.js';
+import { changeObject, formatPlanTable, formatSkipped, type Change } from '../plan/index.js';
 import { describeError } from '../errors.js';
 
 function summaryLine(name: string, r: DirectionReport | undefined): string {
@@ -27,6 +27,7 @@ export function renderReport(report: ReconcileReport, output: 'table' | 'json'):
         ...(report.toConsul ? { toConsul: report.toConsul } : {}),
         ...(report.toK8s ? { toK8s: report.toK8s } : {}),
         changes: report.changes.map(changeJson),
+        skipped: report.skipped,
         warnings: report.warnings,
       },
       null,
@@ -34,6 +35,8 @@ export function renderReport(report: ReconcileReport, output: 'table' | 'json'):
     );
   }
   const lines = [formatPlanTable(report.changes), ''];
+  if (report.skipped.length > 0)
+    lines.push('left alone (not ours):', ...report.skipped.map((x) => `  ${formatSkipped(x)}`), '');
   lines.push(summaryLine('to-consul', report.toConsul), summaryLine('to-k8s', report.toK8s));
   if (report.warnings.length > 0)
     lines.push('', 'warnings:', ...report.warnings.map((w) => `  ${w}`));

@@ -6,7 +6,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Readiness } from './readiness.js';
 import { errorMiddleware, methodNotAllowed, notFound } from './errors.js';
-import { jsonBody, requireJson } from './json-body.js';
+import { jsonBody, refuseOversized, requireJson } from './json-body.js';
 import type { Authenticator } from './auth.js';
 import { ROUTES, redactPath, type RouteName } from './routes.js';
 
@@ -83,11 +83,12 @@ export function createApp(deps: AppDeps): Express {
   for (const path of ['/healthz', '/readyz', '/metrics']) app.all(path, methodNotAllowed('GET'));
 
   const body = jsonBody(deps.config.server.maxBodyBytes);
+  const oversized = refuseOversized(deps.config.server.maxBodyBytes);
   for (const route of ROUTES) {
     const handler = deps.handlers[route.name];
     const paths = [route.path, `${route.path}/*token`];
     if (!handler) continue; // direction disabled: the path does not exist (404)
-    app.post(paths, deps.auth.middleware(route.scope), requireJson, body, wrap(handler));
+    app.post(paths, oversized, deps.auth.middleware(route.scope), requireJson, body, wrap(handler));
     app.all(paths, methodNotAllowed('POST'));
   }
 

@@ -14,8 +14,13 @@ import { filesStamp } from '../auth/file-stamp.js';
 
 /** The API server keeps webhook connections alive for up to 90 s; never close them first. */
 export const KEEP_ALIVE_TIMEOUT_MS = 95_000;
-export const HEADERS_TIMEOUT_MS = 32_000;
-export const REQUEST_TIMEOUT_MS = 60_000;
+/**
+ * A sender gets 10 s for its headers and 30 s for the whole request (408 after that), so a slow
+ * or stalled sender cannot hold a socket for minutes. The API server sends a whole review in
+ * milliseconds; 30 s is 16 MiB (--max-body-bytes) at about 0.5 MiB/s.
+ */
+export const HEADERS_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 30_000;
 /** How often the TLS files are stat'ed for changes. */
 export const TLS_RELOAD_INTERVAL_MS = 1000;
 export const TLS_MIN_VERSION = 'TLSv1.2';

@@ -1,5 +1,5 @@
 // Stable ordering and text rendering of plans, so a dry-run plan diffs cleanly (SPEC.md §7).
-import type { Change } from './types.js';
+import type { Change, SkippedObject } from './types.js';
 
 const OP_ORDER = { create: 0, update: 1, delete: 2 } as const;
 
@@ -51,6 +51,11 @@ export function formatPlanTable(changes: readonly Change[]): string {
         .trimEnd(),
     )
     .join('\n');
+}
+
+/** 'skip kubernetes default/billing-db (service default/billing-db exists without label ...)'. */
+export function formatSkipped(skipped: SkippedObject): string {
+  return `skip ${skipped.target} ${skipped.object} (${skipped.reason})`;
 }
 
 function nodeOf(change: Change): string {

@@ -32,3 +32,11 @@ export interface K8sServiceChange {
 }
 
 export type Change = RegistrationChange | K8sServiceChange;
+
+/** An object the plan did not change on purpose, and why (a conflict with an owner that is not us). */
+export interface SkippedObject {
+  target: 'consul' | 'kubernetes';
+  /** The Consul service ID, or namespace/name in Kubernetes. */
+  object: string;
+  reason: string;
+}

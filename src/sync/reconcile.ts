@@ -10,9 +10,10 @@ import {
   withholdDeletes,
   type Change,
   type RegistrationChange,
+  type SkippedObject,
 } from '../plan/index.js';
 import { translateService, type ConsulTranslation } from '../translate/index.js';
-import { LABEL_SERVICE_NAME, META_K8S_NAMESPACE } from '../translate/keys.js';
+import { LABEL_SERVICE_NAME, META_K8S_NAMESPACE, META_SYNC_ID } from '../translate/keys.js';
 import type { EndpointSlice, Node, Service } from '../translate/types.js';
 import { SyncError, describeError, isSyncError, type ErrorCode } from '../errors.js';
 import type { Direction } from '../config/index.js';
@@ -47,7 +48,10 @@ export interface DirectionReport extends DirectionSummary {
 export interface ReconcileReport {
   toConsul?: DirectionReport;
   toK8s?: DirectionReport;
+  /** What was done (or, in a dry run, would be done). */
   changes: Change[];
+  /** What was left alone on purpose and why: never among `changes`. */
+  skipped: SkippedObject[];
   warnings: string[];
   dryRun: boolean;
   ok: boolean;
@@ -56,6 +60,7 @@ export interface ReconcileReport {
 interface ToConsulPlan {
   report: DirectionReport;
   changes: RegistrationChange[];
+  skipped: SkippedObject[];
   owned: number;
   /** The read found registrations on the sync node, so the node exists. */
   nodeSeen: boolean;
@@ -146,6 +151,11 @@ async function planToConsul(deps: SyncDeps, out: ReconcileReport): Promise<ToCon
   return {
     report: result,
     changes: kept.changes,
+    skipped: plan.conflicts.map((r) => ({
+      target: 'consul' as const,
+      object: r.id,
+      reason: `a registration with this ID belongs to ${r.meta[META_SYNC_ID] ? `sync id ${r.meta[META_SYNC_ID]}` : 'no installation'}: left alone`,
+    })),
     owned: plan.owned,
     nodeSeen: everything.registrations.length > 0,
   };
@@ -204,7 +214,7 @@ export async function reconcile(
 ): Promise<ReconcileReport> {
   const { settings, logger } = deps;
   const dryRun = options.dryRun || settings.dryRun;
-  const out: ReconcileReport = { changes: [], warnings: [], dryRun, ok: true };
+  const out: ReconcileReport = { changes: [], skipped: [], warnings: [], dryRun, ok: true };
   const started = Date.now();
   const wanted = (enabled: boolean, direction: 'to-consul' | 'to-k8s'): boolean =>
     enabled && (options.direction === 'both' || options.direction === direction);
@@ -235,6 +245,7 @@ export async function reconcile(
       consulChanges = consulPlan.ok;
       toConsul = consulChanges.report;
       out.changes.push(...consulChanges.changes);
+      out.skipped.push(...consulChanges.skipped);
     }
   }
   if (k8sPlan) {
@@ -250,6 +261,13 @@ export async function reconcile(
       }
       withheld(deps, toK8s, 'kubernetes', viewPlan.withheldDeletes, viewPlan.filtered);
       out.changes.push(...viewPlan.changes);
+      out.skipped.push(
+        ...viewPlan.conflicts.map((c) => ({
+          target: 'kubernetes' as const,
+          object: `${settings.k8sWriteNamespace}/${c.name}`,
+          reason: c.reason,
+        })),
+      );
       out.warnings.push(...viewPlan.warnings);
     }
   }
@@ -286,6 +304,15 @@ export async function reconcile(
       applying.push(
         applyServicesView(deps, viewPlan).then((applied) => {
           Object.assign(rep, applied.summary);
+          // A create that met a Service made meanwhile by someone else: skipped, not created.
+          const conflicted = new Set<Change>(applied.conflicted);
+          out.changes = out.changes.filter((c) => !conflicted.has(c));
+          for (const c of applied.conflicted)
+            out.skipped.push({
+              target: 'kubernetes',
+              object: `${c.namespace}/${c.name}`,
+              reason: `service ${c.namespace}/${c.name} appeared without label consul=true before it could be written`,
+            });
           if (applied.errors.length > 0) {
             Object.assign(rep, { error: applied.errors.join('; '), errorCode: 'WRITE_FAILED' });
           }

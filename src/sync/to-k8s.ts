@@ -21,6 +21,8 @@ export interface ViewConvergeResult extends ViewPlan {
   errors: string[];
   /** A write failed because the API server was unavailable (the breaker counts it). */
   unavailable: boolean;
+  /** Planned changes that turned out to be conflicts when written (not applied). */
+  conflicted: K8sServiceChange[];
 }
 
 export function emptySummary(): DirectionSummary {
@@ -57,19 +59,23 @@ function restoredObject(current: Service, desired: DesiredK8sService): Service {
 const isOurs = (svc: Service | null): boolean =>
   svc?.metadata?.labels?.[LABEL_CONSUL] === LABEL_CONSUL_VALUE;
 
+/** What applying one change did; `conflict`: a create found a Service that is not ours. */
+type Applied = 'written' | 'conflict';
+
 async function applyChange(
   deps: SyncDeps,
   change: K8sServiceChange,
   summary: DirectionSummary,
-): Promise<void> {
+): Promise<Applied> {
   const ns = change.namespace;
   if (change.op === 'create') {
     const created = await deps.kube.createService(ns, desiredServiceObject(change.desired!));
     if (created) {
       summary.created++;
-      return;
+      return 'written';
     }
-    // 409: another replica created it first, or a Service of that name is not ours.
+    // 409: another replica created it first, or a Service of that name is not ours (created
+    // between the plan's read and this write).
     const existing = await deps.kube.readService({ namespace: ns, name: change.name });
     if (!isOurs(existing)) {
       summary.skipped++;
@@ -78,11 +84,11 @@ async function applyChange(
         { event: 'k8s-conflict', 'namespace/name': `${ns}/${change.name}` },
         `service ${ns}/${change.name} exists without label consul=true: consul service not synced`,
       );
-      return;
+      return 'conflict';
     }
     await deps.kube.replaceService(ns, restoredObject(existing!, change.desired!));
     summary.updated++;
-    return;
+    return 'written';
   }
   if (change.op === 'update') {
     try {
@@ -92,11 +98,11 @@ async function applyChange(
       // from a fresh read, and only if it is still ours.
       if (!(isSyncError(err) && err.upstreamStatus === 409)) throw err;
       const fresh = await deps.kube.readService({ namespace: ns, name: change.name });
-      if (!isOurs(fresh)) return;
+      if (!isOurs(fresh)) return 'conflict';
       await deps.kube.replaceService(ns, restoredObject(fresh!, change.desired!));
     }
     summary.updated++;
-    return;
+    return 'written';
   }
   const meta = change.current?.metadata;
   await deps.kube.deleteService(ns, change.name, {
@@ -104,6 +110,7 @@ async function applyChange(
     ...(meta?.resourceVersion ? { resourceVersion: meta.resourceVersion } : {}),
   });
   summary.deleted++;
+  return 'written';
 }
 
 export interface ViewPlan {
@@ -118,6 +125,8 @@ export interface ViewPlan {
   withheldDeletes: number;
   /** Services we own now, for the delete-ratio guard. */
   owned: number;
+  /** Names held by a Service that is not ours: never written. */
+  conflicts: { name: string; reason: string }[];
 }
 
 /**
@@ -172,6 +181,7 @@ export async function planServicesView(
     filtered: options.withholdDeletes ?? false,
     withheldDeletes,
     owned: plan.owned,
+    conflicts: plan.conflicts,
   };
 }
 
@@ -205,7 +215,7 @@ export async function applyServicesView(
   options: { dryRun?: boolean; concurrency?: number } = {},
 ): Promise<ViewConvergeResult> {
   const { logger } = deps;
-  const result: ViewConvergeResult = { ...plan, errors: [], unavailable: false };
+  const result: ViewConvergeResult = { ...plan, errors: [], unavailable: false, conflicted: [] };
   const { summary, changes } = plan;
   if (changes.length === 0) return result;
   if (options.dryRun || deps.settings.dryRun) {
@@ -223,7 +233,10 @@ export async function applyServicesView(
   const worker = async (): Promise<void> => {
     for (let change = queue.shift(); change; change = queue.shift()) {
       try {
-        await applyChange(deps, change, summary);
+        if ((await applyChange(deps, change, summary)) === 'conflict') {
+          result.conflicted.push(change);
+          continue;
+        }
         countWrites(deps.metrics, 'kubernetes', [change], 'ok');
       } catch (err) {
         summary.failed++;

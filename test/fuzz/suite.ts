@@ -489,7 +489,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   let inFlight: Built[] = [];
 
   const tally = (b: Built, seen: Observed): void => {
-    const key = `${b.endpoint === 'probe' || b.endpoint === 'route' ? b.path.split('?')[0]!.slice(0, 40) : b.endpoint} ${seen.error ? 'no-answer' : seen.status}`;
+    const answer = seen.error ? (b.announce !== undefined ? 'no-answer-in-2s' : 'no-answer') : seen.status;
+    const key = `${b.endpoint === 'probe' || b.endpoint === 'route' ? b.path.split('?')[0]!.slice(0, 40) : b.endpoint} ${answer}`;
     byEndpointStatus[key] = (byEndpointStatus[key] ?? 0) + 1;
     byFamily[b.family] = (byFamily[b.family] ?? 0) + 1;
   };
@@ -507,6 +508,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     }
   };
 
+  // Should this process die, its serve must not outlive it.
+  const killServe = (): void => void serve?.child.kill('SIGKILL');
+  process.once('exit', killServe);
   try {
     host = await EmulatorHost.start();
     await host.call({
@@ -712,6 +716,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     logs.A = logA.summary;
     for (const f of logA.findings) record(f);
     sender.close();
+    poller.post({ pause: true });
     stopping = true;
     await serve.stop();
     stopping = false;
@@ -720,7 +725,6 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
 
     // ---- phase B ------------------------------------------------------------------------------
     if (countB > 0) {
-      poller.post({ pause: true });
       say(`serve (phase B: ${concurrency} in flight, ${SERVE_FLAGS_B.join(' ')}) …`);
       serve = await startOne(SERVE_FLAGS_B);
       watchCrash(serve, 'B');
@@ -793,6 +797,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     if (leftPoller) pollerReport ??= await leftPoller.stop();
     await (serve as ServeProcess | undefined)?.stop();
     await host?.close();
+    process.off('exit', killServe);
     rmSync(dir, { recursive: true, force: true });
   }
 

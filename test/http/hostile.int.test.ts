@@ -307,7 +307,8 @@ async function hit(a: Attempt, label: string | (() => string)): Promise<Reply> {
   } else {
     if (reply.status !== 200) assert.fail(`200 or 4xx: ${where()}`);
     const dryRun = new URLSearchParams(a.query ?? '').getAll('dryRun');
-    if (a.endpoint === 'reconcile' && dryRun.length === 1 && dryRun[0] === 'true') {
+    // `dryRun` alone means true (issue 20), like `dryRun=true`.
+    if (a.endpoint === 'reconcile' && dryRun.length === 1 && ['true', ''].includes(dryRun[0]!)) {
       const wrote = writesSinceReset();
       if (wrote.length > 0) assert.fail(`a dry run wrote ${wrote.join(', ')}: ${where()}`);
     }
@@ -600,6 +601,9 @@ test('reconcile: bad query values are refused; dry runs write nothing', async ()
     'dryRun=true',
     'dryRun=true&direction=to-k8s',
     'dryRun=true&direction[$ne]=x',
+    // A bare dryRun is a dry run: it once ran for real (issue 20).
+    'dryRun&direction=to-k8s',
+    'dryRun=&direction=to-consul',
   ]) {
     const r = await hit({ endpoint: 'reconcile', query }, query);
     assert.equal(r.status, 200, r.text);

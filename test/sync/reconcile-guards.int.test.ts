@@ -184,3 +184,45 @@ test('a token that sees part of the catalog: reconcile deletes nothing, applies 
     await consulEmu.close();
   }
 });
+
+test('a bare ?dryRun is a dry run; conflicts are listed apart from the changes, never as creates', async () => {
+  const w = await startWorld({ flags: ['--sync-id=cluster-a'] });
+  try {
+    // A Consul service whose Kubernetes name a user's Service holds, and one that is free.
+    for (const name of ['billing-db', 'ledger'])
+      await w.consul.catalog.register({
+        node: 'legacy',
+        address: '10.9.0.1',
+        service: { id: name, service: name, port: 5432 },
+      } as never);
+    await w.core.createNamespacedService({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'billing-db' },
+        spec: { type: 'ClusterIP', ports: [{ port: 5432 }] },
+      },
+    });
+    const before = w.kubeEmu.requestCounts()['create services'] ?? 0;
+    const dry = await request(w.app).post('/reconcile?dryRun&direction=to-k8s').expect(200);
+    assert.equal(dry.body.dryRun, true);
+    assert.equal(w.kubeEmu.requestCounts()['create services'] ?? 0, before, 'nothing written');
+    assert.deepEqual(
+      dry.body.changes.filter((c: string) => c.includes('billing-db')),
+      [],
+    );
+    assert.ok(
+      dry.body.changes.some((c: string) => c.startsWith('create kubernetes default/ledger')),
+    );
+    assert.deepEqual(dry.body.skipped, [
+      'skip kubernetes default/billing-db (service default/billing-db exists without label consul=true; consul service billing-db not synced)',
+    ]);
+    await request(w.app).post('/reconcile?dryRun=yes').expect(400);
+    await request(w.app).post('/reconcile?dryRun=true&dryRun=false').expect(400);
+    const real = await request(w.app).post('/reconcile?direction=to-k8s').expect(200);
+    assert.equal(real.body.dryRun, false);
+    assert.equal(real.body.toK8s.skipped, 1);
+    assert.equal(real.body.skipped.length, 1);
+  } finally {
+    await w.close();
+  }
+});

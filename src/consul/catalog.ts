@@ -288,6 +288,25 @@ export class ConsulCatalog {
     return { view: answer.body ?? {}, filtered: answer.filtered, index: answer.index };
   }
 
+  /**
+   * Names of services with at least one instance without the k8s tag (not registered from
+   * Kubernetes): one filtered read of the services view.
+   */
+  async readNamesWithoutTag(
+    tag: string,
+    timeoutMs?: number,
+  ): Promise<{ names: Set<string>; filtered: boolean }> {
+    const filter = `${filterString(tag)} not in ServiceTags`;
+    const answer = await this.read<ServicesView | null>('services read', (ctx) =>
+      this.consul.client.catalog.service.list({
+        filter,
+        ...this.consul.opts(timeoutMs),
+        ctx,
+      } as never),
+    );
+    return { names: new Set(Object.keys(answer.body ?? {})), filtered: answer.filtered };
+  }
+
   async ping(timeoutMs = 2000): Promise<void> {
     await this.call('status read', () =>
       this.consul.client.status.leader(this.consul.opts(timeoutMs)),

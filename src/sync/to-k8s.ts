@@ -140,7 +140,10 @@ export async function planServicesView(
   options: { cached?: boolean; withholdDeletes?: boolean } = {},
 ): Promise<ViewPlan> {
   const { settings, logger } = deps;
-  const translation = translateServicesView(view, settings);
+  const shared = await sharedNames(deps, view);
+  const translation = translateServicesView(view, settings, {
+    notOnlyFromKubernetes: shared.names,
+  });
   const summary = emptySummary();
   summary.skipped = translation.skipped.filter((s) => s.reason !== 'k8s-tag').length;
   for (const s of translation.skipped) {
@@ -164,7 +167,7 @@ export async function planServicesView(
   reportConflicts(deps, plan.conflicts);
   let changes = plan.changes;
   let withheldDeletes = 0;
-  if (emptyView || options.withholdDeletes) {
+  if (emptyView || options.withholdDeletes || shared.partial) {
     // Consul always lists at least `consul`: an empty view is a token or watch problem; a
     // filtered one hides services that exist.
     const kept = withholdDeletes(changes);
@@ -183,6 +186,32 @@ export async function planServicesView(
     owned: plan.owned,
     conflicts: plan.conflicts,
   };
+}
+
+/**
+ * Which k8s-tagged names of the view also have instances without the tag, that is not
+ * registered from Kubernetes (they keep their mirror): one read, made only when the view has a k8s-tagged name. `partial` when that read
+ * failed or was filtered: the plan then deletes nothing, since a mirror it would remove may be
+ * one of them.
+ */
+async function sharedNames(
+  deps: SyncDeps,
+  view: ServicesView,
+): Promise<{ names: Set<string>; partial: boolean }> {
+  const tag = deps.settings.consulK8sTag;
+  const tagged =
+    tag !== '' && Object.values(view).some((tags) => Array.isArray(tags) && tags.includes(tag));
+  if (!tagged) return { names: new Set(), partial: false };
+  try {
+    const read = await deps.consul.readNamesWithoutTag(tag, deps.settings.writeTimeoutMs);
+    return { names: read.names, partial: read.filtered };
+  } catch (err) {
+    deps.logger.warn(
+      { event: 'shared-names-read-failed', err: describeError(err) },
+      'could not tell which k8s-tagged Consul services also have other instances: deleting nothing this time',
+    );
+    return { names: new Set(), partial: true };
+  }
 }
 
 /**

@@ -58,7 +58,18 @@ export function desiredAnnotations(): Record<string, string> {
  * sorted order; when two lower-case to the same Kubernetes name the first is kept (both point
  * at the same lower-case DNS name anyway, since Consul DNS is case-insensitive).
  */
-export function translateServicesView(view: ServicesView, settings: ToK8sSettings): K8sTranslation {
+export function translateServicesView(
+  view: ServicesView,
+  settings: ToK8sSettings,
+  options: {
+    /**
+     * Names with at least one instance without the k8s tag (not registered from Kubernetes).
+     * Not in SPEC: such a service is mirrored even when its other instances carry the tag, so
+     * a Kubernetes service joining a VM service by name never removes the VM service's mirror.
+     */
+    notOnlyFromKubernetes?: ReadonlySet<string>;
+  } = {},
+): K8sTranslation {
   const services: DesiredK8sService[] = [];
   const skipped: SkippedConsulService[] = [];
   const warnings: string[] = [];
@@ -71,7 +82,11 @@ export function translateServicesView(view: ServicesView, settings: ToK8sSetting
   for (const consulName of Object.keys(source).sort(compareStrings)) {
     const rawTags = source[consulName];
     const tags = Array.isArray(rawTags) ? rawTags : [];
-    if (settings.consulK8sTag !== '' && tags.includes(settings.consulK8sTag)) {
+    if (
+      settings.consulK8sTag !== '' &&
+      tags.includes(settings.consulK8sTag) &&
+      !options.notOnlyFromKubernetes?.has(consulName)
+    ) {
       skipped.push({
         consulName,
         reason: 'k8s-tag',

@@ -109,7 +109,14 @@ export async function expectedState(w: World): Promise<CatalogState> {
       )
       .map((s) => s.metadata!.name!),
   );
-  const k8sServices = translateServicesView(view, settings)
+  // Names with any instance without the k8s tag keep their mirror (issue 20).
+  const notOnlyFromKubernetes = new Set(
+    w.consulEmu
+      .snapshot()
+      .services.filter((s) => !(s.Tags ?? []).includes(settings.consulK8sTag))
+      .map((s) => s.Service),
+  );
+  const k8sServices = translateServicesView(view, settings, { notOnlyFromKubernetes })
     .services.filter((d) => !notOurs.has(d.name))
     .map((d) => ({
       name: d.name,

@@ -205,3 +205,58 @@ test('Kubernetes down: deliveries answer at once once the breaker is open, and t
   await waitFor('the breaker to close', async () => (await state('closed')) === 1);
   await deregister('while-down');
 });
+
+test('a Kubernetes service joining a VM service by name never removes the VM service’s mirror', async () => {
+  w.kubeEmu.seed([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } }]);
+  await register('ledger-db');
+  let v = await currentView();
+  await deliver(v.view, v.index);
+  assert.ok(await mirrored('ledger-db'));
+  // shop/ledger joins it (consul.hashicorp.com/service-name): the view's tags now include k8s.
+  await w.core.createNamespacedService({
+    namespace: 'shop',
+    body: {
+      metadata: {
+        name: 'ledger',
+        namespace: 'shop',
+        annotations: { 'consul.hashicorp.com/service-name': 'ledger-db' },
+      },
+      spec: { type: 'ClusterIP', externalIPs: ['192.0.2.60'], ports: [{ port: 5432 }] },
+    },
+  });
+  await waitFor(
+    'the Kubernetes instance in Consul',
+    async () => (await currentView()).view['ledger-db']?.includes('k8s') === true,
+  );
+  v = await currentView();
+  assert.equal((await deliver(v.view, v.index)).status, 200);
+  assert.ok(await mirrored('ledger-db'), 'the VM instance still needs its mirror');
+  // Once only Kubernetes instances are left, it is a Kubernetes service: no mirror.
+  await deregister('ledger-db');
+  v = await currentView();
+  assert.ok(v.view['ledger-db'], 'the Kubernetes instance is still there');
+  await deliver(v.view, v.index);
+  assert.equal(await mirrored('ledger-db'), false);
+  await w.core.deleteNamespacedService({ namespace: 'shop', name: 'ledger' });
+});
+
+test('when it cannot tell whether a k8s-tagged name is shared, a delivery deletes nothing', async () => {
+  await register('cache-db');
+  let v = await currentView();
+  await deliver(v.view, v.index);
+  assert.ok(await mirrored('cache-db'));
+  await deregister('cache-db');
+  // A k8s-tagged service is in the view, and the read that tells shared names apart fails.
+  w.consulEmu.faults.add({
+    method: 'GET',
+    path: /\/v1\/catalog\/services\?.*filter=/,
+    status: 500,
+    times: 1,
+  });
+  v = await currentView();
+  await deliver({ ...v.view, 'web-from-k8s': ['k8s'] }, v.index);
+  assert.ok(await mirrored('cache-db'), 'not deleted on a partial picture');
+  w.consulEmu.faults.clear();
+  await deliver(v.view, v.index);
+  assert.equal(await mirrored('cache-db'), false, 'deleted once the picture is whole');
+});

@@ -245,3 +245,25 @@ describe('isValidServiceName', () => {
     it(`${JSON.stringify(name.length > 20 ? `${name.slice(0, 5)}…(${name.length})` : name)} → ${expected}`, () =>
       assert.equal(isValidServiceName(name), expected));
 });
+
+// Not in SPEC (issue 20): a name with any instance not registered from Kubernetes keeps its
+// mirror even when other instances carry the k8s tag.
+describe('translateServicesView with names not only from Kubernetes', () => {
+  const view: ServicesView = { 'billing-db': ['k8s', 'primary'], web: ['k8s'] };
+  it('mirrors the shared name, still skips the Kubernetes-only one', () => {
+    const t = translateServicesView(view, settings, {
+      notOnlyFromKubernetes: new Set(['billing-db']),
+    });
+    assert.deepEqual(
+      t.services.map((s) => s.name),
+      ['billing-db'],
+    );
+    assert.deepEqual(
+      t.skipped.map((s) => [s.consulName, s.reason]),
+      [['web', 'k8s-tag']],
+    );
+  });
+  it('without the set, every k8s-tagged name is skipped (the reference text)', () => {
+    assert.deepEqual(translateServicesView(view, settings).services, []);
+  });
+});

@@ -87,7 +87,7 @@ export function createApp(deps: AppDeps): Express {
   for (const route of ROUTES) {
     const handler = deps.handlers[route.name];
     const paths = [route.path, `${route.path}/*token`];
-    if (!handler) continue; // direction disabled: the path does not exist (404)
+    if (!handler) continue; // a handler not given (a standalone function): the path is 404
     app.post(paths, oversized, deps.auth.middleware(route.scope), requireJson, body, wrap(handler));
     app.all(paths, methodNotAllowed('POST'));
   }

@@ -12,7 +12,7 @@ import {
   type RegistrationChange,
   type SkippedObject,
 } from '../plan/index.js';
-import { translateService, type ConsulTranslation } from '../translate/index.js';
+import { isBeingDeleted, translateService, type ConsulTranslation } from '../translate/index.js';
 import { LABEL_SERVICE_NAME, META_K8S_NAMESPACE, META_SYNC_ID } from '../translate/keys.js';
 import type { EndpointSlice, Node, Service } from '../translate/types.js';
 import { SyncError, describeError, isSyncError, type ErrorCode } from '../errors.js';
@@ -124,13 +124,16 @@ async function planToConsul(deps: SyncDeps, out: ReconcileReport): Promise<ToCon
   const nodesByName = new Map<string, Node>();
   for (const node of nodes) if (node.metadata?.name) nodesByName.set(node.metadata.name, node);
 
-  const translations: ConsulTranslation[] = services.map((service: Service) => {
-    const key = `${service.metadata?.namespace ?? ''}/${service.metadata?.name ?? ''}`;
-    return translateService(
-      { service, endpointSlices: slicesByService.get(key) ?? [], nodes: nodesByName },
-      settings,
-    );
-  });
+  // A Service being deleted has no translation: its registrations go, as on the event path.
+  const translations: ConsulTranslation[] = services
+    .filter((s) => !isBeingDeleted(s))
+    .map((service: Service) => {
+      const key = `${service.metadata?.namespace ?? ''}/${service.metadata?.name ?? ''}`;
+      return translateService(
+        { service, endpointSlices: slicesByService.get(key) ?? [], nodes: nodesByName },
+        settings,
+      );
+    });
   for (const t of translations) {
     out.warnings.push(...t.warnings.map((w) => `${t.ref.namespace}/${t.ref.name}: ${w}`));
   }

@@ -9,6 +9,7 @@ import type { RegistrationsRead } from '../consul/catalog.js';
 import { describeError, isSyncError } from '../errors.js';
 import {
   consulNameOf,
+  isBeingDeleted,
   sourcesNeeded,
   translateService,
   type ConsulTranslation,
@@ -55,12 +56,6 @@ export interface ServiceConvergeResult {
 
 /** Attempts of one converge when a check-and-set write finds Consul changed since the read. */
 const CAS_ATTEMPTS = 3;
-
-function isBeingDeleted(service: Service): boolean {
-  return Boolean(
-    (service.metadata as { deletionTimestamp?: unknown } | undefined)?.deletionTimestamp,
-  );
-}
 
 function applySliceOverrides(
   stored: readonly EndpointSlice[],

@@ -121,6 +121,15 @@ export function serviceInstanceId(
   return `${consulName}-${digest.slice(0, 12)}`;
 }
 
+/**
+ * A Service with a deletionTimestamp (held by finalizers) is going away: it is treated as
+ * deleted by events and reconcile alike, so the two never disagree about it.
+ */
+export function isBeingDeleted(service: Service): boolean {
+  const meta = isObject(service) && isObject(service.metadata) ? service.metadata : undefined;
+  return Boolean((meta as { deletionTimestamp?: unknown } | undefined)?.deletionTimestamp);
+}
+
 /** Label consul=true or annotation consul.hashicorp.com/synced "true": made by us from Consul. */
 export function isCreatedByUs(service: Service): boolean {
   return (

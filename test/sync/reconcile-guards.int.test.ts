@@ -226,3 +226,32 @@ test('a bare ?dryRun is a dry run; conflicts are listed apart from the changes, 
     await w.close();
   }
 });
+
+test('a Service held by a finalizer while being deleted is deregistered by reconcile, as by events', async () => {
+  const w = await startWorld({ flags: ['--sync-id=cluster-a'] });
+  try {
+    w.kubeEmu.seed([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } }]);
+    await w.core.createNamespacedService({
+      namespace: 'shop',
+      body: {
+        metadata: { name: 'held', finalizers: ['example.com/hold'] },
+        spec: { type: 'ClusterIP', externalIPs: ['192.0.2.44'], ports: [{ port: 80 }] },
+      },
+    });
+    const deps = await w.runtime.deps();
+    assert.ok((await reconcile(deps, { ...defaults, direction: 'to-consul' })).ok);
+    assert.equal((await w.registrations()).length, 1);
+    await w.core.deleteNamespacedService({ namespace: 'shop', name: 'held' });
+    const stored = await w.core.readNamespacedService({ namespace: 'shop', name: 'held' });
+    assert.ok(stored.metadata?.deletionTimestamp, 'still stored, being deleted');
+    const report = await reconcile(deps, { ...defaults, direction: 'to-consul' });
+    assert.equal(report.toConsul?.deleted, 1);
+    assert.deepEqual(await w.registrations(), []);
+    assert.equal(
+      (await reconcile(deps, { ...defaults, direction: 'to-consul' })).changes.length,
+      0,
+    );
+  } finally {
+    await w.close();
+  }
+});

@@ -17,10 +17,15 @@ export const ROUTES: readonly RouteDef[] = [
   { name: 'reconcile', path: '/reconcile', scope: 'reconcile' },
 ];
 
+/** Paths that carry nothing after them and are logged as they are. */
+const PLAIN_PATHS = new Set(['/healthz', '/readyz', '/metrics', ...ROUTES.map((r) => r.path)]);
+
 /**
  * A request path for logs: whatever follows an event path (a raw JWT, or the base32 segments of
- * a path token, which no JWT pattern would catch) is never written out. Express matches routes
- * case-insensitively, so this does too.
+ * a path token, which no JWT pattern would catch) is never written out, and neither is anything
+ * after the first segment of a path that is not ours (a path token sent to a mistyped path,
+ * `/k8s/admissions/<token>`, is still a token). Express matches routes case-insensitively, so
+ * this does too.
  */
 export function redactPath(path: string): string {
   const lower = path.toLowerCase();
@@ -29,5 +34,8 @@ export function redactPath(path: string): string {
       return `${path.slice(0, route.path.length)}/[REDACTED]`;
     }
   }
-  return scrubSecrets(path);
+  if (PLAIN_PATHS.has(lower)) return path;
+  const second = path.indexOf('/', 1);
+  const first = scrubSecrets(second === -1 ? path : path.slice(0, second)).slice(0, 64);
+  return second === -1 || second === path.length - 1 ? first : `${first}/[REDACTED]`;
 }

@@ -480,7 +480,7 @@ const indexArb: fc.Arbitrary<IndexSpec> = fc.oneof(
         '9007199254740993',
         '1234567890123456',
         '12,13',
-        '٣',
+        '0.5',
       )
       .map((value): IndexSpec => ({ k: 'odd', value })),
   },
@@ -689,6 +689,8 @@ export interface Built {
   /** Send the body chunked, without Content-Length. */
   chunked?: boolean;
   endpoint: Endpoint | 'probe' | 'route';
+  /** The path before the credential's segments (and the query) were added. */
+  base?: string;
   cred?: Cred;
   transport?: Transport;
   /** What the generator meant, e.g. `admission CREATE services shop/web invalid: port 0`. */
@@ -920,13 +922,20 @@ function buildAdmission(
   const kinds = slices ? SLICE_KINDS : SERVICE_KINDS;
   const kind = kinds[a.kind % kinds.length] as ObjKind;
   const oldKind = kinds[a.oldKind % kinds.length] as ObjKind;
-  const objNs = a.objNs === 'other' ? (a.otherNs === a.ns ? 'ghost' : a.otherNs) : a.ns;
+  const objNs =
+    a.objNs === 'other'
+      ? a.otherNs !== a.ns
+        ? a.otherNs
+        : a.ns === 'ghost'
+          ? 'shop'
+          : 'ghost'
+      : a.ns;
   const make = (k: ObjKind, n: number): Record<string, any> =>
     slices
       ? sliceObject(objNs, a.name, k as (typeof SLICE_KINDS)[number], n)
       : serviceObject(objNs, a.name, k as (typeof SERVICE_KINDS)[number], a.annotation, n, a.huge);
   let object: Record<string, any> | null = a.op === 'DELETE' ? null : make(kind, a.n);
-  let oldObject: Record<string, any> | null =
+  const oldObject: Record<string, any> | null =
     a.op === 'CREATE' ? null : make(oldKind, ((a.n + 17) % 250) + 1);
   let invalidEdit: string | undefined;
   if (a.invalid >= 0 && object) {
@@ -1033,7 +1042,6 @@ function buildAdmission(
       text = JSON.stringify(review);
       break;
   }
-  const what = slices ? 'endpointslices' : a.resource;
   const tags = [
     a.objNs !== 'same' ? `object namespace ${a.objNs === 'absent' ? 'absent' : objNs}` : '',
     a.reqNs !== 'present' ? `request namespace ${a.reqNs}` : '',
@@ -1206,6 +1214,7 @@ export function build(spec: Spec, index: number, ctx: BuildContext): Built {
         text: a.text,
         ...(t.chunked ? { chunked: true } : {}),
         endpoint: 'admission',
+        base: ENDPOINTS.admission.path,
         cred: spec.cred,
         transport: spec.transport,
         label: a.label,
@@ -1245,6 +1254,7 @@ export function build(spec: Spec, index: number, ctx: BuildContext): Built {
         text,
         ...(t.chunked ? { chunked: true } : {}),
         endpoint: 'audit',
+        base: ENDPOINTS.audit.path,
         cred: spec.cred,
         transport: spec.transport,
         label: `audit EventList: ${summary}`,
@@ -1294,6 +1304,7 @@ export function build(spec: Spec, index: number, ctx: BuildContext): Built {
         text,
         ...(t.chunked ? { chunked: true } : {}),
         endpoint: 'view',
+        base: ENDPOINTS.view.path,
         cred: spec.cred,
         transport: spec.transport,
         label: `consul view (${broken ? `envelope: ${broken}` : `extra [${extraNames}]`}, X-Consul-Index ${consulIndex === undefined ? 'none' : JSON.stringify(consulIndex)})`,
@@ -1312,6 +1323,7 @@ export function build(spec: Spec, index: number, ctx: BuildContext): Built {
         headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) },
         ...(body ? { body, text: body.toString() } : {}),
         endpoint: 'reconcile',
+        base: ENDPOINTS.reconcile.path,
         cred: spec.cred,
         label: `reconcile ?${spec.query}${body ? ' (with a body)' : ''}`,
         family: 'reconcile',
@@ -1325,6 +1337,7 @@ export function build(spec: Spec, index: number, ctx: BuildContext): Built {
         method: 'POST',
         path,
         endpoint: spec.endpoint,
+        base: ENDPOINTS[spec.endpoint].path,
         cred: spec.cred,
       } as const;
       const v = spec.variant;
@@ -1390,7 +1403,10 @@ export function build(spec: Spec, index: number, ctx: BuildContext): Built {
             text: '',
             label: `${spec.endpoint} empty body`,
             family: 'transport/empty-body',
-            ...(spec.endpoint === 'reconcile' ? {} : { broken: 'empty body' }),
+            // No body reads as {}: an empty view for the watch endpoint, no query for reconcile.
+            ...(spec.endpoint === 'reconcile' || spec.endpoint === 'view'
+              ? {}
+              : { broken: 'empty body' }),
           };
       }
       break;
@@ -1422,6 +1438,7 @@ export function build(spec: Spec, index: number, ctx: BuildContext): Built {
         headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) },
         ...(body ? { body, text: '{}' } : {}),
         endpoint: 'route',
+        base: spec.path,
         cred: spec.cred,
         label: `${method} ${spec.path.slice(0, 60)}`,
         family: endpoint ? 'route/method' : 'route/unknown-path',

@@ -57,6 +57,8 @@ export type HostRequest =
   | { type: 'mark' }
   | { type: 'diff'; consul: boolean; kube: boolean }
   | { type: 'consul-services-index' }
+  /** Consul service names with at least one instance without the `k8s` tag. */
+  | { type: 'untagged-names' }
   | { type: 'fault'; consul?: HostFault[]; kube?: HostFault[] }
   | { type: 'faults-clear' }
   | { type: 'memory' }

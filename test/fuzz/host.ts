@@ -234,6 +234,12 @@ async function handle(msg: HostRequest): Promise<unknown> {
       await res.arrayBuffer();
       return Number(res.headers.get('x-consul-index') ?? 0);
     }
+    case 'untagged-names': {
+      const names = new Set<string>();
+      for (const s of consul.snapshot().services)
+        if (!(s.Tags ?? []).includes('k8s')) names.add(s.Service);
+      return [...names];
+    }
     case 'fault':
       for (const f of msg.consul ?? []) consul.faults.add(faultRule(f));
       for (const f of msg.kube ?? []) kube.faults.add(faultRule(f));

@@ -34,6 +34,18 @@ export function createSender(baseUrl: string, maxSockets = 16): Sender {
           if (oversize) req.destroy();
           resolve(o);
         };
+        try {
+          for (const [k, v] of Object.entries(headers)) http.validateHeaderValue(k, String(v));
+        } catch (err) {
+          resolve({
+            status: 0,
+            text: '',
+            json: undefined,
+            ms: 0,
+            error: `not sendable: ${(err as Error).message}`,
+          });
+          return;
+        }
         const req = http.request(
           {
             host: url.hostname,

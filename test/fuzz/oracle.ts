@@ -246,7 +246,10 @@ function auditModel(body: unknown): { envelope: boolean; refs: Set<string> } {
 }
 
 /** The view model: well-formed, and the Kubernetes names it wants. */
-function viewModel(body: unknown): { envelope: boolean; empty: boolean; names: Set<string> } {
+function viewModel(
+  body: unknown,
+  untagged: ReadonlySet<string>,
+): { envelope: boolean; empty: boolean; names: Set<string> } {
   const names = new Set<string>();
   if (!isObj(body)) return { envelope: false, empty: false, names };
   const entries = Object.entries(body);
@@ -258,7 +261,9 @@ function viewModel(body: unknown): { envelope: boolean; empty: boolean; names: S
       if (typeof t !== 'string' || t.length > 512) return { envelope: false, empty: false, names };
   }
   for (const [name, tags] of entries) {
-    if (Array.isArray(tags) && tags.includes('k8s')) continue;
+    // A tagged name stays mirrored while Consul holds an instance of it without the tag (README
+    // "Shared names keep their mirror").
+    if (Array.isArray(tags) && tags.includes('k8s') && !untagged.has(name)) continue;
     const k = name.toLowerCase();
     if (k.length <= 63 && DNS1035_LABEL.test(k)) names.add(k);
   }
@@ -276,7 +281,7 @@ export function viewMayBeStale(built: Built, state: ViewState): boolean {
   return i !== undefined && state.applied !== undefined && i < state.applied;
 }
 
-function reconcileModel(query: string): { dryRun: boolean; valid: boolean } {
+function reconcileModel(query: string): { dryRun: boolean; valid: boolean; emptyValue: boolean } {
   const params = new URLSearchParams(query);
   const dry = params.getAll('dryRun');
   // A bare `?dryRun` (no `=`) asks for a dry run, as `dryRun=true` does (issue: bare dryRun).
@@ -291,7 +296,9 @@ function reconcileModel(query: string): { dryRun: boolean; valid: boolean } {
     direction.every((v) => ['both', 'to-consul', 'to-k8s'].includes(v)) &&
     force.length <= 1 &&
     force.every((v) => v === 'true' || v === 'false' || v === '');
-  return { dryRun, valid };
+  // `dryRun=` / `force=` (an empty value): the README leaves it open; either answer is fine.
+  const emptyValue = dry.includes('') && !bare;
+  return { dryRun, valid, emptyValue };
 }
 
 const nothing = (why: string, statuses: number[] | null, noWrite: string): Expect => ({
@@ -306,7 +313,11 @@ const nothing = (why: string, statuses: number[] | null, noWrite: string): Expec
  * What `built` may be answered and may write. `staleView` is the verdict on a view delivery
  * older than the newest applied (computed by the caller from Consul's own index).
  */
-export function expectFor(built: Built, staleView = false): Expect {
+export function expectFor(
+  built: Built,
+  staleView = false,
+  untagged: ReadonlySet<string> = new Set(),
+): Expect {
   if (built.endpoint === 'probe') {
     const [path] = built.path.split('?');
     const ok = built.method === 'GET' || built.method === 'HEAD';
@@ -320,13 +331,20 @@ export function expectFor(built: Built, staleView = false): Expect {
     return nothing('routing', known ? [405] : [404], 'route');
   }
   const verdict = credVerdict(built.cred!);
-  if (verdict === 401)
+  if (verdict !== 'ok') {
+    // An oversize body may be refused (413) before the credential is looked at; 431 is Node's
+    // own header limit, should a credential not fit.
+    const statuses = [verdict, ...(built.announce !== undefined ? [413] : [])];
+    if (built.cred === 'oversize-token') statuses.push(431);
     return {
-      ...nothing(`credential ${built.cred}`, [401], 'unauthenticated'),
-      early: !!built.announce,
+      ...nothing(
+        `credential ${built.cred}`,
+        statuses,
+        verdict === 401 ? 'unauthenticated' : 'forbidden',
+      ),
+      early: built.announce !== undefined,
     };
-  if (verdict === 403)
-    return { ...nothing(`credential ${built.cred}`, [403], 'forbidden'), early: !!built.announce };
+  }
   if (built.announce !== undefined) {
     return {
       ...nothing(
@@ -378,8 +396,9 @@ export function expectFor(built: Built, staleView = false): Expect {
       };
     }
     case 'view': {
+      if (built.text === '') return nothing('no body: an empty view', [200, 400], 'empty-view');
       if (!parsed.ok) return nothing('not JSON', [400], 'refused-envelope');
-      const m = viewModel(parsed.value);
+      const m = viewModel(parsed.value, untagged);
       if (!m.envelope) return nothing('not a services view', statusesIf([400]), 'refused-envelope');
       if (m.empty) return nothing('empty view', statusesIf([200]), 'empty-view');
       if (staleView)
@@ -396,10 +415,11 @@ export function expectFor(built: Built, staleView = false): Expect {
     case 'reconcile': {
       const query = built.path.includes('?') ? built.path.slice(built.path.indexOf('?') + 1) : '';
       const m = reconcileModel(query);
-      if (m.dryRun) return nothing('dry-run reconcile', m.valid ? [200] : null, 'dry-run');
+      // A dry run may also be refused by the delete-ratio guard (409): nothing is written.
+      if (m.dryRun) return nothing('dry-run reconcile', m.valid ? [200, 409] : null, 'dry-run');
       if (!m.valid) return nothing('bad query', [400], 'refused-query');
       return {
-        statuses: [200, 409],
+        statuses: m.emptyValue ? null : [200, 409],
         noWrite: null,
         consulRefs: 'any',
         kube: 'any',
@@ -488,7 +508,9 @@ export function check(
       detail: `expected ${expect.statuses.join('/')} (${expect.why}), got ${s} ${seen.text.slice(0, 160)}`,
     });
   }
-  if (s >= 400 && built.method !== 'HEAD' && !(expect.early && s === 400 && !errorCode)) {
+  // Answers from Node's HTTP parser (400 for an impossible Content-Length, 431) carry no JSON.
+  const fromNode = (s === 400 && expect.early) || s === 431;
+  if (s >= 400 && built.method !== 'HEAD' && !(fromNode && !errorCode)) {
     const message = own(own(seen.json, 'error'), 'message');
     if (!errorCode || typeof message !== 'string')
       out.push({
@@ -522,7 +544,8 @@ export function check(
   }
   if (s >= 400) {
     // A reconcile refused by the delete-ratio guard is refused per direction.
-    const message = String(own(own(seen.json, 'error'), 'message') ?? '');
+    const raw = own(own(seen.json, 'error'), 'message');
+    const message = typeof raw === 'string' ? raw : '';
     const refused =
       built.endpoint === 'reconcile' && errorCode === 'DELETE_RATIO_EXCEEDED'
         ? [

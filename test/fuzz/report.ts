@@ -41,8 +41,11 @@ export function formatReport(r: FuzzReport): string {
     );
   }
   lines.push('');
-  lines.push('Requests by family:');
-  for (const [f, n] of Object.entries(r.byFamily).sort()) lines.push(`  ${pad(f, 32)} ${n}`);
+  lines.push('Requests by family (and how many of them wrote, in phase A):');
+  for (const [f, n] of Object.entries(r.byFamily).sort()) {
+    const wrote = r.wroteByFamily[f];
+    lines.push(`  ${pad(f, 32)} ${pad(String(n), 6)}${wrote ? ` wrote ${wrote}` : ''}`.trimEnd());
+  }
   if (Object.keys(r.backgroundWrites).length > 0) {
     lines.push('');
     lines.push('Writes between requests (phase A, not attributed to any request):');

@@ -1,5 +1,6 @@
 // `npm run fuzz -- [--seed N] [--count N] [--json FILE] [--replay I] [--compiled] [--no-faults]
-//                  [--concurrent-share X] [--concurrency N] [--healthz-limit MS] [--idle MS]`
+//                  [--concurrent-share X] [--concurrency N] [--healthz-limit MS] [--idle MS]
+//                  [--serve-flag FLAG]…`
 // Runs the fuzz suite (suite.ts) against a real `serve`, prints the summary, writes the figures as
 // JSON when asked, and exits 1 on any violation (2 on a usage error).
 import { writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ const DEFAULT_SEED = 20;
 const DEFAULT_COUNT = 10_000;
 
 const USAGE =
-  'usage: npm run fuzz -- [--seed N] [--count N] [--json FILE] [--replay I] [--compiled] [--no-faults] [--concurrent-share 0..1] [--concurrency N] [--healthz-limit MS] [--idle MS]';
+  'usage: npm run fuzz -- [--seed N] [--count N] [--json FILE] [--replay I] [--compiled] [--no-faults] [--concurrent-share 0..1] [--concurrency N] [--healthz-limit MS] [--idle MS] [--serve-flag FLAG]…';
 
 function parseArgs(argv: string[]): (FuzzOptions & { json?: string }) | string {
   const o: FuzzOptions & { json?: string } = { seed: DEFAULT_SEED, count: DEFAULT_COUNT };
@@ -59,6 +60,9 @@ function parseArgs(argv: string[]): (FuzzOptions & { json?: string }) | string {
         break;
       case '--healthz-limit':
         o.healthzLimitMs = int();
+        break;
+      case '--serve-flag':
+        (o.serveFlags ??= []).push(value());
         break;
       case '--idle':
         o.idleMs = int();

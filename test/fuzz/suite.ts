@@ -35,7 +35,6 @@ import {
   generateSpecs,
   type BuildContext,
   type Built,
-  type Endpoint,
   type Spec,
 } from './cases.js';
 import { EmulatorHost, writesOf, type Change, type Counts, type HostFault } from './host-client.js';
@@ -71,6 +70,8 @@ export interface FuzzOptions {
   rssTolerance?: number;
   /** How long serve is left idle before each RSS reading. */
   idleMs?: number;
+  /** Extra flags for both serve processes (another configuration, or checking the oracle). */
+  serveFlags?: string[];
   /** Progress lines (default: none). */
   progress?: (line: string) => void;
 }
@@ -116,6 +117,8 @@ export interface FuzzReport {
   /** `endpoint status` → count, e.g. `admission 200`. */
   byEndpointStatus: Record<string, number>;
   byFamily: Record<string, number>;
+  /** Phase A: requests that wrote to Consul or Kubernetes, by family. */
+  wroteByFamily: Record<string, number>;
   /** Writes seen between requests in phase A (breaker recoveries), by kind. */
   backgroundWrites: Record<string, number>;
   healthz: PollerReport & { limitMs: number };
@@ -172,11 +175,17 @@ const SERVE_FLAGS_A = ['--confirm-after='];
 const SERVE_FLAGS_B = ['--confirm-after=250ms,1s'];
 const MAX_VIOLATIONS_KEPT = 2000;
 
+/** The path as sent, with a token the credential put in it shown by name. */
+function shownPath(b: Built): string {
+  const q = b.path.indexOf('?');
+  const bare = q < 0 ? b.path : b.path.slice(0, q);
+  const query = q < 0 ? '' : b.path.slice(q);
+  if (b.base === undefined || bare === b.base) return b.path;
+  return `${b.base}/<${b.cred}>${query}`;
+}
+
 function redactedLine(b: Built): string {
-  const endpoint = b.endpoint in ENDPOINTS ? ENDPOINTS[b.endpoint as Endpoint].path : undefined;
-  let path = b.path;
-  if (endpoint && path.length > endpoint.length && path[endpoint.length] === '/')
-    path = `${endpoint}/<${b.cred}>${path.includes('?') ? path.slice(path.indexOf('?')) : ''}`;
+  const path = shownPath(b);
   const auth = b.headers.authorization !== undefined ? ` [authorization: <${b.cred}>]` : '';
   const extra = Object.entries(b.headers)
     .filter(([k]) => k !== 'authorization' && k !== 'content-type')
@@ -199,11 +208,7 @@ function redactedLine(b: Built): string {
 function fullRequest(b: Built): NonNullable<Violation['full']> {
   const headers = { ...b.headers };
   if (headers.authorization) headers.authorization = `<${b.cred}>`;
-  const endpoint = b.endpoint in ENDPOINTS ? ENDPOINTS[b.endpoint as Endpoint].path : undefined;
-  const path =
-    endpoint && b.path.length > endpoint.length && b.path[endpoint.length] === '/'
-      ? `${endpoint}/<${b.cred}>`
-      : b.path;
+  const path = shownPath(b);
   return {
     method: b.method,
     path,
@@ -213,10 +218,17 @@ function fullRequest(b: Built): NonNullable<Violation['full']> {
   };
 }
 
+/** A log field as text (objects as JSON). */
+const field = (v: unknown): string =>
+  v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+
 function summarizeLog(
   file: string,
   secrets: string[],
   phase: 'A' | 'B',
+  /** The request that sent a path, when the suite sent a token in it. */
+  sentPath: (path: string) => Built | undefined,
+  seed: number,
 ): {
   summary: LogSummary;
   findings: Violation[];
@@ -238,28 +250,37 @@ function summarizeLog(
     50: 'error',
     60: 'fatal',
   };
-  const leaked = new Set<string>();
+  const leaked = new Map<string, Built | undefined>();
   for (const line of text.split('\n')) {
     if (!line) continue;
     summary.lines++;
-    for (const s of secrets) if (line.includes(s)) leaked.add(line.slice(0, 200));
     let entry: Record<string, unknown> | undefined;
     try {
       entry = JSON.parse(line) as Record<string, unknown>;
     } catch {
       entry = undefined;
     }
+    if (secrets.some((s) => line.includes(s))) {
+      const path = typeof entry?.path === 'string' ? entry.path : '';
+      leaked.set(line.slice(0, 300), sentPath(path));
+    }
     if (!entry || typeof entry !== 'object') {
       if (!line.startsWith('k8s-consul-sync serving on ')) stray.push(line);
       continue;
     }
-    const level = levels[Number(entry.level)] ?? String(entry.level);
+    // pino writes the level as a number, or as its label when configured so (this product).
+    const raw = entry.level;
+    const levelNo =
+      typeof raw === 'number'
+        ? raw
+        : Number(Object.entries(levels).find(([, label]) => label === raw)?.[0] ?? 0);
+    const level = levels[levelNo] ?? field(raw);
     summary.byLevel[level] = (summary.byLevel[level] ?? 0) + 1;
-    if (Number(entry.level) >= 50) {
-      const key = `${String(entry.event ?? '?')}${entry.code ? ` ${String(entry.code)}` : ''}`;
+    if (levelNo >= 50) {
+      const key = `${field(entry.event) || '?'}${entry.code ? ` ${field(entry.code)}` : ''}`;
       summary.errorEvents[key] = (summary.errorEvents[key] ?? 0) + 1;
     }
-    if (Number(entry.level) >= 60) {
+    if (levelNo >= 60) {
       findings.push({
         class: 'log-fatal',
         index: -1,
@@ -268,7 +289,7 @@ function summarizeLog(
         request: '(serve log)',
       });
     }
-    const msg = `${String(entry.msg ?? '')} ${String(entry.err ?? '')}`;
+    const msg = `${field(entry.msg)} ${field(entry.err)}`;
     if (/uncaught|unhandled/i.test(msg)) {
       findings.push({
         class: 'uncaught-exception',
@@ -291,8 +312,16 @@ function summarizeLog(
       request: '(serve stdout/stderr)',
     });
   }
-  for (const l of leaked) {
-    findings.push({ class: 'secret-in-log', index: -1, phase, detail: l, request: '(serve log)' });
+  for (const [l, built] of leaked) {
+    findings.push({
+      class: 'secret-in-log',
+      index: built?.index ?? -1,
+      phase,
+      detail: `a token (or its base32 path form) in serve's log: ${l}`,
+      request: built ? redactedLine(built) : '(serve log)',
+      ...(built ? { full: fullRequest(built) } : {}),
+      ...(built ? { replay: `npm run fuzz -- --seed ${seed} --replay ${built.index}` } : {}),
+    });
   }
   return { summary, findings };
 }
@@ -438,6 +467,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const byEndpointStatus: Record<string, number> = {};
   const byFamily: Record<string, number> = {};
   const backgroundWrites: Record<string, number> = {};
+  const wroteByFamily: Record<string, number> = {};
   const spans: Span[] = [];
   const faultWindows: FaultWindow[] = [];
   const rss: FuzzReport['rss'] = { tolerance };
@@ -459,6 +489,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         `--auth-jwt-secret-file=${creds.secretFile}`,
         '--log-level=info',
         ...flags,
+        ...(options.serveFlags ?? []),
       ],
       nodeArgs: ['--expose-gc', `--import=${GC_HOOK}`],
       ...(compiledDir ? { compiledDir } : {}),
@@ -478,19 +509,43 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     poller?.post({ resume: true });
     return { before, after };
   };
-  let crashed: string | undefined;
+  /** Set when serve exits unasked (a holder: it changes in callbacks). */
+  const life: { crashed: string | undefined } = { crashed: undefined };
+  const crashedNow = (): string | undefined => life.crashed;
   const watchCrash = (p: ServeProcess, phase: 'A' | 'B'): void => {
     p.child.once('exit', (code, signal) => {
       if (stopping) return;
-      crashed = `serve (phase ${phase}) exited: code ${code ?? '-'} signal ${signal ?? '-'}`;
+      life.crashed = `serve (phase ${phase}) exited: code ${code ?? '-'} signal ${signal ?? '-'}`;
     });
   };
   let stopping = false;
+  let stopSampler: (() => number) | undefined;
   let inFlight: Built[] = [];
 
+  /** Requests whose path carried a token, by path (to name the request behind a leaked log line). */
+  const tokenPaths = new Map<string, Built>();
+  const sentPath = (path: string): Built | undefined => tokenPaths.get(path);
   const tally = (b: Built, seen: Observed): void => {
-    const answer = seen.error ? (b.announce !== undefined ? 'no-answer-in-2s' : 'no-answer') : seen.status;
-    const key = `${b.endpoint === 'probe' || b.endpoint === 'route' ? b.path.split('?')[0]!.slice(0, 40) : b.endpoint} ${answer}`;
+    if (
+      b.cred &&
+      [
+        'path-token',
+        'raw-path',
+        'expired-path-token',
+        'corrupt-path-token',
+        'wrong-scope-path-token',
+        'uppercase-path-token',
+      ].includes(b.cred)
+    ) {
+      const { body: _body, text: _text, ...light } = b;
+      tokenPaths.set(b.path.split('?')[0]!, light);
+    }
+    const answer = seen.error
+      ? b.announce !== undefined
+        ? 'no-answer-in-2s'
+        : 'no-answer'
+      : seen.status;
+    const key = `${b.endpoint === 'probe' || b.endpoint === 'route' ? (b.base ?? b.path.split('?')[0]!).slice(0, 40) : b.endpoint} ${answer}`;
     byEndpointStatus[key] = (byEndpointStatus[key] ?? 0) + 1;
     byFamily[b.family] = (byFamily[b.family] ?? 0) + 1;
   };
@@ -550,6 +605,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     await host.call({ type: 'mark' });
     const idleA = await idleRss(serve);
     const rssA = sampleRss(serve.pid, 100);
+    stopSampler = () => rssA.stop();
 
     const viewState: ViewState = { applied: undefined };
     const windowLen = Math.max(8, Math.round(countA * 0.01));
@@ -605,7 +661,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       `phase A: ${order.length} request(s)${windows.length ? `, fault windows ${windows.map((w) => `${w.from}-${w.to - 1}`).join(', ')}` : ''}`,
     );
     for (const i of order) {
-      if (crashed) break;
+      if (life.crashed) break;
       const win = windows.find((w) => w.from === i);
       if (win) {
         activeFault = {
@@ -646,7 +702,10 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         const consulIdx = Number(await host.call({ type: 'consul-services-index' }));
         stale = consulIdx >= viewState.applied!;
       }
-      const expect = expectFor(built, stale);
+      let untagged = new Set<string>();
+      if (built.endpoint === 'view' && built.text?.includes('"k8s"'))
+        untagged = new Set((await host.call({ type: 'untagged-names' })) as string[]);
+      const expect = expectFor(built, stale, untagged);
       const pre = writesOf(await host.takeCounts());
       if (pre.consul.length + pre.kube.length > 0) {
         for (const line of [...pre.consul, ...pre.kube]) {
@@ -670,6 +729,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       const w = writesOf(counts);
       const wrote = w.consul.length + w.kube.length > 0;
       const changes = wrote ? await host.diff(w.consul.length > 0, w.kube.length > 0) : [];
+      if (wrote) wroteByFamily[built.family] = (wroteByFamily[built.family] ?? 0) + 1;
       const found = check(built, expect, seen, { ...w, changes }, activeFault?.name ?? null);
       if (activeFault && seen.status === 503) activeFault.window.declared503++;
       findingsToViolations(built, found, 'A');
@@ -687,23 +747,27 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       }
       // A request that ran into --write-timeout may still be writing: wait for it.
       if (seen.ms > 2500 || seen.error) await settle(`after #${i} (${Math.round(seen.ms)} ms)`);
-      if ((i + 1) % 500 === 0) say(`  ${i + 1}/${countA} (violations so far: ${violationCount})`);
+      if ((i + 1) % 500 === 0)
+        say(
+          `  ${i + 1}/${countA}, ${((performance.now() - started) / 1000).toFixed(0)} s (violations so far: ${violationCount})`,
+        );
     }
     if (activeFault) {
       await host.call({ type: 'faults-clear' });
       activeFault = null;
     }
-    if (crashed) {
+    if (life.crashed) {
       record({
         class: 'crash',
         index: -1,
         phase: 'A',
-        detail: `${crashed}; log tail: ${safeTail(serve.logFile)}`,
+        detail: `${life.crashed}; log tail: ${safeTail(serve.logFile)}`,
         request: inFlight[0] ? redactedLine(inFlight[0]) : '(between requests)',
       });
     }
     const peakA = rssA.stop();
-    if (!crashed) {
+    stopSampler = undefined;
+    if (!life.crashed) {
       const afterA = await idleRss(serve);
       rss.A = {
         idle: idleA.after,
@@ -712,16 +776,17 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         after: afterA.after,
       };
     }
-    const logA = summarizeLog(serve.logFile, secrets, 'A');
+    const logA = summarizeLog(serve.logFile, secrets, 'A', sentPath, seed);
     logs.A = logA.summary;
     for (const f of logA.findings) record(f);
     sender.close();
     poller.post({ pause: true });
+    await sleep(150); // let a poll in flight finish
     stopping = true;
     await serve.stop();
     stopping = false;
     serve = undefined;
-    crashed = undefined;
+    life.crashed = undefined;
 
     // ---- phase B ------------------------------------------------------------------------------
     if (countB > 0) {
@@ -732,10 +797,11 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       poller.post({ url: serve.url });
       const idleB = await idleRss(serve);
       const rssB = sampleRss(serve.pid, 100);
+      stopSampler = () => rssB.stop();
       let next = countA;
       const flying = new Set<Built>();
       const worker = async (): Promise<void> => {
-        while (!crashed) {
+        while (!crashedNow()) {
           const i = next++;
           if (i >= total) return;
           const built = build(specs[i]!, i, ctx);
@@ -759,18 +825,19 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       };
       say(`phase B: ${countB} request(s)`);
       await Promise.all(Array.from({ length: concurrency }, worker));
-      if (crashed) {
+      if (crashedNow()) {
         record({
           class: 'crash',
           index: -1,
           phase: 'B',
-          detail: `${crashed}; log tail: ${safeTail(serve.logFile)}`,
+          detail: `${crashedNow()}; log tail: ${safeTail(serve.logFile)}`,
           request: [...flying].map(redactedLine).join(' | ').slice(0, 1000) || '(none in flight)',
         });
       }
       // Confirmations fall due 1 s after the last admission: let them run before "idle".
       const peakB = rssB.stop();
-      if (!crashed) {
+      stopSampler = undefined;
+      if (!crashedNow()) {
         await sleep(1500);
         const afterB = await idleRss(serve);
         rss.B = {
@@ -780,10 +847,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
           after: afterB.after,
         };
       }
-      const logB = summarizeLog(serve.logFile, secrets, 'B');
+      const logB = summarizeLog(serve.logFile, secrets, 'B', sentPath, seed);
       logs.B = logB.summary;
       for (const f of logB.findings) record(f);
       sender.close();
+      poller.post({ pause: true });
+      await sleep(150); // let a poll in flight finish
       stopping = true;
       await serve.stop();
       serve = undefined;
@@ -791,11 +860,14 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     pollerReport = await poller.stop();
     poller = undefined;
   } finally {
+    stopSampler?.();
     stopping = true;
     sender?.close();
-    const leftPoller = poller as Poller | undefined;
+    const leftPoller: Poller | undefined = poller;
+    leftPoller?.post({ pause: true });
     if (leftPoller) pollerReport ??= await leftPoller.stop();
-    await (serve as ServeProcess | undefined)?.stop();
+    const leftServe: ServeProcess | undefined = serve;
+    await leftServe?.stop();
     await host?.close();
     process.off('exit', killServe);
     rmSync(dir, { recursive: true, force: true });
@@ -818,13 +890,16 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       ...(first ? { replay: `npm run fuzz -- --seed ${seed} --replay ${first.index}` } : {}),
     });
   }
-  for (const [phase, figures] of Object.entries(rss) as [string, RssFigures | number][]) {
-    if (typeof figures !== 'object') continue;
+  for (const [phase, figures] of [
+    ['A', rss.A],
+    ['B', rss.B],
+  ] as const) {
+    if (!figures) continue;
     if (figures.after > figures.idle * (1 + tolerance)) {
       record({
         class: 'rss-not-recovered',
         index: -1,
-        phase: phase as 'A' | 'B',
+        phase,
         detail: `serve RSS idle ${mib(figures.idle)}, peak ${mib(figures.peak)}, after the run (idle, forced GC) ${mib(figures.after)}: more than ${Math.round(tolerance * 100)} % above idle`,
         request: `(phase ${phase})`,
       });
@@ -837,11 +912,20 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     serve: compiledDir ? 'compiled' : 'tsx',
     durationMs: performance.now() - started,
     phases: {
-      A: { requests: replay !== undefined ? 1 : countA, flags: SERVE_FLAGS_A, faultWindows },
-      B: { requests: countB, flags: SERVE_FLAGS_B, concurrency },
+      A: {
+        requests: replay !== undefined ? 1 : countA,
+        flags: [...SERVE_FLAGS_A, ...(options.serveFlags ?? [])],
+        faultWindows,
+      },
+      B: {
+        requests: countB,
+        flags: [...SERVE_FLAGS_B, ...(options.serveFlags ?? [])],
+        concurrency,
+      },
     },
     byEndpointStatus,
     byFamily,
+    wroteByFamily,
     backgroundWrites,
     healthz,
     rss,

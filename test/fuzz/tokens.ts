@@ -127,7 +127,8 @@ export function createCredentials(dir: string): Credentials {
     privateKey,
     { algorithm: 'RS256', expiresIn: '1h' },
   );
-  const oversize = `${b64url('{"alg":"HS256"}')}.${'A'.repeat(20_000)}.${'B'.repeat(43)}`;
+  // Past any real token, still within Node's 16 KiB header limit (so the product decides).
+  const oversize = `${b64url('{"alg":"HS256"}')}.${'A'.repeat(15_000)}.${'B'.repeat(43)}`;
 
   const secrets = [secret];
   for (const t of byScope.values()) secrets.push(t.valid, t.expired, t.wrongScope);

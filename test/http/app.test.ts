@@ -182,3 +182,16 @@ test('no x-powered-by, and request lines are logged with the path token scrubbed
   assert.match(logged, /"path":"\/k8s\/admission\/\[REDACTED\]"/);
   assert.ok(!logged.includes(token));
 });
+
+test('redactPath: nothing after an event path, nor after the first segment of a path that is not ours', async () => {
+  const { redactPath } = await import('../../src/http/routes.js');
+  const token = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
+  assert.equal(redactPath(`/k8s/admission/${token}`), '/k8s/admission/[REDACTED]');
+  assert.equal(redactPath(`/k8s/admissions/mfrgg.mfrgg/${token}`), '/k8s/[REDACTED]');
+  assert.equal(redactPath(`/consul/${token}`), '/consul/[REDACTED]');
+  assert.equal(redactPath(`/%00/${token}`), '/%00/[REDACTED]');
+  assert.equal(redactPath('/healthz'), '/healthz');
+  assert.equal(redactPath('/k8s/audit'), '/k8s/audit');
+  assert.equal(redactPath('/nothing-here'), '/nothing-here');
+  assert.ok(!redactPath(`/${token}`).includes('c2ln'), 'a token as the only segment is scrubbed');
+});

@@ -69,10 +69,21 @@ async function respond(ctx: HandlerContext, event: Reviewed): Promise<Answer> {
   };
 }
 
+/**
+ * Past this body size the handler lets other requests (the kubelet's /healthz among them) run
+ * between its steps: parsing a review of the largest legal Service (1.5 MiB, twice on an
+ * UPDATE) and validating it each take tens of milliseconds of one turn of the event loop.
+ */
+const LARGE_BODY_BYTES = 256 * 1024;
+const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export function createAdmissionHandler(ctx: HandlerContext): Handler {
   return async (req, res) => {
     const start = process.hrtime.bigint();
+    const large = Number(req.headers['content-length']) > LARGE_BODY_BYTES;
+    if (large) await yieldTurn();
     const event = decodeAdmissionReview(req.body);
+    if (large) await yieldTurn();
     let warnings: string[] = [];
     let outcome: string;
     if (event.kind === 'ignored' || !ctx.settings.toConsul) {

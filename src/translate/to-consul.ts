@@ -496,7 +496,7 @@ type InstanceSource = 'externalIPs' | 'ingress' | 'nodePort' | 'endpoints' | 'no
 function limitInstances<T>(instances: T[], max: number | undefined, warnings: string[]): T[] {
   if (!max || instances.length <= max) return instances;
   warnings.push(
-    `${instances.length} instances; only the first ${max} are registered (--max-instances-per-service)`,
+    `more than ${max} instances; only the first ${max} are registered (--max-instances-per-service)`,
   );
   return instances.slice(0, max);
 }
@@ -530,10 +530,17 @@ function instancesOf(
   source: InstanceSource,
 ): Instance[] {
   switch (source) {
+    // Lists on the Service itself can be 100,000 long: collected only one past the limit.
     case 'externalIPs':
-      return externalIPsOf(service).map((address) => ({ kind: 'service', address }));
+      return externalIPsOf(service, capOf(settings)).map((address) => ({
+        kind: 'service',
+        address,
+      }));
     case 'ingress':
-      return ingressAddresses(service).map((address) => ({ kind: 'service', address }));
+      return ingressAddresses(service, capOf(settings)).map((address) => ({
+        kind: 'service',
+        address,
+      }));
     case 'nodePort':
       return nodePortInstances(slicesOf(input, ref), input.nodes, settings.nodePortSyncType);
     case 'endpoints':
@@ -543,12 +550,19 @@ function instancesOf(
   }
 }
 
-function ingressAddresses(service: Service): string[] {
+/** How many distinct addresses are worth collecting: one past the instance limit. */
+function capOf(settings: ToConsulSettings): number {
+  const max = settings.maxInstancesPerService;
+  return max ? max + 1 : Infinity;
+}
+
+function ingressAddresses(service: Service, cap = Infinity): string[] {
   const ingress = service.status?.loadBalancer?.ingress;
   if (!Array.isArray(ingress)) return [];
   // A Set keeps the first occurrence in order: linear however long the list.
   const out = new Set<string>();
   for (const entry of ingress) {
+    if (out.size >= cap) break;
     if (!isObject(entry)) continue;
     const address = nonEmptyString(entry.ip) ?? nonEmptyString(entry.hostname);
     if (address !== undefined) out.add(address);
@@ -711,11 +725,12 @@ function hasExternalIPs(service: Service): boolean {
   return Array.isArray(ips) && ips.some((ip) => nonEmptyString(ip) !== undefined);
 }
 
-function externalIPsOf(service: Service): string[] {
+function externalIPsOf(service: Service, cap = Infinity): string[] {
   const ips = isObject(service?.spec) ? service.spec.externalIPs : undefined;
   if (!Array.isArray(ips)) return [];
   const out = new Set<string>();
   for (const ip of ips) {
+    if (out.size >= cap) break;
     const address = nonEmptyString(ip);
     if (address !== undefined) out.add(address);
   }

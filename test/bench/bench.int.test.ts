@@ -1,8 +1,10 @@
 // Every benchmark scenario at a tiny size, asserting correctness only (no timing): events are
 // answered allowed and leave the registrations SPEC.md §4 describes, reconcile converges and its
 // 1% run writes only the changed services, end-to-end changes arrive in both directions, the
-// footprint figures are measured, and with Consul hung the breaker opens, defers every write and
-// converges all of them once Consul answers. Keeps `npm run bench` from rotting.
+// footprint figures are measured, with Consul hung the breaker opens, defers every write and
+// converges all of them once Consul answers, and a maximum-size Service registers exactly
+// --max-instances-per-service instances while audit batches leave Consul exact. Keeps
+// `npm run bench` from rotting.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -15,6 +17,12 @@ import {
   FAULT_NAMESPACE,
   type AdmissionFaultContext,
 } from './admission-fault.js';
+import {
+  runHeavyInput,
+  HEAVY_NAMESPACE,
+  MAX_OBJECT_BYTES,
+  type HeavyInputContext,
+} from './heavy-input.js';
 import { parseArgs, SCENARIOS } from './run.js';
 import { markdownTable } from './report.js';
 import {
@@ -123,6 +131,8 @@ test('parseArgs: scenarios, --json, --scale', () => {
   });
   assert.deepEqual(parseArgs(['admission-fault']), { scenarios: ['admission-fault'], scale: 1 });
   assert.ok(SCENARIOS.includes('admission-fault'));
+  assert.deepEqual(parseArgs(['heavy-input']), { scenarios: ['heavy-input'], scale: 1 });
+  assert.ok(SCENARIOS.includes('heavy-input'));
   assert.throws(() => parseArgs(['nope']), /unknown argument nope/);
   assert.throws(() => parseArgs(['--scale', '0']), /--scale must be a positive number/);
 });
@@ -362,6 +372,57 @@ test('admission fault: the breaker opens on a hung Consul, and every deferred se
     [
       'admission p99 with Consul hung, breaker open (ms)',
       'fault cleared → Consul holds the stored state of every deferred service (ms)',
+    ],
+  );
+});
+
+test('heavy input: a maximum-size Service registers exactly --max-instances-per-service instances, audit batches leave Consul exact', async () => {
+  let ctx!: HeavyInputContext;
+  const result = await runHeavyInput({
+    rounds: 1,
+    batches: 2,
+    services: 100,
+    eventsPerBatch: 120,
+    compiled: false,
+    inspect: async (c) => {
+      ctx = c;
+    },
+  });
+  const checks = result.checks;
+  assert.deepEqual(checks.failures, []);
+  // One CREATE and one UPDATE of each, every answer allowed; the big one warns about the limit.
+  assert.equal(checks.bigAnswered, 2);
+  assert.equal(checks.floorAnswered, 2);
+  assert.equal(checks.bigWarned, 2);
+  const bytes = checks.objectBytesMax as number;
+  assert.ok(bytes <= MAX_OBJECT_BYTES && bytes > MAX_OBJECT_BYTES - 4096, String(bytes));
+  // After the confirmations: the first 1,000 stored externalIPs, the UPDATE's moves included;
+  // nothing for the Service in the denied namespace.
+  assert.deepEqual(checks.instanceCounts, [1000]);
+  assert.deepEqual(checks.wrongBig, []);
+  assert.equal(checks.floorRegistered, 0);
+  const stored = ctx.bigStored.get('big-00')!;
+  assert.ok(stored.length > 100_000, String(stored.length));
+  const ours = ctx.registrations
+    .filter((r) => r.Meta['external-k8s-ns'] === HEAVY_NAMESPACE)
+    .map((r) => r.Address);
+  assert.ok(ours.includes('12.0.0.0') && !ours.includes('11.0.0.1'));
+  assert.ok(!ours.includes(stored[1000]!));
+  // /healthz answered throughout.
+  assert.ok((checks.healthzPolls as number) > 0);
+  assert.equal(checks.healthzFailures, 0);
+  // Audit: every batch answered 200 after one read of the sync node, and a dry-run reconcile
+  // afterwards finds nothing left to change in Consul.
+  assert.ok((checks.registered as number) > 100);
+  assert.deepEqual(checks.auditCodes, { 200: 2 });
+  assert.deepEqual(checks.auditNodeReadsPerBatch, [1, 1]);
+  assert.equal(checks.reconcileLeftOver, 0);
+  assert.deepEqual(
+    result.targets.map((t) => t.name),
+    [
+      'big Service admission p99 (ms)',
+      '/healthz max while big admissions run (ms)',
+      'audit batch p99 (ms)',
     ],
   );
 });

@@ -1,8 +1,9 @@
 // `npm run bench -- [scenario…] [--json FILE] [--scale N] [--profile DIR]`: runs the scenarios of
-// issue 10 (event-path, reconcile-scale, e2e-lag, footprint) and issue 14 (admission-fault; all
-// by default), prints a Markdown table and, with --json, writes one object per scenario with
-// every figure, ratio and target. --scale multiplies the sizes (1 = 20,000 events, 10,000
-// services, 1,000 changes, 200 writes per admission-fault phase).
+// issue 10 (event-path, reconcile-scale, e2e-lag, footprint), issue 14 (admission-fault) and
+// issue 20 (heavy-input; all by default), prints a Markdown table and, with --json, writes one
+// object per scenario with every figure, ratio and target. --scale multiplies the sizes (1 =
+// 20,000 events, 10,000 services, 1,000 changes, 200 writes per admission-fault phase, 20 big
+// Services and 50 audit batches over 2,000 services).
 // --profile DIR runs serve, the emulators and the reconcile processes with --cpu-prof into DIR
 // (file names carry the pid; the progress lines say which pid is which).
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { runReconcileScale } from './reconcile-scale.js';
 import { runE2eLag } from './e2e-lag.js';
 import { runFootprint } from './footprint.js';
 import { runAdmissionFault } from './admission-fault.js';
+import { runHeavyInput } from './heavy-input.js';
 import { machine, markdownTable, type ScenarioResult } from './report.js';
 
 export const SCENARIOS = [
@@ -20,6 +22,7 @@ export const SCENARIOS = [
   'e2e-lag',
   'footprint',
   'admission-fault',
+  'heavy-input',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -114,6 +117,14 @@ export async function runBench(args: BenchArgs): Promise<ScenarioResult[]> {
       case 'admission-fault':
         result = await runAdmissionFault({
           writes: Math.max(20, Math.round(200 * args.scale)),
+          ...(profile ? { serveNodeArgs: profile, emulatorNodeArgs: profile } : {}),
+        });
+        break;
+      case 'heavy-input':
+        result = await runHeavyInput({
+          rounds: Math.max(5, Math.round(20 * args.scale)),
+          batches: Math.max(10, Math.round(50 * args.scale)),
+          services: Math.max(100, Math.round(2_000 * args.scale)),
           ...(profile ? { serveNodeArgs: profile, emulatorNodeArgs: profile } : {}),
         });
         break;

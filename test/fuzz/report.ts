@@ -62,7 +62,7 @@ export function formatReport(r: FuzzReport): string {
     if (!f) continue;
     const ratio = f.after / f.idle;
     lines.push(
-      `serve RSS, phase ${phase}: idle ${mib(f.idle)}, peak ${mib(f.peak)}, after (idle) ${mib(f.afterIdle)}, after (idle, forced GC) ${mib(f.after)} = ${(ratio * 100).toFixed(0)} % of idle (target <= ${Math.round((1 + r.rss.tolerance) * 100)} %)`,
+      `serve RSS, phase ${phase}: ${f.idleAtStart !== undefined ? `idle at start ${mib(f.idleAtStart)}, ` : ''}idle ${mib(f.idle)}, peak ${mib(f.peak)}, after (idle) ${mib(f.afterIdle)}, after (idle, forced GC) ${mib(f.after)} = ${(ratio * 100).toFixed(0)} % of idle (target <= ${Math.round((1 + r.rss.tolerance) * 100)} %)`,
     );
   }
   for (const [phase, l] of [

@@ -95,8 +95,14 @@ export interface Violation {
 }
 
 export interface RssFigures {
-  /** Idle after start-up and warm-up, after a forced GC. */
+  /**
+   * Idle after warm-up, after a forced GC: the baseline. Phase A's warm-up is its first
+   * `WARM_UP` requests (every family has been served: JIT code, connection pools and schemas
+   * built on first use are not a leak); phase B's is taken at its start.
+   */
   idle: number;
+  /** Idle right after start, for the record. */
+  idleAtStart?: number;
   /** Highest sample during the phase. */
   peak: number;
   /** Idle after the phase, before the forced GC. */
@@ -174,6 +180,8 @@ const GC_HOOK = `data:text/javascript,${encodeURIComponent(
 const SERVE_FLAGS_A = ['--confirm-after='];
 const SERVE_FLAGS_B = ['--confirm-after=250ms,1s'];
 const MAX_VIOLATIONS_KEPT = 2000;
+/** Requests served before phase A's idle baseline is taken. */
+const WARM_UP = 500;
 
 /** The path as sent, with a token the credential put in it shown by name. */
 function shownPath(b: Built): string {
@@ -603,7 +611,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       throw new Error(`warm-up reconcile answered ${warm.status}: ${warm.text.slice(0, 300)}`);
     await host.takeCounts();
     await host.call({ type: 'mark' });
-    const idleA = await idleRss(serve);
+    const idleAtStartA = await idleRss(serve);
+    let idleA = idleAtStartA;
+    const warmUpAt = Math.min(WARM_UP, Math.floor(countA / 10));
     const rssA = sampleRss(serve.pid, 100);
     stopSampler = () => rssA.stop();
 
@@ -662,6 +672,10 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     );
     for (const i of order) {
       if (life.crashed) break;
+      if (i === warmUpAt && warmUpAt > 0 && replay === undefined) {
+        await settle('warm-up');
+        idleA = await idleRss(serve);
+      }
       const win = windows.find((w) => w.from === i);
       if (win) {
         activeFault = {
@@ -771,6 +785,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       const afterA = await idleRss(serve);
       rss.A = {
         idle: idleA.after,
+        idleAtStart: idleAtStartA.after,
         peak: Math.max(peakA, afterA.before),
         afterIdle: afterA.before,
         after: afterA.after,

@@ -1400,7 +1400,7 @@ describe('--max-instances-per-service', () => {
       '192.0.0.2',
     ]);
     assert.deepEqual(t.warnings, [
-      '5 instances; only the first 3 are registered (--max-instances-per-service)',
+      'more than 3 instances; only the first 3 are registered (--max-instances-per-service)',
     ]);
   });
   it('at the limit, and with 0 (no limit), nothing is cut and nothing said', () => {

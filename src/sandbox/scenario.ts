@@ -213,7 +213,9 @@ export async function runScenario(
     }
   };
 
-  write('k8s-consul-sync sandbox --once: scripted scenario (expected state from SPEC.md §4, §5)');
+  write(
+    'k8s-consul-sync sandbox --once: scripted scenario (expected state: docs/reference.md, Kubernetes → Consul and Consul → Kubernetes)',
+  );
   let ok = true;
   let failed: string[] = [];
   for (const step of scenarioSteps(sandbox)) {

@@ -298,7 +298,45 @@ export async function convergeServicesView(
   options: { dryRun?: boolean } = {},
 ): Promise<ViewConvergeResult> {
   // Watch deliveries come on every catalog change: read our services from the watch cache.
-  return applyServicesView(deps, await planServicesView(deps, view, { cached: true }), options);
+  const plan = await planServicesView(deps, view, { cached: true });
+  return applyServicesView(deps, await confirmDeletes(deps, plan), options);
+}
+
+/**
+ * A delivery was read with the watch's token, and Consul does not tell the handler whether that
+ * view was filtered by ACLs: a partial view reads as services gone. So before a delivery deletes
+ * a mirror, Consul is read once with our token (only when deletions are planned): a name whose
+ * Consul service still exists without the k8s tag keeps its mirror, and a filtered read deletes
+ * nothing.
+ */
+async function confirmDeletes(deps: SyncDeps, plan: ViewPlan): Promise<ViewPlan> {
+  if (!plan.changes.some((c) => c.op === 'delete')) return plan;
+  const { settings } = deps;
+  let stillThere: Set<string> | undefined;
+  try {
+    const own = await deps.consul.readServicesView(settings.writeTimeoutMs);
+    // A name carrying the k8s tag was already decided from our own read (sharedNames).
+    const tag = settings.consulK8sTag;
+    if (!own.filtered && Object.keys(own.view).length > 0)
+      stillThere = new Set(
+        Object.entries(own.view)
+          .filter(([, tags]) => tag === '' || !(Array.isArray(tags) && tags.includes(tag)))
+          .map(([n]) => (settings.k8sServicePrefix + n).toLowerCase()),
+      );
+  } catch (err) {
+    deps.logger.warn(
+      { event: 'view-read-failed', err: describeError(err) },
+      'could not confirm the deletions of a watch delivery: deleting nothing this time',
+    );
+  }
+  const keep = (c: K8sServiceChange): boolean =>
+    c.op !== 'delete' || (stillThere !== undefined && !stillThere.has(c.name));
+  const changes = plan.changes.filter(keep);
+  return {
+    ...plan,
+    changes,
+    withheldDeletes: plan.withheldDeletes + plan.changes.length - changes.length,
+  };
 }
 
 export function assertNoFailures(result: ViewConvergeResult): void {

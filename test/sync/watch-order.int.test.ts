@@ -260,3 +260,21 @@ test('when it cannot tell whether a k8s-tagged name is shared, a delivery delete
   await deliver(v.view, v.index);
   assert.equal(await mirrored('cache-db'), false, 'deleted once the picture is whole');
 });
+
+test('a delivery that does not show a service Consul still has (a narrow watch token) deletes no mirror', async () => {
+  await register('orders-db');
+  let v = await currentView();
+  await deliver(v.view, v.index);
+  assert.ok(await mirrored('orders-db'));
+  // The agent's watch token cannot read orders-db: its deliveries leave it out, with no header.
+  v = await currentView();
+  const partial = Object.fromEntries(Object.entries(v.view).filter(([n]) => n !== 'orders-db'));
+  const answer = await deliver(partial, v.index + 1);
+  assert.equal(answer.status, 200, answer.text);
+  assert.ok(await mirrored('orders-db'), 'Consul, read with our token, still has it');
+  // Once it is really gone, the next delivery removes the mirror.
+  await deregister('orders-db');
+  v = await currentView();
+  await deliver(v.view, v.index);
+  assert.equal(await mirrored('orders-db'), false);
+});

@@ -56,6 +56,8 @@ async function main(input: ReconcileChildInput): Promise<ReconcileChildOutput> {
         deps.consul.readAll(),
         deps.consul.readServicesView(),
         deps.kube.listLabelledServices(deps.settings.k8sWriteNamespace),
+        // Which k8s-tagged names also have other instances (they keep their mirror).
+        deps.consul.readNamesWithoutTag(deps.settings.consulK8sTag),
       ]);
       const wallMs = performance.now() - started;
       return {

@@ -1,5 +1,4 @@
 // What a handler needs from the process: the use-case dependencies and telemetry.
-import type { Request, Response } from 'express';
 import type { SyncDeps } from '../src/sync/deps.js';
 import type { Runtime } from '../src/sync/runtime.js';
 import type { Logger } from '../src/telemetry/logger.js';
@@ -23,7 +22,8 @@ export interface HandlerContext {
   };
 }
 
-export type Handler = (req: Request, res: Response) => Promise<void>;
+/** The one handler shape, declared by the app that mounts handlers. */
+export type { Handler } from '../src/http/app.js';
 
 /**
  * Resolves with the work's result, or rejects at the deadline while the work goes on; its late

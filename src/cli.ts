@@ -1,4 +1,5 @@
-// The k8s-consul-sync command line (SPEC.md §2): parse flags + environment once, dispatch.
+// The k8s-consul-sync command line: parse flags + environment once, dispatch. The development
+// tools (sandbox, emulate) live in dev/ and are loaded only when asked for.
 import { ConfigError, HelpRequested, parseConfig, type Config } from './config/index.js';
 
 type Command = (config: Config) => Promise<number>;
@@ -7,12 +8,33 @@ const commands: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./commands/serve.js')).serve,
   reconcile: async () => (await import('./commands/reconcile.js')).reconcileCommand,
   plan: async () => (await import('./commands/reconcile.js')).planCommand,
-  emulate: async () => (await import('./commands/emulate.js')).emulate,
   token: async () => (await import('./commands/token.js')).token,
-  sandbox: async () => (await import('./commands/sandbox.js')).sandbox,
 };
 
+/** Commands of the development tools (dev/): in a clone, never in the image or the build. */
+const DEV_COMMANDS = ['sandbox', 'emulate'];
+
+/**
+ * The dev tools' entry, loaded by a computed name so that neither the compiler nor a bundler
+ * pulls dev/ into the product's build.
+ */
+async function runDevTool(argv: readonly string[]): Promise<number> {
+  const entry = ['..', 'dev', 'cli.js'].join('/');
+  let dev: { main(argv: readonly string[]): Promise<number> };
+  try {
+    dev = (await import(entry)) as typeof dev;
+  } catch {
+    process.stderr.write(
+      'k8s-consul-sync: sandbox and emulate are development tools, not part of this build; in a clone of the repository run `npm ci && npm run sandbox`\n',
+    );
+    return 2;
+  }
+  return dev.main(argv);
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
+  const first = argv.find((a) => !a.startsWith('-'));
+  if (first !== undefined && DEV_COMMANDS.includes(first)) return runDevTool(argv);
   let config: Config;
   try {
     config = parseConfig(argv, process.env);
@@ -29,11 +51,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const load = commands[config.command];
   if (!load) {
-    const known = ['serve', 'reconcile', 'plan', 'token', 'sandbox', 'emulate'];
-    const why = known.includes(config.command)
-      ? `command ${config.command} is not implemented yet`
-      : `unknown command ${JSON.stringify(config.command)} (see --help)`;
-    process.stderr.write(`k8s-consul-sync: ${why}\n`);
+    process.stderr.write(
+      `k8s-consul-sync: unknown command ${JSON.stringify(config.command)} (see --help)\n`,
+    );
     return 2;
   }
   const run = await load();

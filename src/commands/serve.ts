@@ -3,7 +3,7 @@ import type { Config } from '../config/index.js';
 import { createApp } from '../http/app.js';
 import { createAuthenticator } from '../http/auth.js';
 import { KeyLoadError } from '../auth/keys.js';
-import { Readiness, startReadinessProbe } from '../http/readiness.js';
+import { Readiness, startReadinessProbe } from '../telemetry/readiness.js';
 import { startServer } from '../http/server.js';
 import { createLogger } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';

@@ -466,22 +466,6 @@ export const FLAGS: readonly FlagDef[] = [
       'token: jwt prints the JWT; path prints it as lowercase RFC 1123 path segments for an admission webhook clientConfig.service.path (/k8s/admission/<output>).',
     commands: ['token'],
   },
-  {
-    name: 'once',
-    kind: 'bool',
-    group: 'command',
-    default: 'false',
-    description: 'sandbox: run the scripted scenario, check both catalogs, exit.',
-    commands: ['sandbox'],
-  },
-  {
-    name: 'kubeconfig-out',
-    kind: 'string',
-    group: 'command',
-    default: '',
-    description: 'emulate kube / sandbox: write the emulator kubeconfig here.',
-    commands: ['emulate', 'sandbox'],
-  },
 ];
 
 /** Go `time.ParseDuration` subset: "0", or a sequence of <number><unit> with ns/us/ms/s/m/h. */

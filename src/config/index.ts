@@ -75,7 +75,6 @@ export interface Config extends ToConsulSettings, ToK8sSettings {
     privateKeyFile?: string;
     format: 'jwt' | 'path';
   };
-  sandbox: { once: boolean; kubeconfigOut?: string };
 }
 
 export class ConfigError extends Error {
@@ -99,9 +98,10 @@ export class HelpRequested extends Error {
 
 type Raw = Map<string, string[]>;
 
-const byName = new Map(FLAGS.map((f) => [f.name, f]));
-
-function splitArgv(argv: readonly string[]): { positionals: string[]; raw: Raw; help: boolean } {
+function splitArgv(
+  argv: readonly string[],
+  byName: ReadonlyMap<string, FlagDef>,
+): { positionals: string[]; raw: Raw; help: boolean } {
   const positionals: string[] = [];
   const raw: Raw = new Map();
   let help = false;
@@ -192,9 +192,13 @@ function check(def: FlagDef, value: string): void {
   }
 }
 
-function resolveAll(raw: Raw, env: NodeJS.ProcessEnv): Map<string, string[]> {
+function resolveAll(
+  raw: Raw,
+  env: NodeJS.ProcessEnv,
+  flags: readonly FlagDef[],
+): Map<string, string[]> {
   const values = new Map<string, string[]>();
-  for (const def of FLAGS) {
+  for (const def of flags) {
     const given = lookup(def, raw, env);
     const defaults: string[] = typeof def.default === 'string' ? [def.default] : [...def.default];
     const chosen = given ?? defaults.filter((v) => def.kind !== 'list' || v !== '');
@@ -268,10 +272,23 @@ function deepFreeze<T>(value: T): T {
 
 /** Parses argv (without `node` and the script) and the environment into the Config. */
 export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Config {
-  const { positionals, raw, help } = splitArgv(argv);
+  return parseConfigWith(argv, env, []).config;
+}
+
+/**
+ * The Config, plus the values of `extraFlags`: flags a tool around the product adds (the
+ * sandbox's --once), parsed and checked like the product's, kept out of the product's Config.
+ */
+export function parseConfigWith(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  extraFlags: readonly FlagDef[],
+): { config: Config; extra: ReadonlyMap<string, readonly string[]> } {
+  const all = [...FLAGS, ...extraFlags];
+  const { positionals, raw, help } = splitArgv(argv, new Map(all.map((f) => [f.name, f])));
   const command = positionals[0] ?? 'help';
-  if (help || command === 'help') throw new HelpRequested(renderHelp());
-  const values = resolveAll(raw, env);
+  if (help || command === 'help') throw new HelpRequested(renderHelp(extraFlags));
+  const values = resolveAll(raw, env, all);
   const one = (name: string): string => values.get(name)![0] ?? '';
   const bool = (name: string): boolean => parseGoBool(one(name)) === true;
   const list = (name: string): string[] => values.get(name)!;
@@ -341,13 +358,13 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
       privateKeyFile: opt('private-key-file'),
       format: one('format') as 'jwt' | 'path',
     },
-    sandbox: { once: bool('once'), kubeconfigOut: opt('kubeconfig-out') },
   };
   if (Boolean(config.server.tlsCertFile) !== Boolean(config.server.tlsKeyFile)) {
     const missing = config.server.tlsCertFile ? 'tls-key-file' : 'tls-cert-file';
     throw new ConfigError(missing, '', '--tls-cert-file and --tls-key-file go together');
   }
-  return deepFreeze(config);
+  const extra = new Map(extraFlags.map((f) => [f.name, values.get(f.name)!] as const));
+  return { config: deepFreeze(config), extra };
 }
 
 const GROUP_TITLES: Record<string, string> = {
@@ -377,7 +394,7 @@ export const COMMANDS: readonly { name: string; summary: string }[] = [
   { name: 'emulate', summary: 'emulate consul|kube: one emulator standalone (--listen).' },
 ];
 
-export function renderHelp(): string {
+export function renderHelp(extraFlags: readonly FlagDef[] = []): string {
   const lines = [
     'k8s-consul-sync: keeps Kubernetes services and the Consul catalog in sync, both ways.',
     '',
@@ -391,8 +408,10 @@ export function renderHelp(): string {
     'CONSUL_CACERT, CONSUL_CLIENT_CERT, CONSUL_CLIENT_KEY, CONSUL_TLS_SERVER_NAME, CONSUL_HTTP_SSL_VERIFY.',
   ];
   for (const group of Object.keys(GROUP_TITLES)) {
+    const defs = [...FLAGS, ...extraFlags].filter((f) => f.group === group);
+    if (defs.length === 0) continue;
     lines.push('', `${GROUP_TITLES[group]} flags:`);
-    for (const def of FLAGS.filter((f) => f.group === group)) {
+    for (const def of defs) {
       const allowed = def.allowed ? ` (${def.allowed.join('|')})` : '';
       lines.push(
         `  --${def.name.padEnd(27)} ${def.description}${allowed} [default: ${defaultText(def)}]`,

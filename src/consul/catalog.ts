@@ -13,7 +13,7 @@ import {
   META_K8S_NAME,
   META_K8S_NAMESPACE,
 } from '../translate/keys.js';
-import type { Readiness } from '../http/readiness.js';
+import type { Readiness } from '../telemetry/readiness.js';
 
 interface NodeService {
   ID: string;

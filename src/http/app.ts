@@ -4,7 +4,7 @@ import express, { type Express, type Request, type RequestHandler } from 'expres
 import type { Config } from '../config/index.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import type { Readiness } from './readiness.js';
+import type { Readiness } from '../telemetry/readiness.js';
 import { errorMiddleware, methodNotAllowed, notFound } from './errors.js';
 import { jsonBody, refuseOversized, requireJson } from './json-body.js';
 import type { Authenticator } from './auth.js';

@@ -4,7 +4,7 @@ import type { KubeHandle } from './client.js';
 import { kubeError, statusOf } from './errors.js';
 import type { EndpointSlice, Node, Service, ServiceRef } from '../translate/types.js';
 import { LABEL_CONSUL, LABEL_CONSUL_VALUE, LABEL_SERVICE_NAME } from '../translate/keys.js';
-import type { Readiness } from '../http/readiness.js';
+import type { Readiness } from '../telemetry/readiness.js';
 
 /** Page size for list calls; the API server's own default for kubectl is 500. */
 export const LIST_PAGE_SIZE = 500;

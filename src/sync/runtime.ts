@@ -6,7 +6,7 @@ import { ConsulCatalog } from '../consul/catalog.js';
 import { createKubeHandle, loadKubeConfig } from '../kube/client.js';
 import { KubeApi } from '../kube/api.js';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { Readiness } from '../http/readiness.js';
+import { Readiness } from '../telemetry/readiness.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { describeError } from '../errors.js';

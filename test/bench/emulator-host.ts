@@ -12,8 +12,8 @@ import {
   startConsulEmulator,
   watchesFromAgentConfig,
   type ConsulEmulator,
-} from '../../src/emulators/consul/index.js';
-import { startKubeEmulator, type KubeEmulator } from '../../src/emulators/kube/index.js';
+} from '../../dev/emulators/consul/index.js';
+import { startKubeEmulator, type KubeEmulator } from '../../dev/emulators/kube/index.js';
 import { META_K8S_NAME, META_K8S_NAMESPACE } from '../../src/translate/keys.js';
 import {
   consulServices,

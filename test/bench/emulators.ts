@@ -2,8 +2,8 @@
 // typed answers. Also the shared message types.
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { FaultRule } from '../../src/emulators/faults.js';
-import type { AdmissionCallRecord } from '../../src/emulators/kube/index.js';
+import type { FaultRule } from '../../dev/emulators/faults.js';
+import type { AdmissionCallRecord } from '../../dev/emulators/kube/index.js';
 import type { Obj, WorldSize } from './fixtures.js';
 
 export interface HostOptions {

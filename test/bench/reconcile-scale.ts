@@ -16,7 +16,7 @@ import { buildCompiled, runScript } from './procs.js';
 import { join } from 'node:path';
 import type { ReconcileChildInput, ReconcileChildOutput } from './reconcile-child.js';
 import { atMost, mb, ms, ratio, type ScenarioResult } from './report.js';
-import { NODE_PORT_MAX, NODE_PORT_MIN } from '../../src/emulators/kube/services.js';
+import { NODE_PORT_MAX, NODE_PORT_MIN } from '../../dev/emulators/kube/services.js';
 
 export interface ReconcileScaleOptions {
   /** 1 = issue 10's sizes. */

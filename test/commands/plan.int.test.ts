@@ -7,8 +7,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startConsulEmulator, type ConsulEmulator } from '../../src/emulators/consul/index.js';
-import { startKubeEmulator, type KubeEmulator } from '../../src/emulators/kube/index.js';
+import { startConsulEmulator, type ConsulEmulator } from '../../dev/emulators/consul/index.js';
+import { startKubeEmulator, type KubeEmulator } from '../../dev/emulators/kube/index.js';
 import { service } from '../fixtures/reviews.js';
 
 const run = promisify(execFile);

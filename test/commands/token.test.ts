@@ -12,7 +12,7 @@ import { decodePathToken } from '../../src/auth/path-token.js';
 import { isRfc1123Subdomain, webhookServicePathErrors } from '../infra/webhook-path.js';
 import { createAuthenticator } from '../../src/http/auth.js';
 import { createApp } from '../../src/http/app.js';
-import { Readiness } from '../../src/http/readiness.js';
+import { Readiness } from '../../src/telemetry/readiness.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { captureLogs, ecKeyPair, rsaKeyPair, tempDir } from '../auth/support.js';
 

@@ -2,7 +2,7 @@
 // get typed answers. Also the shared message types.
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { FaultRule } from '../../src/emulators/faults.js';
+import type { FaultRule } from '../../dev/emulators/faults.js';
 
 export interface HostStarted {
   /** "127.0.0.1:PORT", for --consul-http-addr. */

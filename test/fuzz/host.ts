@@ -7,9 +7,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startConsulEmulator, type ConsulEmulator } from '../../src/emulators/consul/index.js';
-import { startKubeEmulator, type KubeEmulator } from '../../src/emulators/kube/index.js';
-import type { FaultRule } from '../../src/emulators/faults.js';
+import { startConsulEmulator, type ConsulEmulator } from '../../dev/emulators/consul/index.js';
+import { startKubeEmulator, type KubeEmulator } from '../../dev/emulators/kube/index.js';
+import type { FaultRule } from '../../dev/emulators/faults.js';
 import type {
   Change,
   Counts,

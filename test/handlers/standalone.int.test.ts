@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { standaloneHandler } from '../../handlers/standalone.js';
-import { startConsulEmulator } from '../../src/emulators/consul/index.js';
-import { startKubeEmulator } from '../../src/emulators/kube/index.js';
+import { startConsulEmulator } from '../../dev/emulators/consul/index.js';
+import { startKubeEmulator } from '../../dev/emulators/kube/index.js';
 import { admissionReview, service } from '../fixtures/reviews.js';
 
 test('the admission handler alone: served at / and at its path, authenticated, writing to Consul', async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import { Writable } from 'node:stream';
 import { createApp, type Handler } from '../../src/http/app.js';
-import { Readiness, READY_WINDOW_MS } from '../../src/http/readiness.js';
+import { Readiness, READY_WINDOW_MS } from '../../src/telemetry/readiness.js';
 import { createAuthenticator } from '../../src/http/auth.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';

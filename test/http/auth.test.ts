@@ -7,7 +7,7 @@ import jwt, { type Algorithm } from 'jsonwebtoken';
 import request from 'supertest';
 import { createApp, type Handler } from '../../src/http/app.js';
 import { createAuthenticator, type AuthenticatorOptions } from '../../src/http/auth.js';
-import { Readiness } from '../../src/http/readiness.js';
+import { Readiness } from '../../src/telemetry/readiness.js';
 import { parseConfig } from '../../src/config/index.js';
 import { createMetrics, type Metrics } from '../../src/telemetry/metrics.js';
 import {

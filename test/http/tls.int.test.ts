@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { createApp, type Handler } from '../../src/http/app.js';
 import { createAuthenticator } from '../../src/http/auth.js';
-import { Readiness } from '../../src/http/readiness.js';
+import { Readiness } from '../../src/telemetry/readiness.js';
 import { startServer, type RunningServer } from '../../src/http/server.js';
 import { parseConfig } from '../../src/config/index.js';
 import { createMetrics, type Metrics } from '../../src/telemetry/metrics.js';

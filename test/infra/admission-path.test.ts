@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import request from 'supertest';
 import { createApp } from '../../src/http/app.js';
 import { createAuthenticator } from '../../src/http/auth.js';
-import { Readiness } from '../../src/http/readiness.js';
+import { Readiness } from '../../src/telemetry/readiness.js';
 import { parseConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';

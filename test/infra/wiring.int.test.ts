@@ -14,8 +14,8 @@ import {
   startConsulEmulator,
   watchesFromAgentConfig,
   type ConsulEmulator,
-} from '../../src/emulators/consul/index.js';
-import { startKubeEmulator, type KubeEmulator } from '../../src/emulators/kube/index.js';
+} from '../../dev/emulators/consul/index.js';
+import { startKubeEmulator, type KubeEmulator } from '../../dev/emulators/kube/index.js';
 import { parseConfig } from '../../src/config/index.js';
 import { createApp } from '../../src/http/app.js';
 import { createAuthenticator } from '../../src/http/auth.js';

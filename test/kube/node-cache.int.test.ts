@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { startKubeEmulator } from '../../src/emulators/kube/index.js';
+import { startKubeEmulator } from '../../dev/emulators/kube/index.js';
 import { createKubeHandle } from '../../src/kube/client.js';
 import { KubeApi } from '../../src/kube/api.js';
 

@@ -5,14 +5,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { buildCatalogs, type Catalogs } from '../../src/sandbox/catalogs.js';
+import { buildCatalogs, type Catalogs } from '../../dev/sandbox/catalogs.js';
 import {
   diffCatalogs,
   expectedServiceId,
   type ExpectSettings,
   type ExpectedState,
-} from '../../src/sandbox/expected.js';
-import type { CatalogSnapshot } from '../../src/emulators/consul/index.js';
+} from '../../dev/sandbox/expected.js';
+import type { CatalogSnapshot } from '../../dev/emulators/consul/index.js';
 import type { Service } from '../../src/translate/types.js';
 
 const SYNC_ID = 'uid-of-kube-system';

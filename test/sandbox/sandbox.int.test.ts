@@ -11,10 +11,10 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { V1Service } from '@kubernetes/client-node';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { startLiveView } from '../../src/sandbox/live.js';
-import { runScenario } from '../../src/sandbox/scenario.js';
-import { KUBE_SYSTEM_UID } from '../../src/emulators/kube/index.js';
+import { startSandbox, type Sandbox } from '../../dev/sandbox/index.js';
+import { startLiveView } from '../../dev/sandbox/live.js';
+import { runScenario } from '../../dev/sandbox/scenario.js';
+import { KUBE_SYSTEM_UID } from '../../dev/emulators/kube/index.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 const example = (name: string): string => join(REPO_ROOT, 'examples', name);

@@ -14,22 +14,22 @@ import {
   PlainView,
   ScreenView,
   SHOW_CURSOR,
-} from '../../src/sandbox/view.js';
+} from '../../dev/sandbox/view.js';
 import {
   renderCatalogs,
   renderEvents,
   SIDE_BY_SIDE_MIN_WIDTH,
   TO_CONSUL_TITLE,
   TO_K8S_TITLE,
-} from '../../src/sandbox/render.js';
+} from '../../dev/sandbox/render.js';
 import {
   EventLog,
   eventFromLogLine,
   recordHandlers,
   type SandboxEvent,
-} from '../../src/sandbox/events.js';
-import { displayPath, startLiveView } from '../../src/sandbox/live.js';
-import type { Catalogs } from '../../src/sandbox/catalogs.js';
+} from '../../dev/sandbox/events.js';
+import { displayPath, startLiveView } from '../../dev/sandbox/live.js';
+import type { Catalogs } from '../../dev/sandbox/catalogs.js';
 
 // eslint-disable-next-line no-control-regex
 const ESCAPE = /\u001b\[/;

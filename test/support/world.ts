@@ -4,12 +4,12 @@ import { Writable } from 'node:stream';
 import { CoreV1Api, DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
 import Consul from 'consul';
 import type { Express } from 'express';
-import { startConsulEmulator, type ConsulEmulator } from '../../src/emulators/consul/index.js';
+import { startConsulEmulator, type ConsulEmulator } from '../../dev/emulators/consul/index.js';
 import {
   startKubeEmulator,
   type KubeEmulator,
   type KubeEmulatorOptions,
-} from '../../src/emulators/kube/index.js';
+} from '../../dev/emulators/kube/index.js';
 import { parseConfig, type Config } from '../../src/config/index.js';
 import { createLogger, type Logger } from '../../src/telemetry/logger.js';
 import { createMetrics, type Metrics } from '../../src/telemetry/metrics.js';

@@ -12,7 +12,7 @@ import { startWiredWorld, waitFor, type WiredWorld } from '../support/wired.js';
 import { expectedState, ownedState } from '../support/exact.js';
 import { endpointSlice } from '../fixtures/reviews.js';
 import { ANNOTATION_SERVICE_NAME } from '../../src/translate/keys.js';
-import type { AfterAdmissionRule } from '../../src/emulators/kube/index.js';
+import type { AfterAdmissionRule } from '../../dev/emulators/kube/index.js';
 
 const RUNS = Number(process.env.ADMISSION_PROPERTY_RUNS ?? 200);
 const NS = 'shop';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import Consul from 'consul';
 import { startWorld } from '../support/world.js';
-import { startConsulEmulator } from '../../src/emulators/consul/index.js';
+import { startConsulEmulator } from '../../dev/emulators/consul/index.js';
 import { reconcile, type ReconcileOptions } from '../../src/sync/reconcile.js';
 import { serviceInstanceId } from '../../src/translate/to-consul.js';
 import { service } from '../fixtures/reviews.js';

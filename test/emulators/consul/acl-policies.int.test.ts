@@ -15,7 +15,7 @@ import {
   type AclRule,
   type AclRules,
   type ConsulEmulator,
-} from '../../../src/emulators/consul/index.js';
+} from '../../../dev/emulators/consul/index.js';
 import { client, get, put, sleep } from './helpers.js';
 
 const ROOT = 'root-secret';

@@ -2,7 +2,7 @@
 // acl/errors.go for the texts) of the emulator.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startConsulEmulator, type ConsulEmulator } from '../../../src/emulators/consul/index.js';
+import { startConsulEmulator, type ConsulEmulator } from '../../../dev/emulators/consul/index.js';
 import { client, get, put, registerService, sleep } from './helpers.js';
 
 describe('consul emulator: blocking queries', () => {

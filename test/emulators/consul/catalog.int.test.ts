@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type Consul from 'consul';
-import { startConsulEmulator, type ConsulEmulator } from '../../../src/emulators/consul/index.js';
+import { startConsulEmulator, type ConsulEmulator } from '../../../dev/emulators/consul/index.js';
 import { client, get, put, registerService } from './helpers.js';
 
 interface ServiceNode {

@@ -7,7 +7,7 @@ import {
   compileFilter,
   FilterError,
   serviceNodeSchema,
-} from '../../../src/emulators/consul/filter.js';
+} from '../../../dev/emulators/consul/filter.js';
 
 const web = {
   Node: 'k8s-sync',

@@ -1,7 +1,7 @@
 // Shared helpers for the Consul emulator tests: raw HTTP calls (to see status codes, headers and
 // text bodies exactly) and a real `consul` npm client pointed at the emulator.
 import Consul from 'consul';
-import type { ConsulEmulator } from '../../../src/emulators/consul/index.js';
+import type { ConsulEmulator } from '../../../dev/emulators/consul/index.js';
 
 export interface RawResponse {
   status: number;

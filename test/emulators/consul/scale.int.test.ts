@@ -2,7 +2,7 @@
 // keep the test quick) are all there and readable per service name.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startConsulEmulator, type ConsulEmulator } from '../../../src/emulators/consul/index.js';
+import { startConsulEmulator, type ConsulEmulator } from '../../../dev/emulators/consul/index.js';
 import { get, put } from './helpers.js';
 
 const NAMES = 20;

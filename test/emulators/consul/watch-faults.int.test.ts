@@ -9,7 +9,7 @@ import {
   startConsulEmulator,
   watchesFromAgentConfig,
   type ConsulEmulator,
-} from '../../../src/emulators/consul/index.js';
+} from '../../../dev/emulators/consul/index.js';
 import { get, put, registerService, sleep } from './helpers.js';
 
 interface Received {

@@ -10,7 +10,7 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
-import { startKubeEmulator, KUBE_SYSTEM_UID } from '../../../src/emulators/kube/index.js';
+import { startKubeEmulator, KUBE_SYSTEM_UID } from '../../../dev/emulators/kube/index.js';
 import { failure, raw, service, startCluster, type Cluster } from './helpers.js';
 
 const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v));

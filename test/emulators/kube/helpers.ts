@@ -13,7 +13,7 @@ import {
   startKubeEmulator,
   type KubeEmulator,
   type KubeEmulatorOptions,
-} from '../../../src/emulators/kube/index.js';
+} from '../../../dev/emulators/kube/index.js';
 
 export interface Cluster {
   emu: KubeEmulator;

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startKubeEmulator, type KubeEmulator } from '../../../src/emulators/kube/index.js';
+import { startKubeEmulator, type KubeEmulator } from '../../../dev/emulators/kube/index.js';
 
 const hasKubectl = !spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).error;
 

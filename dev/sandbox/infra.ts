@@ -15,7 +15,7 @@ export const WATCH_TOKEN_PLACEHOLDER = 'REPLACE_WITH_CONSUL_WATCH_TOKEN';
 
 /**
  * The directory holding infra/ and examples/: the repository root when run from source
- * (src/sandbox), or the installed package root when run from dist/src/sandbox.
+ * (dev/sandbox), or the installed package root when run from a build of it.
  */
 export function packageRoot(from: string = import.meta.dirname): string {
   let dir = from;

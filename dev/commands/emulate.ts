@@ -1,6 +1,7 @@
 // `emulate consul|kube`: one emulator standalone on loopback until stopped, so a developer can
 // point kubectl, curl or the consul CLI at it. Prints its address when ready.
-import type { Config } from '../config/index.js';
+import type { Config } from '../../src/config/index.js';
+import type { DevOptions } from '../cli.js';
 import { startConsulEmulator } from '../emulators/consul/index.js';
 import { startKubeEmulator } from '../emulators/kube/index.js';
 
@@ -21,7 +22,7 @@ async function untilStopped(): Promise<void> {
   });
 }
 
-export async function emulate(config: Config): Promise<number> {
+export async function emulate(config: Config, dev: DevOptions): Promise<number> {
   const which = config.args[0];
   if (which === 'consul') {
     const emu = await startConsulEmulator({
@@ -36,7 +37,7 @@ export async function emulate(config: Config): Promise<number> {
     return 0;
   }
   if (which === 'kube') {
-    const out = config.sandbox.kubeconfigOut;
+    const out = dev.kubeconfigOut;
     const emu = await startKubeEmulator({
       ...listenFor(config, 6443),
       ...(out ? { kubeconfigOut: out } : {}),

@@ -1,10 +1,10 @@
 // The sandbox's event feed: every call the emulators make to the server (admission reviews,
 // watch deliveries, audit batches), with what it was about and how long the handler took, plus
 // refused calls (401/403) picked from the server's log lines. Kept in memory, newest last.
-import { LABEL_SERVICE_NAME } from '../translate/keys.js';
+import { LABEL_SERVICE_NAME } from '../../src/translate/keys.js';
 import type { Request, Response } from 'express';
-import type { Handler } from '../http/app.js';
-import type { RouteName } from '../http/routes.js';
+import type { Handler } from '../../src/http/app.js';
+import type { RouteName } from '../../src/http/routes.js';
 
 export interface SandboxEvent {
   at: Date;

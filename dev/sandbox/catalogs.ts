@@ -2,7 +2,7 @@
 // this installation registered for it, and every Consul service (not ours) with the ExternalName
 // service it became. `buildCatalogs` is pure; `readCatalogs` reads the two emulators.
 import type { CatalogSnapshot } from '../emulators/consul/index.js';
-import { isCreatedByUs, isEligible } from '../translate/index.js';
+import { isCreatedByUs, isEligible } from '../../src/translate/index.js';
 import {
   LABEL_CONSUL,
   LABEL_CONSUL_VALUE,
@@ -12,8 +12,8 @@ import {
   META_K8S_NAMESPACE,
   META_K8S_NODE_NAME,
   META_SYNC_ID,
-} from '../translate/keys.js';
-import type { Service, ToConsulSettings, ToK8sSettings } from '../translate/types.js';
+} from '../../src/translate/keys.js';
+import type { Service, ToConsulSettings, ToK8sSettings } from '../../src/translate/types.js';
 
 export type CatalogSettings = ToConsulSettings & ToK8sSettings;
 

@@ -3,7 +3,7 @@
 // reviews from the API server, EndpointSlices from the controller, an ingress address from the
 // load balancer controller a moment later, watch deliveries from Consul.
 import type { CoreV1Api, V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
-import { ANNOTATION_SERVICE_SYNC } from '../translate/keys.js';
+import { ANNOTATION_SERVICE_SYNC } from '../../src/translate/keys.js';
 
 export const SHOP = 'shop';
 /** Addresses from the documentation ranges (RFC 5737) and private ranges: nothing real. */

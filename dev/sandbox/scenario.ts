@@ -3,7 +3,7 @@
 // after each step that both catalogs reach the state SPEC.md says (expected.ts), waiting on the
 // condition with a deadline rather than sleeping.
 import type { V1Service } from '@kubernetes/client-node';
-import { ANNOTATION_SERVICE_NAME, ANNOTATION_SERVICE_SYNC } from '../translate/keys.js';
+import { ANNOTATION_SERVICE_NAME, ANNOTATION_SERVICE_SYNC } from '../../src/translate/keys.js';
 import type { Catalogs } from './catalogs.js';
 import {
   diffCatalogs,

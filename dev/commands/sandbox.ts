@@ -4,7 +4,8 @@
 import { copyFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Config } from '../config/index.js';
+import type { Config } from '../../src/config/index.js';
+import type { DevOptions } from '../cli.js';
 import { startSandbox, type Sandbox } from '../sandbox/index.js';
 import { packageRoot } from '../sandbox/infra.js';
 import { startLiveView, startText } from '../sandbox/live.js';
@@ -33,14 +34,14 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-async function once(config: Config): Promise<number> {
+async function once(config: Config, dev: DevOptions): Promise<number> {
   const started = performance.now();
   let sandbox: Sandbox;
   try {
     // The expected state is SPEC.md's for the default settings: sync flags do not apply here.
     sandbox = await startSandbox({
       lbDelayMs: 300,
-      ...(config.sandbox.kubeconfigOut ? { kubeconfigOut: config.sandbox.kubeconfigOut } : {}),
+      ...(dev.kubeconfigOut ? { kubeconfigOut: dev.kubeconfigOut } : {}),
     });
   } catch (err) {
     process.stderr.write(`k8s-consul-sync: sandbox could not start: ${describe(err)}\n`);
@@ -62,7 +63,7 @@ async function once(config: Config): Promise<number> {
   return ok ? 0 : 1;
 }
 
-async function interactive(config: Config): Promise<number> {
+async function interactive(config: Config, dev: DevOptions): Promise<number> {
   const signal = stopSignal();
   let sandbox: Sandbox;
   try {
@@ -70,7 +71,7 @@ async function interactive(config: Config): Promise<number> {
     sandbox = await startSandbox({
       config,
       seed: false,
-      ...(config.sandbox.kubeconfigOut ? { kubeconfigOut: config.sandbox.kubeconfigOut } : {}),
+      ...(dev.kubeconfigOut ? { kubeconfigOut: dev.kubeconfigOut } : {}),
     });
   } catch (err) {
     signal.dispose();
@@ -106,6 +107,6 @@ async function interactive(config: Config): Promise<number> {
   return 0;
 }
 
-export function sandbox(config: Config): Promise<number> {
-  return config.sandbox.once ? once(config) : interactive(config);
+export function sandbox(config: Config, dev: DevOptions): Promise<number> {
+  return dev.once ? once(config, dev) : interactive(config, dev);
 }

@@ -6,7 +6,7 @@ import { decodeAuditEventList } from '../src/events/audit.js';
 import { SyncError, describeError } from '../src/errors.js';
 import { registrationSource } from '../src/plan/index.js';
 import type { RegistrationsRead } from '../src/consul/catalog.js';
-import { createLimiter } from '../src/sync/limit.js';
+import { createLimiter } from '../src/concurrency.js';
 import type { Registration, ServiceRef } from '../src/translate/types.js';
 import { elapsedSeconds, withDeadline, type Handler, type HandlerContext } from './context.js';
 

@@ -11,7 +11,7 @@ import type { Metrics } from '../telemetry/metrics.js';
 import { describeError, isSyncError } from '../errors.js';
 import { CircuitBreaker } from './breaker.js';
 import { LatestPerKey } from './latest.js';
-import { createLimiter, type Limiter } from './limit.js';
+import { createLimiter, type Limiter } from '../concurrency.js';
 import type { SyncDeps } from './deps.js';
 import type { RegistrationsRead } from '../consul/catalog.js';
 import { convergeService, type ServiceConvergeResult } from './to-consul.js';

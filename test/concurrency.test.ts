@@ -1,7 +1,7 @@
 // The concurrency bound of confirmations and recovery.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLimiter } from '../../src/sync/limit.js';
+import { createLimiter } from '../src/concurrency.js';
 
 test('never more than the limit at once, every task runs, failures reach their caller only', async () => {
   const limit = createLimiter(3);

@@ -10,7 +10,13 @@ import {
 import { convergeService } from '../src/sync/to-consul.js';
 import type { AdmissionInput } from '../src/sync/service-events.js';
 import { describeError } from '../src/errors.js';
-import { elapsedSeconds, withDeadline, type Handler, type HandlerContext } from './context.js';
+import {
+  counted,
+  elapsedSeconds,
+  withDeadline,
+  type Handler,
+  type HandlerContext,
+} from './context.js';
 
 type Reviewed = Extract<AdmissionEvent, { kind: 'service' | 'endpointslice' }>;
 type Invalid = Extract<AdmissionEvent, { kind: 'invalid' }>;
@@ -78,7 +84,7 @@ const LARGE_BODY_BYTES = 256 * 1024;
 const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export function createAdmissionHandler(ctx: HandlerContext): Handler {
-  return async (req, res) => {
+  return counted(ctx, 'admission', async (req, res, count) => {
     const start = process.hrtime.bigint();
     const large = Number(req.headers['content-length']) > LARGE_BODY_BYTES;
     if (large) await yieldTurn();
@@ -154,8 +160,7 @@ export function createAdmissionHandler(ctx: HandlerContext): Handler {
         );
       }
     }
-    ctx.metrics.events.inc({ source: 'admission', outcome });
-    ctx.metrics.eventDuration.observe({ source: 'admission' }, elapsedSeconds(start));
+    count(outcome);
     res.json(admissionResponse(event.uid, warnings));
-  };
+  });
 }

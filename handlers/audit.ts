@@ -1,14 +1,18 @@
 // POST /k8s/audit: an audit EventList → every affected Service re-read from the API and
 // converged, so duplicated, late or reordered batches never roll state back. Events for one
 // object are coalesced, the sync node is read once per batch, converges run a few at a time
-// under one deadline. 503 when a write failed or the deadline passed: the API server resends.
+// under one deadline. 503 only when a resend can help (an upstream down or slow, the deadline
+// passed): the API server's audit webhook resends any failed batch, a 4xx included
+// (k8s.io/apiserver plugin/pkg/audit/webhook retryOnError), so a failure only an operator can fix
+// (RBAC, ACL: KUBE_REJECTED, CONSUL_REJECTED) is answered 200 with the failures counted,
+// logged and reported in the body.
 import { decodeAuditEventList } from '../src/events/audit.js';
-import { SyncError, describeError } from '../src/errors.js';
+import { SyncError, codeOf, describeError, isRetryable, type ErrorCode } from '../src/errors.js';
 import { registrationSource } from '../src/plan/index.js';
 import type { RegistrationsRead } from '../src/consul/catalog.js';
 import { createLimiter } from '../src/concurrency.js';
 import type { Registration, ServiceRef } from '../src/translate/types.js';
-import { elapsedSeconds, withDeadline, type Handler, type HandlerContext } from './context.js';
+import { counted, withDeadline, type Handler, type HandlerContext } from './context.js';
 
 const keyOf = (ref: ServiceRef): string => `${ref.namespace}/${ref.name}`;
 
@@ -37,83 +41,132 @@ async function readOnce(
   }
 }
 
+/** A service whose converge failed: its code says whether a resend of the batch can help. */
+interface Failure {
+  service: string;
+  code: ErrorCode;
+  retryable: boolean;
+}
+
+/** At most this many failed services are named in a 200 answer (all of them are logged). */
+const REPORTED_FAILURES = 10;
+
+interface BatchOutcome {
+  failures: Failure[];
+  /** The deadline passed with converges still running (they go on; the resend repeats them). */
+  late: boolean;
+  /** Services not converged when the answer went out. */
+  pending: number;
+}
+
+/** Converges every affected service of a batch, `concurrency` at a time, under the deadline. */
+async function convergeBatch(ctx: HandlerContext, services: ServiceRef[]): Promise<BatchOutcome> {
+  const out: BatchOutcome = { failures: [], late: false, pending: services.length };
+  if (services.length === 0) return out;
+  const prefetched = services.length > 1 ? await readOnce(ctx) : undefined;
+  const limit = createLimiter(ctx.settings.concurrency);
+  const converge = async (ref: ServiceRef): Promise<void> => {
+    if (out.late) return; // past the deadline: the resent batch does it
+    const where = keyOf(ref);
+    try {
+      // Audit is post-commit and carries no previous version: every name of the service
+      // counts (from the batch's read of the node, or a scan of it). In turn with the
+      // admissions and confirmations of the same service.
+      const result = await ctx.events.services.converge(ref, {
+        exhaustive: true,
+        ...(prefetched ? { current: prefetched(ref) } : {}),
+      });
+      ctx.logger.info(
+        {
+          event: 'audit',
+          source: 'audit',
+          'namespace/name': where,
+          outcome: !result ? 'superseded' : result.changes.length ? 'written' : 'unchanged',
+          changes: result?.changes.length ?? 0,
+        },
+        'audit event',
+      );
+    } catch (err) {
+      const failure = { service: where, code: codeOf(err), retryable: isRetryable(err) };
+      out.failures.push(failure);
+      ctx.logger.error(
+        {
+          event: 'audit',
+          source: 'audit',
+          'namespace/name': where,
+          outcome: 'error',
+          code: failure.code,
+          retryable: failure.retryable,
+          err: describeError(err),
+        },
+        'audit event: write failed',
+      );
+    } finally {
+      out.pending--;
+    }
+  };
+  try {
+    await withDeadline(
+      Promise.all(services.map((ref) => limit(() => converge(ref)))),
+      ctx.settings.auditDeadlineMs,
+      () => undefined, // each converge logs its own late outcome
+    );
+  } catch {
+    out.late = true;
+  }
+  return out;
+}
+
 export function createAuditHandler(ctx: HandlerContext): Handler {
-  return async (req, res) => {
-    const start = process.hrtime.bigint();
+  return counted(ctx, 'audit', async (req, res, count) => {
     const batch = decodeAuditEventList(req.body);
     if (!ctx.settings.toConsul) {
-      ctx.metrics.events.inc({ source: 'audit', outcome: 'ignored' });
+      count('ignored');
       res.json({ processed: 0, ignored: batch.processed + batch.ignored });
       return;
     }
-    const failures: string[] = [];
-    const pending = new Set(batch.services.map(keyOf));
-    let late = false;
-    if (batch.services.length > 0) {
-      const prefetched = batch.services.length > 1 ? await readOnce(ctx) : undefined;
-      const limit = createLimiter(ctx.settings.concurrency);
-      const converge = async (ref: ServiceRef): Promise<void> => {
-        if (late) return; // past the deadline: the resent batch does it
-        const where = keyOf(ref);
-        try {
-          // Audit is post-commit and carries no previous version: every name of the service
-          // counts (from the batch's read of the node, or a scan of it). In turn with the
-          // admissions and confirmations of the same service.
-          const result = await ctx.events.services.converge(ref, {
-            exhaustive: true,
-            ...(prefetched ? { current: prefetched(ref) } : {}),
-          });
-          pending.delete(where);
-          ctx.logger.info(
-            {
-              event: 'audit',
-              source: 'audit',
-              'namespace/name': where,
-              outcome: !result ? 'superseded' : result.changes.length ? 'written' : 'unchanged',
-              changes: result?.changes.length ?? 0,
-            },
-            'audit event',
-          );
-        } catch (err) {
-          pending.delete(where);
-          failures.push(where);
-          ctx.logger.error(
-            {
-              event: 'audit',
-              source: 'audit',
-              'namespace/name': where,
-              outcome: 'error',
-              err: describeError(err),
-            },
-            'audit event: write failed',
-          );
-        }
-      };
-      try {
-        await withDeadline(
-          Promise.all(batch.services.map((ref) => limit(() => converge(ref)))),
-          ctx.settings.auditDeadlineMs,
-          () => undefined, // each converge logs its own late outcome
-        );
-      } catch {
-        late = true;
-      }
-    }
-    const outcome = late || failures.length > 0 ? 'error' : batch.processed > 0 ? 'ok' : 'ignored';
-    ctx.metrics.events.inc({ source: 'audit', outcome });
-    ctx.metrics.eventDuration.observe({ source: 'audit' }, elapsedSeconds(start));
+    const { failures, late, pending } = await convergeBatch(ctx, batch.services);
+    count(late || failures.length > 0 ? 'error' : batch.processed > 0 ? 'ok' : 'ignored');
     if (late) {
       throw new SyncError(
         'WRITE_FAILED',
-        `audit batch not converged within ${ctx.settings.auditDeadlineMs} ms: ${pending.size} of ${batch.services.length} service(s) left (the API server resends the batch)`,
+        `audit batch not converged within ${ctx.settings.auditDeadlineMs} ms: ${pending} of ${batch.services.length} service(s) left (the API server resends the batch)`,
+      );
+    }
+    const retryable = failures.filter((f) => f.retryable);
+    if (retryable.length > 0) {
+      throw new SyncError(
+        'WRITE_FAILED',
+        `convergence failed for ${retryable.length} service(s): ${retryable
+          .slice(0, 5)
+          .map((f) => `${f.service} (${f.code})`)
+          .join(', ')} (the API server resends the batch)`,
       );
     }
     if (failures.length > 0) {
-      throw new SyncError(
-        'WRITE_FAILED',
-        `convergence failed for ${failures.length} service(s): ${failures.slice(0, 5).join(', ')}`,
+      // A resend would fail the same way: acknowledged, so the API server does not back off
+      // and resend in vain; fixed by the operator, then by the next event or reconcile.
+      ctx.logger.error(
+        {
+          event: 'audit-not-retried',
+          source: 'audit',
+          failed: failures.length,
+          codes: [...new Set(failures.map((f) => f.code))],
+        },
+        'audit batch acknowledged with failures a resend cannot fix (RBAC, ACL): fix them; the next event or reconcile repairs',
       );
     }
-    res.json({ processed: batch.processed, ignored: batch.ignored });
-  };
+    res.json({
+      processed: batch.processed,
+      ignored: batch.ignored,
+      ...(failures.length > 0
+        ? {
+            failed: failures.length,
+            failures: failures
+              .slice(0, REPORTED_FAILURES)
+              .map(({ service, code }) => ({ service, code })),
+          }
+        : {}),
+    });
+  });
 }

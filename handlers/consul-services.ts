@@ -5,7 +5,7 @@
 import { decodeServicesView } from '../src/events/services-view.js';
 import { assertNoFailures } from '../src/sync/to-k8s.js';
 import { SyncError } from '../src/errors.js';
-import { elapsedSeconds, type Handler, type HandlerContext } from './context.js';
+import { counted, elapsedSeconds, type Handler, type HandlerContext } from './context.js';
 
 /** X-Consul-Index as a number; anything else is treated as absent (applied in arrival order). */
 function indexOf(header: string | undefined): number | undefined {
@@ -14,18 +14,17 @@ function indexOf(header: string | undefined): number | undefined {
 }
 
 export function createConsulServicesHandler(ctx: HandlerContext): Handler {
-  return async (req, res) => {
+  return counted(ctx, 'consul-watch', async (req, res, count) => {
     const start = process.hrtime.bigint();
     const view = decodeServicesView(req.body);
     const index = req.get('X-Consul-Index') ?? null;
     if (!ctx.settings.toK8s) {
-      ctx.metrics.events.inc({ source: 'consul-watch', outcome: 'ignored' });
+      count('ignored');
       res.json({ index, ignored: true });
       return;
     }
     const done = (outcome: string, fields: Record<string, unknown> = {}): void => {
-      ctx.metrics.events.inc({ source: 'consul-watch', outcome });
-      ctx.metrics.eventDuration.observe({ source: 'consul-watch' }, elapsedSeconds(start));
+      count(outcome);
       ctx.logger.info(
         {
           event: 'consul-watch',
@@ -76,5 +75,5 @@ export function createConsulServicesHandler(ctx: HandlerContext): Handler {
         res.json({ index, ...result.summary, warnings: result.warnings });
       }
     }
-  };
+  });
 }

@@ -3,7 +3,8 @@ import type { SyncDeps } from '../src/sync/deps.js';
 import type { Runtime } from '../src/sync/runtime.js';
 import type { Logger } from '../src/telemetry/logger.js';
 import type { Metrics } from '../src/telemetry/metrics.js';
-import { SyncError } from '../src/errors.js';
+import type { Handler } from '../src/http/app.js';
+import { SyncError, isSyncError } from '../src/errors.js';
 
 export interface HandlerContext {
   deps(): Promise<SyncDeps>;
@@ -24,6 +25,56 @@ export interface HandlerContext {
 
 /** The one handler shape, declared by the app that mounts handlers. */
 export type { Handler } from '../src/http/app.js';
+
+export type EventSource = 'admission' | 'audit' | 'consul-watch' | 'reconcile';
+
+/** Counts the request's outcome; only the first call of a request counts. */
+export interface Count {
+  (outcome: string): void;
+  /** The outcome is counted by the use case from here on (reconcile counts its own runs). */
+  handOff(): void;
+}
+
+/**
+ * A handler whose every path counts its outcome in k8s_consul_sync_events_total exactly once
+ * (and its duration, but for reconcile): the handler counts through `count`; a path that throws
+ * before counting is counted here, `bad-request` for a request refused with a 4xx (a body or
+ * query that is not an event), else `error` (the sync id could not be resolved, a bug, …).
+ */
+export function counted(
+  ctx: HandlerContext,
+  source: EventSource,
+  handler: (
+    req: Parameters<Handler>[0],
+    res: Parameters<Handler>[1],
+    count: Count,
+  ) => Promise<void>,
+): Handler {
+  return async (req, res) => {
+    const start = process.hrtime.bigint();
+    let done = false;
+    const count = Object.assign(
+      (outcome: string): void => {
+        if (done) return;
+        done = true;
+        ctx.metrics.events.inc({ source, outcome });
+        if (source !== 'reconcile')
+          ctx.metrics.eventDuration.observe({ source }, elapsedSeconds(start));
+      },
+      {
+        handOff: (): void => {
+          done = true;
+        },
+      },
+    );
+    try {
+      await handler(req, res, count);
+    } catch (err) {
+      count(isSyncError(err) && err.status >= 400 && err.status < 500 ? 'bad-request' : 'error');
+      throw err;
+    }
+  };
+}
 
 /**
  * Resolves with the work's result, or rejects at the deadline while the work goes on; its late

@@ -20,7 +20,7 @@ export function handlerContext(runtime: Runtime): HandlerContext {
       toK8s: runtime.config.toK8s,
       writeTimeoutMs: runtime.config.server.writeTimeoutMs,
       auditDeadlineMs: runtime.config.server.auditDeadlineMs,
-      concurrency: 8,
+      concurrency: runtime.config.server.concurrency,
     },
   };
 }

@@ -1,9 +1,11 @@
-// POST /reconcile?direction=to-consul|to-k8s|both&dryRun=true: one full convergence.
-import { reconcile, type ReconcileOptions } from '../src/sync/reconcile.js';
+// POST /reconcile?direction=to-consul|to-k8s|both&dryRun=true: one full convergence. A failed run
+// answers with the most severe code of its directions (src/errors.ts ERROR_TABLE and SEVERITY):
+// its own status, both directions' summaries in error.details.
+import { reconcile, reconcileFailure, type ReconcileOptions } from '../src/sync/reconcile.js';
 import { SyncError } from '../src/errors.js';
 import { formatChange, formatSkipped } from '../src/plan/index.js';
 import type { Direction } from '../src/config/index.js';
-import type { Handler, HandlerContext } from './context.js';
+import { counted, type Handler, type HandlerContext } from './context.js';
 
 const DIRECTIONS: readonly Direction[] = ['both', 'to-consul', 'to-k8s'];
 
@@ -17,42 +19,34 @@ function boolParam(value: unknown, name: string): boolean {
   throw new SyncError('INVALID_QUERY', `${name} must be true or false (or given alone for true)`);
 }
 
+function optionsOf(
+  query: Record<string, unknown>,
+  defaults: { maxDeleteRatio: number; deleteGuardMin: number },
+): ReconcileOptions {
+  const direction = (query.direction ?? 'both') as Direction;
+  if (!DIRECTIONS.includes(direction)) {
+    throw new SyncError('INVALID_QUERY', 'direction must be to-consul, to-k8s or both');
+  }
+  return {
+    direction,
+    dryRun: boolParam(query.dryRun, 'dryRun'),
+    force: boolParam(query.force, 'force'),
+    maxDeleteRatio: defaults.maxDeleteRatio,
+    deleteGuardMin: defaults.deleteGuardMin,
+  };
+}
+
 export function createReconcileHandler(
   ctx: HandlerContext,
   defaults: { maxDeleteRatio: number; deleteGuardMin: number },
 ): Handler {
-  return async (req, res) => {
-    const q = req.query as Record<string, unknown>;
-    const direction = (q.direction ?? 'both') as Direction;
-    if (!DIRECTIONS.includes(direction)) {
-      throw new SyncError('INVALID_QUERY', 'direction must be to-consul, to-k8s or both');
-    }
-    const options: ReconcileOptions = {
-      direction,
-      dryRun: boolParam(q.dryRun, 'dryRun'),
-      force: boolParam(q.force, 'force'),
-      maxDeleteRatio: defaults.maxDeleteRatio,
-      deleteGuardMin: defaults.deleteGuardMin,
-    };
+  return counted(ctx, 'reconcile', async (req, res, count) => {
+    const options = optionsOf(req.query, defaults);
     const deps = await ctx.deps();
+    count.handOff(); // reconcile() counts its run, failed or not
     const report = await reconcile(deps, options);
-    const failed = [report.toConsul, report.toK8s].filter((r) => r?.error);
-    if (failed.length > 0) {
-      const codes = failed.map((r) => r!.errorCode);
-      const code = codes.includes('DELETE_RATIO_EXCEEDED')
-        ? 'DELETE_RATIO_EXCEEDED'
-        : codes.every((c) => c === codes[0]) &&
-            (codes[0] === 'WRITE_FAILED' || codes[0] === 'CONSUL_READ_FILTERED')
-          ? codes[0]
-          : 'READ_FAILED';
-      // What each direction planned and did (or did not) write goes with the error.
-      throw new SyncError(code, failed.map((r) => r!.error).join('; '), {
-        details: {
-          ...(report.toConsul ? { toConsul: report.toConsul } : {}),
-          ...(report.toK8s ? { toK8s: report.toK8s } : {}),
-        },
-      });
-    }
+    const failure = reconcileFailure(report);
+    if (failure) throw failure;
     res.json({
       dryRun: report.dryRun,
       ...(report.toConsul ? { toConsul: report.toConsul } : {}),
@@ -60,5 +54,5 @@ export function createReconcileHandler(
       changes: report.changes.map(formatChange),
       skipped: report.skipped.map(formatSkipped),
     });
-  };
+  });
 }

@@ -14,45 +14,85 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
   | 'PAYLOAD_TOO_LARGE'
-  | 'REQUEST_TIMEOUT'
   | 'CONSUL_UNAVAILABLE'
   | 'CONSUL_REJECTED'
   | 'CONSUL_READ_FILTERED'
   | 'KUBE_UNAVAILABLE'
   | 'KUBE_REJECTED'
-  | 'READ_FAILED'
   | 'WRITE_FAILED'
   | 'DELETE_RATIO_EXCEEDED'
-  | 'NOT_READY'
-  | 'CONFIG_INVALID'
   | 'INTERNAL';
 
-const defaultStatus: Record<ErrorCode, number> = {
-  BAD_REQUEST: 400,
-  INVALID_JSON: 400,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-  INVALID_ADMISSION_REVIEW: 400,
-  INVALID_AUDIT_EVENT_LIST: 400,
-  INVALID_SERVICES_VIEW: 400,
-  INVALID_QUERY: 400,
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  METHOD_NOT_ALLOWED: 405,
-  PAYLOAD_TOO_LARGE: 413,
-  REQUEST_TIMEOUT: 408,
-  CONSUL_UNAVAILABLE: 503,
-  CONSUL_REJECTED: 502,
-  CONSUL_READ_FILTERED: 502,
-  KUBE_UNAVAILABLE: 503,
-  KUBE_REJECTED: 502,
-  READ_FAILED: 503,
-  WRITE_FAILED: 503,
-  DELETE_RATIO_EXCEEDED: 409,
-  NOT_READY: 503,
-  CONFIG_INVALID: 400,
-  INTERNAL: 500,
+export interface ErrorClass {
+  /** The HTTP status answered for it. */
+  status: number;
+  /**
+   * The exit code of `reconcile` and `plan` when a run ends with it: 1 when a later run can
+   * succeed by itself, 3 when an operator has to act first. Request codes (4xx of the HTTP
+   * pipeline) never end a run; they carry 2, the exit code of a usage problem.
+   */
+  exitCode: 1 | 2 | 3;
+  /** Whether sending the same request again can succeed without anyone changing anything. */
+  retryable: boolean;
+}
+
+const request = (status: number): ErrorClass => ({ status, exitCode: 2, retryable: false });
+const needsOperator = (status: number): ErrorClass => ({ status, exitCode: 3, retryable: false });
+const transient = (status: number): ErrorClass => ({ status, exitCode: 1, retryable: true });
+
+/** Every code's HTTP status, CLI exit code and whether a retry can help: the one table. */
+export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorClass>> = {
+  BAD_REQUEST: request(400),
+  INVALID_JSON: request(400),
+  UNSUPPORTED_MEDIA_TYPE: request(415),
+  INVALID_ADMISSION_REVIEW: request(400),
+  INVALID_AUDIT_EVENT_LIST: request(400),
+  INVALID_SERVICES_VIEW: request(400),
+  INVALID_QUERY: request(400),
+  UNAUTHENTICATED: request(401),
+  FORBIDDEN: request(403),
+  NOT_FOUND: request(404),
+  METHOD_NOT_ALLOWED: request(405),
+  PAYLOAD_TOO_LARGE: request(413),
+  // An upstream refused (ACL, RBAC, an invalid write): the same call fails again until fixed.
+  CONSUL_REJECTED: needsOperator(502),
+  KUBE_REJECTED: needsOperator(502),
+  // Consul hid part of a read from our token: deletions withheld until the token can read all.
+  CONSUL_READ_FILTERED: needsOperator(502),
+  // The delete guard refused a plan: only an operator can say the deletions are intended.
+  DELETE_RATIO_EXCEEDED: needsOperator(409),
+  // A bug or an unexpected answer: logged with its cause; repeating it repeats the bug.
+  INTERNAL: needsOperator(500),
+  // Unreachable, timed out, 5xx, 429: a later attempt can succeed.
+  CONSUL_UNAVAILABLE: transient(503),
+  KUBE_UNAVAILABLE: transient(503),
+  WRITE_FAILED: transient(503),
 };
+
+/**
+ * The codes a reconcile direction can end with, most severe first: every code that needs an
+ * operator before every code a retry can fix. When directions fail differently, the run answers
+ * with the first of their codes in this order.
+ */
+export const SEVERITY: readonly ErrorCode[] = [
+  'INTERNAL',
+  'CONSUL_REJECTED',
+  'KUBE_REJECTED',
+  'DELETE_RATIO_EXCEEDED',
+  'CONSUL_READ_FILTERED',
+  'WRITE_FAILED',
+  'CONSUL_UNAVAILABLE',
+  'KUBE_UNAVAILABLE',
+];
+
+/** The most severe of the codes (SEVERITY; a code not listed there comes after them all). */
+export function mostSevere(codes: readonly ErrorCode[]): ErrorCode | undefined {
+  const rank = (c: ErrorCode): number => {
+    const i = SEVERITY.indexOf(c);
+    return i < 0 ? SEVERITY.length : i;
+  };
+  return [...codes].sort((a, b) => rank(a) - rank(b))[0];
+}
 
 export interface SyncErrorOptions {
   status?: number;
@@ -73,7 +113,7 @@ export class SyncError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SyncError';
     this.code = code;
-    this.status = options.status ?? defaultStatus[code];
+    this.status = options.status ?? ERROR_TABLE[code].status;
     this.upstreamStatus = options.upstreamStatus;
     this.details = options.details;
   }
@@ -81,6 +121,16 @@ export class SyncError extends Error {
 
 export function isSyncError(err: unknown): err is SyncError {
   return err instanceof SyncError;
+}
+
+/** The stable code of any thrown value: its own for a SyncError, else INTERNAL. */
+export function codeOf(err: unknown): ErrorCode {
+  return isSyncError(err) ? err.code : 'INTERNAL';
+}
+
+/** Whether a retry of what threw `err` can succeed by itself (ERROR_TABLE). */
+export function isRetryable(err: unknown): boolean {
+  return ERROR_TABLE[codeOf(err)].retryable;
 }
 
 /** A short description of any thrown value, for log lines; never includes a stack. */

@@ -2,17 +2,15 @@
 // this installation registered for it, and every Consul service (not ours) with the ExternalName
 // service it became. `buildCatalogs` is pure; `readCatalogs` reads the two emulators.
 import type { CatalogSnapshot } from '../emulators/consul/index.js';
-import { isCreatedByUs, isEligible } from '../../src/translate/index.js';
 import {
-  LABEL_CONSUL,
-  LABEL_CONSUL_VALUE,
-  META_EXTERNAL_SOURCE,
-  META_EXTERNAL_SOURCE_VALUE,
-  META_K8S_NAME,
-  META_K8S_NAMESPACE,
-  META_K8S_NODE_NAME,
-  META_SYNC_ID,
-} from '../../src/translate/keys.js';
+  compareStrings,
+  isCreatedByUs,
+  isEligible,
+  isInWriteNamespace,
+  isOwnedK8sService,
+  isOwnedRegistration,
+} from '../../src/translate/index.js';
+import { META_K8S_NAME, META_K8S_NAMESPACE, META_K8S_NODE_NAME } from '../../src/translate/keys.js';
 import type { Service, ToConsulSettings, ToK8sSettings } from '../../src/translate/types.js';
 
 export type CatalogSettings = ToConsulSettings & ToK8sSettings;
@@ -89,14 +87,6 @@ function worst(statuses: string[]): string {
   return HEALTH_ORDER[rank] ?? 'passing';
 }
 
-const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
-function isOursInConsul(meta: Record<string, string> | null, syncId: string): boolean {
-  return (
-    meta?.[META_EXTERNAL_SOURCE] === META_EXTERNAL_SOURCE_VALUE && meta[META_SYNC_ID] === syncId
-  );
-}
-
 /** A Kubernetes name for a Consul service, as SPEC.md §5 makes it. */
 function mirrorName(consulName: string, settings: CatalogSettings): string {
   return `${settings.k8sServicePrefix}${consulName}`.toLowerCase();
@@ -139,9 +129,13 @@ export function buildCatalogs(
   const registrations: InstanceView[] = [];
   const others = new Map<string, { tags: Set<string>; addresses: string[] }>();
   for (const s of consul.services) {
-    if (s.Node === settings.consulNodeName && isOursInConsul(s.Meta, settings.syncId)) {
+    // Ours as the product decides it, on the sync node: the only node the product reads.
+    if (
+      s.Node === settings.consulNodeName &&
+      isOwnedRegistration({ meta: s.Meta }, settings.syncId)
+    ) {
       const checks = (serviceChecks.get(`${s.Node}\u0000${s.ID}`) ?? []).sort((a, b) =>
-        byText(a.id, b.id),
+        compareStrings(a.id, b.id),
       );
       const meta = { ...(s.Meta ?? {}) };
       registrations.push({
@@ -164,7 +158,7 @@ export function buildCatalogs(
     entry.addresses.push(`${s.Address || node?.Address || '?'}:${s.Port}`);
     others.set(s.Service, entry);
   }
-  registrations.sort((a, b) => byText(a.id, b.id));
+  registrations.sort((a, b) => compareStrings(a.id, b.id));
 
   const byRef = new Map<string, InstanceView[]>();
   for (const r of registrations) {
@@ -178,7 +172,7 @@ export function buildCatalogs(
     const namespace = svc.metadata?.namespace ?? '';
     const name = svc.metadata?.name ?? '';
     const labels = svc.metadata?.labels ?? {};
-    if (namespace === settings.k8sWriteNamespace && labels[LABEL_CONSUL] === LABEL_CONSUL_VALUE) {
+    if (isOwnedK8sService(svc, settings)) {
       mirrors.push({
         namespace,
         name,
@@ -213,23 +207,23 @@ export function buildCatalogs(
       note: 'service no longer in Kubernetes',
     });
   }
-  toConsul.sort((a, b) => byText(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`));
-  mirrors.sort((a, b) => byText(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`));
+  toConsul.sort((a, b) => compareStrings(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`));
+  mirrors.sort((a, b) => compareStrings(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`));
 
   const toK8s: ConsulServiceView[] = [];
   const claimed = new Set<string>();
   const existing = new Map(
     input.services
-      .filter((s) => (s.metadata?.namespace ?? '') === settings.k8sWriteNamespace)
+      .filter((s) => isInWriteNamespace(s, settings))
       .map((s) => [s.metadata?.name ?? '', s] as const),
   );
-  for (const [name, entry] of [...others].sort((a, b) => byText(a[0], b[0]))) {
-    const tags = [...entry.tags].sort(byText);
+  for (const [name, entry] of [...others].sort((a, b) => compareStrings(a[0], b[0]))) {
+    const tags = [...entry.tags].sort(compareStrings);
     const view: ConsulServiceView = {
       name,
       tags,
       instances: entry.addresses.length,
-      addresses: entry.addresses.sort(byText),
+      addresses: entry.addresses.sort(compareStrings),
     };
     const k8sName = mirrorName(name, settings);
     const mirror = mirrors.find((m) => m.name === k8sName);

@@ -2,6 +2,7 @@
 // the readiness check; §5 the ExternalName services) for the seeded world and the scripted
 // scenario, with the default settings. Compared line by line, so a mismatch reads as a diff.
 import { createHash } from 'node:crypto';
+import { compareStrings } from '../../src/translate/order.js';
 import type { Catalogs, InstanceView, MirrorView } from './catalogs.js';
 
 /** A Consul instance SPEC.md §4 says a Kubernetes service must have. */
@@ -42,7 +43,7 @@ export function expectedServiceId(e: ExpectedInstance): string {
 
 const pairs = (m: Record<string, string>): string =>
   Object.entries(m)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .sort(([a], [b]) => compareStrings(a, b))
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
 

@@ -1,12 +1,20 @@
-// `reconcile` (apply, exit 0 converged / 1 errors) and `plan` (= reconcile --dry-run, a table or
-// --output json): the same code path as POST /reconcile and serve --reconcile-interval.
+// `reconcile` (apply) and `plan` (= reconcile --dry-run, a table or --output json): the same
+// code path as POST /reconcile and serve --reconcile-interval. Exit 0 converged; else the exit
+// code of the most severe failure (src/errors.ts ERROR_TABLE): 1 when the next run can succeed
+// by itself (an upstream down or slow, a failed write), 3 when an operator must act first (RBAC,
+// ACL, the delete guard, an internal error).
 import type { Config } from '../config/index.js';
 import { createLogger } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { createRuntime } from '../sync/runtime.js';
-import { reconcile, type DirectionReport, type ReconcileReport } from '../sync/reconcile.js';
+import {
+  reconcile,
+  reconcileExitCode,
+  type DirectionReport,
+  type ReconcileReport,
+} from '../sync/reconcile.js';
 import { changeObject, formatPlanTable, formatSkipped, type Change } from '../plan/index.js';
-import { describeError } from '../errors.js';
+import { ERROR_TABLE, codeOf, describeError } from '../errors.js';
 
 function summaryLine(name: string, r: DirectionReport | undefined): string {
   if (!r) return `${name}: off`;
@@ -64,10 +72,11 @@ async function run(config: Config, dryRun: boolean): Promise<number> {
       deleteGuardMin: config.reconcile.deleteGuardMin,
     });
     process.stdout.write(renderReport(report, config.reconcile.output) + '\n');
-    return report.ok ? 0 : 1;
+    return reconcileExitCode(report);
   } catch (err) {
+    // The sync id could not be resolved (or a bug): the same table decides.
     process.stderr.write(`k8s-consul-sync: ${describeError(err)}\n`);
-    return 1;
+    return ERROR_TABLE[codeOf(err)].exitCode;
   } finally {
     runtime.close();
   }

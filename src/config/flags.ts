@@ -366,6 +366,18 @@ export const FLAGS: readonly FlagDef[] = [
     },
   },
   {
+    name: 'concurrency',
+    kind: 'int',
+    group: 'server',
+    default: '8',
+    description:
+      'Writes (and reads) one request or reconcile runs at once against Consul or Kubernetes.',
+    pattern: {
+      test: (v) => Number(v) >= 1 && Number(v) <= 1024,
+      allowed: 'an integer from 1 to 1024',
+    },
+  },
+  {
     name: 'reconcile-interval',
     kind: 'duration',
     group: 'server',

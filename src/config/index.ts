@@ -52,6 +52,8 @@ export interface Config extends ToConsulSettings, ToK8sSettings {
     confirmAfterMs: readonly number[];
     breakerFailures: number;
     breakerProbeIntervalMs: number;
+    /** Requests (or converges) run at once against Consul or Kubernetes. */
+    concurrency: number;
   };
   auth: {
     disabled: boolean;
@@ -335,6 +337,7 @@ export function parseConfigWith(
         .sort((a, b) => a - b),
       breakerFailures: Number(one('breaker-failures')),
       breakerProbeIntervalMs: parseDuration(one('breaker-probe-interval'))!,
+      concurrency: Number(one('concurrency')),
     },
     auth: {
       disabled: bool('auth-disabled'),

@@ -3,6 +3,7 @@
 import { EventEmitter } from 'node:events';
 import type { ConsulHandle } from './client.js';
 import { SyncError } from '../errors.js';
+import { createLimiter } from '../concurrency.js';
 import { consulError } from './errors.js';
 import { packTransactions, type TxnChain } from './txn.js';
 import type { RegistrationChange } from '../plan/index.js';
@@ -111,8 +112,8 @@ export interface ApplyResult {
 export interface ConsulCatalogOptions {
   nodeName: string;
   readiness?: Readiness;
-  /** Transactions in flight at once during bulk applies. */
-  concurrency?: number;
+  /** Transactions in flight at once during one apply (`--concurrency`). */
+  concurrency: number;
 }
 
 export class ConsulCatalog {
@@ -332,25 +333,23 @@ export class ConsulCatalog {
   ): Promise<ApplyResult> {
     const chains = packTransactions(groups, this.node, options);
     const result: ApplyResult = { transactions: 0, operations: 0 };
-    const concurrency = this.options.concurrency ?? 8;
-    let next = 0;
+    const limit = createLimiter(this.options.concurrency);
     let failure: unknown;
-    const worker = async (): Promise<void> => {
-      while (failure === undefined && next < chains.length) {
-        const chain: TxnChain = chains[next++]!;
-        for (const ops of chain) {
-          try {
-            await this.runTxn(ops, timeoutMs);
-          } catch (err) {
-            failure ??= err;
-            return;
-          }
-          result.transactions++;
-          result.operations += ops.length;
+    const run = async (chain: TxnChain): Promise<void> => {
+      // After a failure no further chain starts; those in flight finish.
+      if (failure !== undefined) return;
+      for (const ops of chain) {
+        try {
+          await this.runTxn(ops, timeoutMs);
+        } catch (err) {
+          failure ??= err;
+          return;
         }
+        result.transactions++;
+        result.operations += ops.length;
       }
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, chains.length) }, worker));
+    await Promise.all(chains.map((chain) => limit(() => run(chain))));
     if (failure !== undefined) {
       throw failure instanceof Error
         ? failure

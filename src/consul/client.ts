@@ -13,8 +13,11 @@ export interface ConsulHandle {
   client: ConsulClient;
   /** The current ACL token (re-read from the token file when it changed), or undefined. */
   token(): string | undefined;
-  /** Options to pass to every `consul` call: token and timeout. */
-  opts(timeoutMs?: number): { token?: string; timeout?: number };
+  /**
+   * Options to pass to every `consul` call: token and timeout (DEFAULT_CONSUL_TIMEOUT_MS when
+   * the caller gives none: no call goes out unbounded).
+   */
+  opts(timeoutMs?: number): { token?: string; timeout: number };
   agent: http.Agent | https.Agent;
   connection: ConsulConnection;
   close(): void;
@@ -41,6 +44,9 @@ function tokenReader(connection: ConsulConnection): () => string | undefined {
   };
 }
 
+/** A call's bound when its caller gives none: the default of --write-timeout. */
+export const DEFAULT_CONSUL_TIMEOUT_MS = 3000;
+
 export function createConsulHandle(connection: ConsulConnection): ConsulHandle {
   const secure = connection.scheme === 'https';
   const agent = secure
@@ -66,7 +72,10 @@ export function createConsulHandle(connection: ConsulConnection): ConsulHandle {
     token,
     opts: (timeoutMs) => {
       const t = token();
-      return { ...(t ? { token: t } : {}), ...(timeoutMs ? { timeout: timeoutMs } : {}) };
+      return {
+        ...(t ? { token: t } : {}),
+        timeout: timeoutMs && timeoutMs > 0 ? timeoutMs : DEFAULT_CONSUL_TIMEOUT_MS,
+      };
     },
     agent,
     connection,

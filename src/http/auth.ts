@@ -4,7 +4,7 @@
 // endpoint. Failures answer 401/403 with no detail; the reason goes to the log line
 // and k8s_consul_sync_auth_failures_total{reason}. Tokens and key material are never logged.
 import { TLSSocket } from 'node:tls';
-import type { Request, RequestHandler } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Config } from '../config/index.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -111,6 +111,105 @@ function clientCertificate(req: Request): ClientCertCheck {
   return { authorized: presented && socket.authorized, presented, subject };
 }
 
+/** What every log line about one request carries (never the token). */
+interface RequestFacts {
+  method: string;
+  path: string;
+  scope: Scope;
+  remote: string | undefined;
+}
+
+function requestFacts(req: Request, scope: Scope): RequestFacts {
+  return {
+    method: req.method,
+    path: redactPath(req.path),
+    scope,
+    remote: req.socket.remoteAddress,
+  };
+}
+
+/** The outcome of checking one request's credential against the endpoint's scope. */
+type Verdict =
+  | { ok: true; principal: Principal }
+  | { ok: false; reason: AuthFailureReason; via: AuthVia | undefined; subject?: string };
+
+/**
+ * The verdict on a request that carries no trusted client certificate: its JWT (header or path)
+ * verified, then its scope checked.
+ */
+function verdictOnToken(
+  req: Request,
+  scope: Scope,
+  certPresented: boolean,
+  verify: (token: string) => VerifyResult,
+): Verdict {
+  const credential = findCredential(req);
+  if (credential.kind === 'malformed')
+    return { ok: false, reason: 'malformed', via: credential.via };
+  if (credential.kind === 'none') {
+    // An untrusted certificate is not a credential; say so in the reason.
+    return certPresented
+      ? { ok: false, reason: 'untrusted-client-cert', via: 'client-cert' }
+      : { ok: false, reason: 'missing', via: undefined };
+  }
+  const result = verify(credential.token);
+  if (!result.ok) return { ok: false, reason: result.reason, via: credential.via };
+  if (!result.scopes.includes(scope))
+    return { ok: false, reason: 'wrong-scope', via: credential.via, subject: result.subject };
+  return {
+    ok: true,
+    principal: { subject: result.subject, scopes: result.scopes, via: credential.via },
+  };
+}
+
+/** A refused request: counted, logged with the reason, answered 401 or 403 without it. */
+function refuse(
+  logger: Logger,
+  metrics: Metrics,
+  facts: RequestFacts,
+  verdict: Extract<Verdict, { ok: false }>,
+  res: Response,
+  next: NextFunction,
+): void {
+  const { reason, via, subject } = verdict;
+  metrics.authFailures.inc({ reason });
+  logger.warn(
+    { event: 'auth-failure', reason, via, subject, ...facts },
+    reason === 'wrong-scope'
+      ? 'request refused: scope not granted'
+      : 'request refused: not authenticated',
+  );
+  if (reason === 'wrong-scope') {
+    res.setHeader(
+      'WWW-Authenticate',
+      `${REALM}, error="insufficient_scope", scope="${facts.scope}"`,
+    );
+    next(new SyncError('FORBIDDEN', FORBIDDEN_MESSAGE));
+  } else {
+    res.setHeader(
+      'WWW-Authenticate',
+      reason === 'missing' ? REALM : `${REALM}, error="invalid_token"`,
+    );
+    next(new SyncError('UNAUTHENTICATED', UNAUTHENTICATED_MESSAGE));
+  }
+}
+
+/** An authenticated request: the principal set as `res.locals.principal`, then on. */
+function admit(
+  logger: Logger,
+  facts: RequestFacts,
+  principal: Principal,
+  res: Response,
+  next: NextFunction,
+): void {
+  res.locals.principal = principal;
+  logger.debug(
+    { event: 'auth-ok', via: principal.via, subject: principal.subject, ...facts },
+    'authenticated',
+  );
+  next();
+}
+
 export function createAuthenticator(
   config: AuthConfig,
   logger: Logger,
@@ -136,104 +235,33 @@ export function createAuthenticator(
 
   const middleware = (scope: Scope): RequestHandler => {
     return (req, res, next) => {
-      const base = {
-        method: req.method,
-        path: redactPath(req.path),
-        scope,
-        remote: req.socket.remoteAddress,
-      };
-
+      const facts = requestFacts(req, scope);
       if (config.auth.disabled) {
         logger.warn(
-          { event: 'auth-disabled', ...base },
+          { event: 'auth-disabled', ...facts },
           'unauthenticated request let through (--auth-disabled)',
         );
-        const principal: Principal = { subject: 'anonymous', scopes: [...SCOPES], via: 'disabled' };
-        res.locals.principal = principal;
+        res.locals.principal = {
+          subject: 'anonymous',
+          scopes: [...SCOPES],
+          via: 'disabled',
+        } satisfies Principal;
         next();
         return;
       }
-
-      const refuse = (
-        reason: AuthFailureReason,
-        via: AuthVia | undefined,
-        subject?: string,
-      ): void => {
-        metrics.authFailures.inc({ reason });
-        logger.warn(
-          { event: 'auth-failure', reason, via, subject, ...base },
-          reason === 'wrong-scope'
-            ? 'request refused: scope not granted'
-            : 'request refused: not authenticated',
-        );
-        if (reason === 'wrong-scope') {
-          res.setHeader(
-            'WWW-Authenticate',
-            `${REALM}, error="insufficient_scope", scope="${scope}"`,
-          );
-          next(new SyncError('FORBIDDEN', FORBIDDEN_MESSAGE));
-        } else {
-          res.setHeader(
-            'WWW-Authenticate',
-            reason === 'missing' ? REALM : `${REALM}, error="invalid_token"`,
-          );
-          next(new SyncError('UNAUTHENTICATED', UNAUTHENTICATED_MESSAGE));
-        }
-      };
-
       // A client certificate verified against --tls-client-ca-file grants every scope: that CA
       // is expected to issue certificates for this service's callers only.
       const cert = trustClientCerts
         ? clientCertificate(req)
         : { authorized: false, presented: false, subject: '' };
-      if (cert.authorized) {
-        const principal: Principal = {
-          subject: cert.subject,
-          scopes: [...SCOPES],
-          via: 'client-cert',
-        };
-        res.locals.principal = principal;
-        logger.debug(
-          { event: 'auth-ok', via: 'client-cert', subject: cert.subject, ...base },
-          'authenticated',
-        );
-        next();
-        return;
-      }
-
-      const credential = findCredential(req);
-      if (credential.kind === 'malformed') {
-        refuse('malformed', credential.via);
-        return;
-      }
-      if (credential.kind === 'none') {
-        // An untrusted certificate is not a credential; say so in the reason.
-        refuse(
-          cert.presented ? 'untrusted-client-cert' : 'missing',
-          cert.presented ? 'client-cert' : undefined,
-        );
-        return;
-      }
-      const result = verify(credential.token);
-      if (!result.ok) {
-        refuse(result.reason, credential.via);
-        return;
-      }
-      if (!result.scopes.includes(scope)) {
-        refuse('wrong-scope', credential.via, result.subject);
-        return;
-      }
-      const principal: Principal = {
-        subject: result.subject,
-        scopes: result.scopes,
-        via: credential.via,
-      };
-      res.locals.principal = principal;
-      logger.debug(
-        { event: 'auth-ok', via: credential.via, subject: result.subject, ...base },
-        'authenticated',
-      );
-      next();
+      const verdict: Verdict = cert.authorized
+        ? {
+            ok: true,
+            principal: { subject: cert.subject, scopes: [...SCOPES], via: 'client-cert' },
+          }
+        : verdictOnToken(req, scope, cert.presented, verify);
+      if (verdict.ok) admit(logger, facts, verdict.principal, res, next);
+      else refuse(logger, metrics, facts, verdict, res, next);
     };
   };
 

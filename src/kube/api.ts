@@ -1,7 +1,18 @@
 // The Kubernetes edge: reads Services, EndpointSlices, Nodes and namespaces (paginated lists for
-// reconcile), and writes the ExternalName services of the Consul → Kubernetes direction.
+// reconcile), and writes the ExternalName services of the Consul → Kubernetes direction. Every
+// call is bounded: `timeoutMs` for one call of the event path, `listTimeoutMs` for one page of a
+// reconcile list; past it the request is aborted and fails with KUBE_UNAVAILABLE.
+import {
+  Observable,
+  type ConfigurationOptions,
+  type ObservableMiddleware,
+  type RequestContext,
+  type ResponseContext,
+} from '@kubernetes/client-node';
 import type { KubeHandle } from './client.js';
 import { kubeError, statusOf } from './errors.js';
+import { SyncError } from '../errors.js';
+import { createLimiter } from '../concurrency.js';
 import type { EndpointSlice, Node, Service, ServiceRef } from '../translate/types.js';
 import { LABEL_CONSUL, LABEL_CONSUL_VALUE, LABEL_SERVICE_NAME } from '../translate/keys.js';
 import type { Readiness } from '../telemetry/readiness.js';
@@ -31,6 +42,12 @@ function addressesOnly(node: Node): Node {
 /** Most Nodes kept by the node cache; the oldest read is dropped first. */
 export const NODE_CACHE_MAX = 10_000;
 
+/** A call's bound when none is configured: the default of --write-timeout. */
+export const DEFAULT_KUBE_TIMEOUT_MS = 3000;
+
+/** Node reads in flight at once for one readNodes call, when none is configured. */
+export const DEFAULT_NODE_READ_CONCURRENCY = 8;
+
 export interface KubeApiOptions {
   /**
    * How long readNodes reuses a Node it read (0 = never). A Node's addresses outlive many
@@ -38,51 +55,104 @@ export interface KubeApiOptions {
    * run on; a missing Node is never remembered. Lists (reconcile) never use it.
    */
   nodeCacheTtlMs?: number;
+  /**
+   * Bound on one call of the event path (reads, writes, the namespace read of the sync id, the
+   * readiness ping): --write-timeout (default DEFAULT_KUBE_TIMEOUT_MS).
+   */
+  timeoutMs?: number;
+  /**
+   * Bound on one page of the reconcile lists (listAllServices, listAllEndpointSlices,
+   * listAllNodes) when the caller gives none: default four times `timeoutMs`, as for Consul.
+   */
+  listTimeoutMs?: number;
+  /** Node reads in flight at once in one readNodes call that names no bound (default 8). */
+  concurrency?: number;
+}
+
+/** Per-call options of the generated client that abort the request (and its body) on `signal`. */
+function abortOn(signal: AbortSignal): ConfigurationOptions {
+  const middleware: ObservableMiddleware = {
+    pre: (request: RequestContext) => {
+      request.setSignal(signal);
+      return new Observable(Promise.resolve(request));
+    },
+    post: (response: ResponseContext) => new Observable(Promise.resolve(response)),
+  };
+  // `append` keeps the client's own middleware (none today) in front of ours.
+  return { middleware: [middleware], middlewareMergeStrategy: 'append' };
 }
 
 export class KubeApi {
   private readonly nodeCache = new Map<string, { node: Node; expires: number }>();
+  private readonly timeoutMs: number;
+  private readonly listTimeoutMs: number;
 
   constructor(
     private readonly kube: KubeHandle,
     private readonly readiness?: Readiness,
     private readonly options: KubeApiOptions = {},
-  ) {}
-
-  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      const out = await fn();
-      this.readiness?.ok('kubernetes');
-      return out;
-    } catch (err) {
-      throw kubeError(err, what);
-    }
+  ) {
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_KUBE_TIMEOUT_MS;
+    this.listTimeoutMs = options.listTimeoutMs ?? this.timeoutMs * 4;
   }
 
-  /** Reads a value that may not exist: 404 → null, any other failure throws. */
-  private async maybe<T>(what: string, fn: () => Promise<T>): Promise<T | null> {
+  /**
+   * One API call bounded by `timeoutMs`: the request is aborted at the deadline and fails with
+   * KUBE_UNAVAILABLE; any other failure is mapped by kubeError, except the statuses `accept`
+   * turns into a value (404 → null on a read). A call that answered marks Kubernetes ready.
+   */
+  private async request<T, A = never>(
+    what: string,
+    timeoutMs: number,
+    fn: (options: ConfigurationOptions) => Promise<T>,
+    accept?: (status: number | undefined) => { value: A } | undefined,
+  ): Promise<T | A> {
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
-      const out = await fn();
+      const out = await fn(abortOn(signal));
       this.readiness?.ok('kubernetes');
       return out;
     } catch (err) {
-      if (statusOf(err) === 404) {
+      if (signal.aborted) {
+        throw new SyncError(
+          'KUBE_UNAVAILABLE',
+          `kubernetes ${what} timed out after ${timeoutMs} ms`,
+          { cause: err },
+        );
+      }
+      const accepted = accept?.(statusOf(err));
+      if (accepted) {
         this.readiness?.ok('kubernetes');
-        return null;
+        return accepted.value;
       }
       throw kubeError(err, what);
     }
   }
 
-  /** Follows `continue` tokens to the end; any failed page fails the whole list. */
+  private call<T>(what: string, fn: (options: ConfigurationOptions) => Promise<T>): Promise<T> {
+    return this.request(what, this.timeoutMs, fn);
+  }
+
+  /** Reads a value that may not exist: 404 → null, any other failure throws. */
+  private maybe<T>(
+    what: string,
+    fn: (options: ConfigurationOptions) => Promise<T>,
+  ): Promise<T | null> {
+    return this.request(what, this.timeoutMs, fn, (status) =>
+      status === 404 ? { value: null } : undefined,
+    );
+  }
+
+  /** Follows `continue` tokens to the end, each page bounded; any failed page fails the list. */
   private async listAll<T>(
     what: string,
-    page: (cont: string | undefined) => Promise<ListPage<T>>,
+    timeoutMs: number,
+    page: (cont: string | undefined, options: ConfigurationOptions) => Promise<ListPage<T>>,
   ): Promise<T[]> {
     const items: T[] = [];
     let cont: string | undefined;
     do {
-      const res = await this.call(what, () => page(cont));
+      const res = await this.request(what, timeoutMs, (options) => page(cont, options));
       items.push(...res.items);
       cont = res.metadata?._continue ?? res.metadata?.continue ?? undefined;
     } while (cont);
@@ -90,103 +160,126 @@ export class KubeApi {
   }
 
   readService(ref: ServiceRef): Promise<Service | null> {
-    return this.maybe(`read service ${ref.namespace}/${ref.name}`, () =>
-      this.kube.core.readNamespacedService({ name: ref.name, namespace: ref.namespace }),
+    return this.maybe(`read service ${ref.namespace}/${ref.name}`, (options) =>
+      this.kube.core.readNamespacedService({ name: ref.name, namespace: ref.namespace }, options),
     );
   }
 
   listEndpointSlices(ref: ServiceRef): Promise<EndpointSlice[]> {
-    return this.listAll(`list endpointslices of ${ref.namespace}/${ref.name}`, (cont) =>
-      this.kube.discovery.listNamespacedEndpointSlice({
-        namespace: ref.namespace,
-        labelSelector: `${LABEL_SERVICE_NAME}=${ref.name}`,
-        limit: LIST_PAGE_SIZE,
-        ...(cont ? { _continue: cont } : {}),
-      }),
+    return this.listAll(
+      `list endpointslices of ${ref.namespace}/${ref.name}`,
+      this.timeoutMs,
+      (cont, options) =>
+        this.kube.discovery.listNamespacedEndpointSlice(
+          {
+            namespace: ref.namespace,
+            labelSelector: `${LABEL_SERVICE_NAME}=${ref.name}`,
+            limit: LIST_PAGE_SIZE,
+            ...(cont ? { _continue: cont } : {}),
+          },
+          options,
+        ),
     );
   }
 
   /**
    * Reads the named nodes (missing ones are left out), a few at a time, keeping their name and
-   * addresses; one read within `nodeCacheTtlMs` is reused.
+   * addresses; one read within `nodeCacheTtlMs` is reused. `concurrency` reads at once
+   * (--concurrency, from the caller's SyncSettings).
    */
-  async readNodes(names: Iterable<string>, concurrency = 8): Promise<Map<string, Node>> {
+  async readNodes(
+    names: Iterable<string>,
+    concurrency = this.options.concurrency ?? DEFAULT_NODE_READ_CONCURRENCY,
+  ): Promise<Map<string, Node>> {
     const ttl = this.options.nodeCacheTtlMs ?? 0;
     const nodes = new Map<string, Node>();
-    const queue: string[] = [];
+    const toRead: string[] = [];
     const now = Date.now();
     for (const name of new Set(names)) {
       const cached = ttl > 0 ? this.nodeCache.get(name) : undefined;
       if (cached && cached.expires > now) nodes.set(name, cached.node);
-      else queue.push(name);
+      else toRead.push(name);
     }
-    const worker = async (): Promise<void> => {
-      for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
-        const n = name;
-        const node = await this.maybe(`read node ${n}`, () => this.kube.core.readNode({ name: n }));
-        this.nodeCache.delete(n);
-        if (!node) continue;
-        const slim = addressesOnly(node);
-        nodes.set(n, slim);
-        if (ttl > 0) {
-          this.nodeCache.set(n, { node: slim, expires: Date.now() + ttl });
-          if (this.nodeCache.size > NODE_CACHE_MAX) {
-            const oldest = this.nodeCache.keys().next().value;
-            if (oldest !== undefined) this.nodeCache.delete(oldest);
-          }
-        }
-      }
+    const limit = createLimiter(concurrency);
+    const readOne = async (name: string): Promise<void> => {
+      const node = await this.maybe(`read node ${name}`, (options) =>
+        this.kube.core.readNode({ name }, options),
+      );
+      this.nodeCache.delete(name);
+      if (!node) return;
+      const slim = addressesOnly(node);
+      nodes.set(name, slim);
+      if (ttl > 0) this.remember(name, slim, ttl);
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+    await Promise.all(toRead.map((name) => limit(() => readOne(name))));
     return nodes;
   }
 
+  private remember(name: string, node: Node, ttl: number): void {
+    this.nodeCache.set(name, { node, expires: Date.now() + ttl });
+    if (this.nodeCache.size > NODE_CACHE_MAX) {
+      const oldest = this.nodeCache.keys().next().value;
+      if (oldest !== undefined) this.nodeCache.delete(oldest);
+    }
+  }
+
   async namespaceUid(name: string): Promise<string> {
-    const ns = await this.call(`read namespace ${name}`, () =>
-      this.kube.core.readNamespace({ name }),
+    const ns = await this.call(`read namespace ${name}`, (options) =>
+      this.kube.core.readNamespace({ name }, options),
     );
     const uid = ns.metadata?.uid;
     if (!uid) throw kubeError(new Error(`namespace ${name} has no uid`), `read namespace ${name}`);
     return uid;
   }
 
-  /** Every Service, of all namespaces or of the given one. */
-  listAllServices(namespace?: string): Promise<Service[]> {
+  /** Every Service, of all namespaces or of the given one; each page bounded by `timeoutMs`. */
+  listAllServices(namespace?: string, timeoutMs = this.listTimeoutMs): Promise<Service[]> {
     const page = { limit: LIST_PAGE_SIZE };
-    return this.listAll(`list services${namespace ? ` in ${namespace}` : ''}`, (cont) =>
-      namespace
-        ? this.kube.core.listNamespacedService({
-            namespace,
-            ...page,
-            ...(cont ? { _continue: cont } : {}),
-          })
-        : this.kube.core.listServiceForAllNamespaces({
-            ...page,
-            ...(cont ? { _continue: cont } : {}),
-          }),
+    return this.listAll(
+      `list services${namespace ? ` in ${namespace}` : ''}`,
+      timeoutMs,
+      (cont, options) =>
+        namespace
+          ? this.kube.core.listNamespacedService(
+              { namespace, ...page, ...(cont ? { _continue: cont } : {}) },
+              options,
+            )
+          : this.kube.core.listServiceForAllNamespaces(
+              { ...page, ...(cont ? { _continue: cont } : {}) },
+              options,
+            ),
     );
   }
 
-  /** Every EndpointSlice, of all namespaces or of the given one. */
-  listAllEndpointSlices(namespace?: string): Promise<EndpointSlice[]> {
+  /** Every EndpointSlice, of all namespaces or of the given one; each page bounded by `timeoutMs`. */
+  listAllEndpointSlices(
+    namespace?: string,
+    timeoutMs = this.listTimeoutMs,
+  ): Promise<EndpointSlice[]> {
     const page = { limit: LIST_PAGE_SIZE };
-    return this.listAll(`list endpointslices${namespace ? ` in ${namespace}` : ''}`, (cont) =>
-      namespace
-        ? this.kube.discovery.listNamespacedEndpointSlice({
-            namespace,
-            ...page,
-            ...(cont ? { _continue: cont } : {}),
-          })
-        : this.kube.discovery.listEndpointSliceForAllNamespaces({
-            ...page,
-            ...(cont ? { _continue: cont } : {}),
-          }),
+    return this.listAll(
+      `list endpointslices${namespace ? ` in ${namespace}` : ''}`,
+      timeoutMs,
+      (cont, options) =>
+        namespace
+          ? this.kube.discovery.listNamespacedEndpointSlice(
+              { namespace, ...page, ...(cont ? { _continue: cont } : {}) },
+              options,
+            )
+          : this.kube.discovery.listEndpointSliceForAllNamespaces(
+              { ...page, ...(cont ? { _continue: cont } : {}) },
+              options,
+            ),
     );
   }
 
-  listAllNodes(): Promise<Node[]> {
-    return this.listAll('list nodes', (cont) =>
-      this.kube.core.listNode({ limit: LIST_PAGE_SIZE, ...(cont ? { _continue: cont } : {}) }),
+  /** Every Node; each page bounded by `timeoutMs`. */
+  listAllNodes(timeoutMs = this.listTimeoutMs): Promise<Node[]> {
+    return this.listAll('list nodes', timeoutMs, (cont, options) =>
+      this.kube.core.listNode(
+        { limit: LIST_PAGE_SIZE, ...(cont ? { _continue: cont } : {}) },
+        options,
+      ),
     );
   }
 
@@ -208,35 +301,37 @@ export class KubeApi {
     namespace: string,
     options: { cached?: boolean; labelSelector?: string } = {},
   ): Promise<Service[]> {
-    return this.listAll(`list services in ${namespace}`, (cont) =>
-      this.kube.core.listNamespacedService({
-        namespace,
-        ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
-        limit: LIST_PAGE_SIZE,
-        ...(options.cached && !cont ? { resourceVersion: '0' } : {}),
-        ...(cont ? { _continue: cont } : {}),
-      }),
+    return this.listAll(`list services in ${namespace}`, this.timeoutMs, (cont, callOptions) =>
+      this.kube.core.listNamespacedService(
+        {
+          namespace,
+          ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
+          limit: LIST_PAGE_SIZE,
+          ...(options.cached && !cont ? { resourceVersion: '0' } : {}),
+          ...(cont ? { _continue: cont } : {}),
+        },
+        callOptions,
+      ),
     );
   }
 
   /** Creates a service; null when one of that name already exists (409 AlreadyExists). */
-  async createService(namespace: string, body: Service): Promise<Service | null> {
+  createService(namespace: string, body: Service): Promise<Service | null> {
     const name = body.metadata?.name ?? '';
-    try {
-      const out = await this.kube.core.createNamespacedService({ namespace, body: body as never });
-      this.readiness?.ok('kubernetes');
-      return out;
-    } catch (err) {
-      if (statusOf(err) === 409) return null;
-      throw kubeError(err, `create service ${namespace}/${name}`);
-    }
+    return this.request(
+      `create service ${namespace}/${name}`,
+      this.timeoutMs,
+      (options) =>
+        this.kube.core.createNamespacedService({ namespace, body: body as never }, options),
+      (status) => (status === 409 ? { value: null } : undefined),
+    );
   }
 
   /** Replaces a service at the resourceVersion in `body` (409 on a concurrent change). */
   replaceService(namespace: string, body: Service): Promise<Service> {
     const name = body.metadata?.name ?? '';
-    return this.call(`replace service ${namespace}/${name}`, () =>
-      this.kube.core.replaceNamespacedService({ name, namespace, body: body as never }),
+    return this.call(`replace service ${namespace}/${name}`, (options) =>
+      this.kube.core.replaceNamespacedService({ name, namespace, body: body as never }, options),
     );
   }
 
@@ -246,20 +341,20 @@ export class KubeApi {
     name: string,
     preconditions: { uid?: string; resourceVersion?: string },
   ): Promise<void> {
-    try {
-      await this.kube.core.deleteNamespacedService({
-        name,
-        namespace,
-        body: { preconditions },
-      });
-      this.readiness?.ok('kubernetes');
-    } catch (err) {
-      if (statusOf(err) === 404) return; // already gone: the goal is reached
-      throw kubeError(err, `delete service ${namespace}/${name}`);
-    }
+    await this.request(
+      `delete service ${namespace}/${name}`,
+      this.timeoutMs,
+      (options) =>
+        this.kube.core.deleteNamespacedService(
+          { name, namespace, body: { preconditions } },
+          options,
+        ),
+      // 404: already gone, the goal is reached.
+      (status) => (status === 404 ? { value: undefined } : undefined),
+    );
   }
 
   async ping(): Promise<void> {
-    await this.call('read version', () => this.kube.version.getCode());
+    await this.call('read version', (options) => this.kube.version.getCode({}, options));
   }
 }

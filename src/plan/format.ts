@@ -1,4 +1,5 @@
 // Stable ordering and text rendering of plans, so a dry-run plan diffs cleanly (SPEC.md §7).
+import { compareStrings } from '../translate/order.js';
 import type { Change, SkippedObject } from './types.js';
 
 const OP_ORDER = { create: 0, update: 1, delete: 2 } as const;
@@ -60,8 +61,4 @@ export function formatSkipped(skipped: SkippedObject): string {
 
 function nodeOf(change: Change): string {
   return change.target === 'consul' ? change.registration.node : '';
-}
-
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,6 +1,8 @@
 // Consul → Kubernetes planning (SPEC.md §5, §6): desired ExternalName services vs the write
-// namespace → changes. Only Services labelled consul=true in the write namespace are ours.
+// namespace → changes. Only Services labelled consul=true in the write namespace are ours
+// (translate/ownership.ts).
 import { LABEL_CONSUL, LABEL_CONSUL_VALUE } from '../translate/keys.js';
+import { isInWriteNamespace, isOwnedK8sService } from '../translate/ownership.js';
 import type { DesiredK8sService, Service, ToK8sSettings } from '../translate/types.js';
 import { sortChanges } from './format.js';
 import type { K8sServiceChange } from './types.js';
@@ -26,17 +28,16 @@ export function planK8sServices(input: {
   current: readonly Service[];
   settings: ToK8sSettings;
 }): K8sServicesPlan {
-  const ns = input.settings.k8sWriteNamespace;
+  const { settings } = input;
+  const ns = settings.k8sWriteNamespace;
   const byName = new Map<string, Service>();
   for (const svc of input.current) {
     if (typeof svc !== 'object' || svc === null) continue;
     const name = svc.metadata?.name;
     if (typeof name !== 'string' || name === '') continue;
-    if ((svc.metadata?.namespace ?? ns) !== ns) continue;
+    if (!isInWriteNamespace(svc, settings)) continue;
     if (!byName.has(name)) byName.set(name, svc);
   }
-  const isOurs = (svc: Service): boolean =>
-    svc.metadata?.labels?.[LABEL_CONSUL] === LABEL_CONSUL_VALUE;
 
   const changes: K8sServiceChange[] = [];
   const conflicts: { name: string; reason: string }[] = [];
@@ -57,7 +58,7 @@ export function planK8sServices(input: {
       });
       continue;
     }
-    if (!isOurs(current)) {
+    if (!isOwnedK8sService(current, settings)) {
       conflicts.push({
         name: d.name,
         reason: `service ${ns}/${d.name} exists without label ${LABEL_CONSUL}=${LABEL_CONSUL_VALUE}; consul service ${d.consulName} not synced`,
@@ -82,7 +83,7 @@ export function planK8sServices(input: {
 
   let owned = 0;
   for (const [name, current] of byName) {
-    if (!isOurs(current)) continue;
+    if (!isOwnedK8sService(current, settings)) continue;
     owned++;
     if (desiredNames.has(name)) continue;
     changes.push({
@@ -91,7 +92,7 @@ export function planK8sServices(input: {
       namespace: ns,
       name,
       current,
-      reason: `consul service ${consulNameOf(name, input.settings.k8sServicePrefix)} removed`,
+      reason: `consul service ${consulNameOf(name, settings.k8sServicePrefix)} removed`,
     });
   }
   return { changes: sortChanges(changes) as K8sServiceChange[], unchanged, conflicts, owned };

@@ -1,12 +1,9 @@
 // Kubernetes → Consul planning (SPEC.md §6): desired registrations vs what Consul holds → the
-// changes, each with a reason. Only registrations carrying our sync id are ever changed.
-import {
-  META_EXTERNAL_SOURCE,
-  META_EXTERNAL_SOURCE_VALUE,
-  META_K8S_NAME,
-  META_K8S_NAMESPACE,
-  META_SYNC_ID,
-} from '../translate/keys.js';
+// changes, each with a reason. Only registrations carrying our sync id are ever changed
+// (translate/ownership.ts).
+import { META_K8S_NAME, META_K8S_NAMESPACE } from '../translate/keys.js';
+import { compareStrings } from '../translate/order.js';
+import { isOwnedRegistration } from '../translate/ownership.js';
 import type { ConsulTranslation } from '../translate/to-consul.js';
 import type { Registration, RegistrationCheck, ServiceRef } from '../translate/types.js';
 import { sortChanges } from './format.js';
@@ -24,12 +21,6 @@ export interface RegistrationPlan {
   unchanged: number;
   /** Current registrations with a desired ID that are not ours: never written. */
   conflicts: Registration[];
-}
-
-/** Ours: meta external-source=kubernetes AND external-k8s-sync-id=<our sync id> (SPEC §6). */
-export function isOwnedRegistration(registration: Registration, syncId: string): boolean {
-  const meta = metaOf(registration);
-  return meta[META_EXTERNAL_SOURCE] === META_EXTERNAL_SOURCE_VALUE && meta[META_SYNC_ID] === syncId;
 }
 
 /** The Kubernetes service a registration names in its meta, if it names one. */
@@ -254,7 +245,9 @@ function diffMeta(
   current: Record<string, string>,
   desired: Record<string, string>,
 ): string | undefined {
-  const keys = [...new Set([...Object.keys(current), ...Object.keys(desired)])].sort();
+  const keys = [...new Set([...Object.keys(current), ...Object.keys(desired)])].sort(
+    compareStrings,
+  );
   const parts: string[] = [];
   for (const key of keys) {
     const inCurrent = Object.prototype.hasOwnProperty.call(current, key);

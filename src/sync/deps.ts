@@ -11,6 +11,8 @@ export interface SyncSettings extends ToConsulSettings, ToK8sSettings {
   toK8s: boolean;
   dryRun: boolean;
   writeTimeoutMs: number;
+  /** Requests or converges run at once against Consul or Kubernetes (`--concurrency`). */
+  concurrency: number;
 }
 
 export interface SyncDeps {
@@ -44,6 +46,7 @@ export function syncSettings(config: Config, syncId: string): SyncSettings {
     toK8s: config.toK8s,
     dryRun: config.dryRun,
     writeTimeoutMs: config.server.writeTimeoutMs,
+    concurrency: config.server.concurrency,
   });
 }
 

@@ -15,7 +15,15 @@ import {
 import { isBeingDeleted, translateService, type ConsulTranslation } from '../translate/index.js';
 import { LABEL_SERVICE_NAME, META_K8S_NAMESPACE, META_SYNC_ID } from '../translate/keys.js';
 import type { EndpointSlice, Node, Service } from '../translate/types.js';
-import { SyncError, describeError, isSyncError, type ErrorCode } from '../errors.js';
+import {
+  ERROR_TABLE,
+  SyncError,
+  codeOf,
+  describeError,
+  isRetryable,
+  mostSevere,
+  type ErrorCode,
+} from '../errors.js';
 import type { Direction } from '../config/index.js';
 import { countWrites, type SyncDeps } from './deps.js';
 import {
@@ -39,7 +47,11 @@ export interface DirectionReport extends DirectionSummary {
   conflicts: number;
   /** Set when the direction was aborted (a failed read, the delete guard) or a write failed. */
   error?: string;
-  /** The error's stable code: READ_FAILED-like codes, DELETE_RATIO_EXCEEDED, WRITE_FAILED. */
+  /**
+   * The error's stable code: a failed read keeps the edge's code (CONSUL_UNAVAILABLE,
+   * KUBE_REJECTED, …); CONSUL_READ_FILTERED, DELETE_RATIO_EXCEEDED; WRITE_FAILED for a write a
+   * retry can fix, else the write's own code (CONSUL_REJECTED, KUBE_REJECTED, INTERNAL).
+   */
   errorCode?: ErrorCode;
   /** Deletions planned but not made: Consul filtered the read they came from by ACLs. */
   withheldDeletes?: number;
@@ -64,6 +76,16 @@ interface ToConsulPlan {
   owned: number;
   /** The read found registrations on the sync node, so the node exists. */
   nodeSeen: boolean;
+}
+
+/**
+ * Reconcile's outbound calls are bounded by this many times --write-timeout: one Consul read or
+ * transaction, one page of a Kubernetes list (the event path's calls get --write-timeout itself).
+ */
+export const RECONCILE_TIMEOUT_FACTOR = 4;
+
+function reconcileTimeoutMs(deps: SyncDeps): number {
+  return deps.settings.writeTimeoutMs * RECONCILE_TIMEOUT_FACTOR;
 }
 
 function report(summary: DirectionSummary = emptySummary()): DirectionReport {
@@ -103,11 +125,12 @@ async function planToConsul(deps: SyncDeps, out: ReconcileReport): Promise<ToCon
     : [...new Set(settings.allowK8sNamespaces)];
   const listScoped = async <T>(list: (ns?: string) => Promise<T[]>): Promise<T[]> =>
     scope ? (await Promise.all(scope.map((ns) => list(ns)))).flat() : list();
+  const timeoutMs = reconcileTimeoutMs(deps);
   const [services, slices, nodes, everything] = await Promise.all([
-    listScoped((ns) => deps.kube.listAllServices(ns)),
-    listScoped((ns) => deps.kube.listAllEndpointSlices(ns)),
-    deps.kube.listAllNodes(),
-    deps.consul.readAll(),
+    listScoped((ns) => deps.kube.listAllServices(ns, timeoutMs)),
+    listScoped((ns) => deps.kube.listAllEndpointSlices(ns, timeoutMs)),
+    deps.kube.listAllNodes(timeoutMs),
+    deps.consul.readAll(timeoutMs),
   ]);
   const current = scope
     ? everything.registrations.filter((r) => scope.includes(r.meta[META_K8S_NAMESPACE] ?? ''))
@@ -174,7 +197,7 @@ async function applyToConsul(deps: SyncDeps, plan: ToConsulPlan): Promise<void> 
   }
   try {
     // A node holding registrations exists: no Node set in every transaction then.
-    await deps.consul.apply([...groups.values()], deps.settings.writeTimeoutMs * 4, {
+    await deps.consul.apply([...groups.values()], reconcileTimeoutMs(deps), {
       ensureNode: !plan.nodeSeen,
     });
     countWrites(deps.metrics, 'consul', plan.changes, 'ok');
@@ -203,83 +226,97 @@ function withheld(
   if (deletes > 0) deps.metrics.deletesWithheld.inc({ target, reason: 'acl-filtered' }, deletes);
 }
 
+/** A direction whose read or plan failed: the edge's own code, INTERNAL for anything else. */
 function failed(err: unknown): DirectionReport {
-  return {
-    ...report(),
-    error: describeError(err),
-    errorCode: isSyncError(err) ? err.code : 'INTERNAL',
-  };
+  return { ...report(), error: describeError(err), errorCode: codeOf(err) };
 }
 
-export async function reconcile(
+/** A failed write: WRITE_FAILED when a retry can fix it, else the write's own code. */
+function writeFailureCode(err: unknown): ErrorCode {
+  return isRetryable(err) ? 'WRITE_FAILED' : codeOf(err);
+}
+
+/** Both directions as planned: each one's report, and its plan when the reads succeeded. */
+interface Planned {
+  toConsul?: DirectionReport;
+  toK8s?: DirectionReport;
+  consulPlan?: ToConsulPlan;
+  viewPlan?: ViewPlan;
+}
+
+const settle = <T>(p: Promise<T>): Promise<{ ok: T } | { err: unknown }> =>
+  p.then(
+    (ok) => ({ ok }),
+    (err: unknown) => ({ err }),
+  );
+
+/** The Consul → Kubernetes plan as a direction report, its changes and conflicts added to `out`. */
+function adoptViewPlan(deps: SyncDeps, viewPlan: ViewPlan, out: ReconcileReport): DirectionReport {
+  const rep = report(viewPlan.summary);
+  rep.conflicts = viewPlan.summary.skipped;
+  for (const c of viewPlan.changes) {
+    if (c.op === 'create') rep.created++;
+    else if (c.op === 'update') rep.updated++;
+    else rep.deleted++;
+  }
+  withheld(deps, rep, 'kubernetes', viewPlan.withheldDeletes, viewPlan.filtered);
+  out.changes.push(...viewPlan.changes);
+  out.skipped.push(
+    ...viewPlan.conflicts.map((c) => ({
+      target: 'kubernetes' as const,
+      object: `${deps.settings.k8sWriteNamespace}/${c.name}`,
+      reason: c.reason,
+    })),
+  );
+  out.warnings.push(...viewPlan.warnings);
+  return rep;
+}
+
+/** Step 1: read and plan both directions at once; a failed read aborts only its direction. */
+async function planDirections(
   deps: SyncDeps,
   options: ReconcileOptions,
-): Promise<ReconcileReport> {
-  const { settings, logger } = deps;
-  const dryRun = options.dryRun || settings.dryRun;
-  const out: ReconcileReport = { changes: [], skipped: [], warnings: [], dryRun, ok: true };
-  const started = Date.now();
+  out: ReconcileReport,
+): Promise<Planned> {
+  const { settings } = deps;
   const wanted = (enabled: boolean, direction: 'to-consul' | 'to-k8s'): boolean =>
     enabled && (options.direction === 'both' || options.direction === direction);
-  const settle = <T>(p: Promise<T>): Promise<{ ok: T } | { err: unknown }> =>
-    p.then(
-      (ok) => ({ ok }),
-      (err: unknown) => ({ err }),
-    );
-
-  // 1. Read and plan both directions at once; a failed read aborts only its direction.
   const [consulPlan, k8sPlan] = await Promise.all([
     wanted(settings.toConsul, 'to-consul') ? settle(planToConsul(deps, out)) : undefined,
     wanted(settings.toK8s, 'to-k8s')
       ? settle(
           deps.consul
-            .readServicesView(settings.writeTimeoutMs * 4)
+            .readServicesView(reconcileTimeoutMs(deps))
             .then((read) => planServicesView(deps, read.view, { withholdDeletes: read.filtered })),
         )
       : undefined,
   ]);
-  let toConsul: DirectionReport | undefined;
-  let toK8s: DirectionReport | undefined;
-  let consulChanges: ToConsulPlan | undefined;
-  let viewPlan: ViewPlan | undefined;
+  const planned: Planned = {};
   if (consulPlan) {
-    if ('err' in consulPlan) toConsul = failed(consulPlan.err);
+    if ('err' in consulPlan) planned.toConsul = failed(consulPlan.err);
     else {
-      consulChanges = consulPlan.ok;
-      toConsul = consulChanges.report;
-      out.changes.push(...consulChanges.changes);
-      out.skipped.push(...consulChanges.skipped);
+      planned.consulPlan = consulPlan.ok;
+      planned.toConsul = consulPlan.ok.report;
+      out.changes.push(...consulPlan.ok.changes);
+      out.skipped.push(...consulPlan.ok.skipped);
     }
   }
   if (k8sPlan) {
-    if ('err' in k8sPlan) toK8s = failed(k8sPlan.err);
+    if ('err' in k8sPlan) planned.toK8s = failed(k8sPlan.err);
     else {
-      viewPlan = k8sPlan.ok;
-      toK8s = report(viewPlan.summary);
-      toK8s.conflicts = viewPlan.summary.skipped;
-      for (const c of viewPlan.changes) {
-        if (c.op === 'create') toK8s.created++;
-        else if (c.op === 'update') toK8s.updated++;
-        else toK8s.deleted++;
-      }
-      withheld(deps, toK8s, 'kubernetes', viewPlan.withheldDeletes, viewPlan.filtered);
-      out.changes.push(...viewPlan.changes);
-      out.skipped.push(
-        ...viewPlan.conflicts.map((c) => ({
-          target: 'kubernetes' as const,
-          object: `${settings.k8sWriteNamespace}/${c.name}`,
-          reason: c.reason,
-        })),
-      );
-      out.warnings.push(...viewPlan.warnings);
+      planned.viewPlan = k8sPlan.ok;
+      planned.toK8s = adoptViewPlan(deps, k8sPlan.ok, out);
     }
   }
+  return planned;
+}
 
-  // 2. The delete guard, for both planned directions before anything is written.
+/** Step 2: the delete guard, for both planned directions before anything is written. */
+function guardDirections(options: ReconcileOptions, planned: Planned): boolean {
   let refused = false;
   for (const [what, plan, rep] of [
-    ['to-consul', consulChanges, toConsul],
-    ['to-k8s', viewPlan, toK8s],
+    ['to-consul', planned.consulPlan, planned.toConsul],
+    ['to-k8s', planned.viewPlan, planned.toK8s],
   ] as const) {
     if (!plan || !rep) continue;
     const deletes = plan.changes.filter((c) => c.op === 'delete').length;
@@ -290,51 +327,83 @@ export async function reconcile(
       Object.assign(rep, { error: describeError(err), errorCode: 'DELETE_RATIO_EXCEEDED' });
     }
   }
+  return refused;
+}
 
-  // 3. Apply what was planned, unless this is a dry run or a guard refused.
-  if (!dryRun && !refused) {
-    const applying: Promise<void>[] = [];
-    if (consulChanges && consulChanges.changes.length > 0) {
-      const plan = consulChanges;
-      applying.push(
-        applyToConsul(deps, plan).catch((err: unknown) => {
-          Object.assign(plan.report, { error: describeError(err), errorCode: 'WRITE_FAILED' });
-        }),
-      );
-    }
-    if (viewPlan && viewPlan.changes.length > 0 && toK8s) {
-      const rep = toK8s;
-      applying.push(
-        applyServicesView(deps, viewPlan).then((applied) => {
-          Object.assign(rep, applied.summary);
-          // A create that met a Service made meanwhile by someone else: skipped, not created.
-          const conflicted = new Set<Change>(applied.conflicted);
-          out.changes = out.changes.filter((c) => !conflicted.has(c));
-          for (const c of applied.conflicted)
-            out.skipped.push({
-              target: 'kubernetes',
-              object: `${c.namespace}/${c.name}`,
-              reason: `service ${c.namespace}/${c.name} appeared without label consul=true before it could be written`,
-            });
-          if (applied.errors.length > 0) {
-            Object.assign(rep, { error: applied.errors.join('; '), errorCode: 'WRITE_FAILED' });
-          }
-        }),
-      );
-    }
-    await Promise.all(applying);
-  } else if (refused) {
-    for (const [plan, rep] of [
-      [consulChanges, toConsul],
-      [viewPlan, toK8s],
-    ] as const) {
-      if (plan && rep && !rep.error && plan.changes.length > 0) {
-        rep.error = 'not applied: the other direction was refused by --max-delete-ratio';
-        rep.errorCode = 'DELETE_RATIO_EXCEEDED';
-      }
+/** After a refusal: a direction that planned changes says why it wrote none. */
+function markNotApplied(planned: Planned): void {
+  for (const [plan, rep] of [
+    [planned.consulPlan, planned.toConsul],
+    [planned.viewPlan, planned.toK8s],
+  ] as const) {
+    if (plan && rep && !rep.error && plan.changes.length > 0) {
+      rep.error = 'not applied: the other direction was refused by --max-delete-ratio';
+      rep.errorCode = 'DELETE_RATIO_EXCEEDED';
     }
   }
+}
 
+/** Kubernetes → Consul applied; a failure is recorded in the direction's report. */
+async function applyConsulDirection(deps: SyncDeps, plan: ToConsulPlan): Promise<void> {
+  try {
+    await applyToConsul(deps, plan);
+  } catch (err) {
+    Object.assign(plan.report, { error: describeError(err), errorCode: writeFailureCode(err) });
+  }
+}
+
+/** Consul → Kubernetes applied; conflicts found while writing move from changes to skipped. */
+async function applyK8sDirection(
+  deps: SyncDeps,
+  viewPlan: ViewPlan,
+  rep: DirectionReport,
+  out: ReconcileReport,
+): Promise<void> {
+  const applied = await applyServicesView(deps, viewPlan);
+  Object.assign(rep, applied.summary);
+  // A create that met a Service made meanwhile by someone else: skipped, not created.
+  const conflicted = new Set<Change>(applied.conflicted);
+  out.changes = out.changes.filter((c) => !conflicted.has(c));
+  for (const c of applied.conflicted)
+    out.skipped.push({
+      target: 'kubernetes',
+      object: `${c.namespace}/${c.name}`,
+      reason: `service ${c.namespace}/${c.name} appeared without label consul=true before it could be written`,
+    });
+  if (applied.errors.length > 0) {
+    // The edge maps every failed write to KUBE_UNAVAILABLE (a retry can fix it) or
+    // KUBE_REJECTED (RBAC, an invalid object): only the first is worth a retry.
+    Object.assign(rep, {
+      error: applied.errors.join('; '),
+      errorCode: applied.unavailable ? 'WRITE_FAILED' : 'KUBE_REJECTED',
+    });
+  }
+}
+
+/** Step 3: apply what was planned, both directions at once. */
+async function applyDirections(
+  deps: SyncDeps,
+  planned: Planned,
+  out: ReconcileReport,
+): Promise<void> {
+  const { consulPlan, viewPlan, toK8s } = planned;
+  const applying: Promise<void>[] = [];
+  if (consulPlan && consulPlan.changes.length > 0)
+    applying.push(applyConsulDirection(deps, consulPlan));
+  if (viewPlan && viewPlan.changes.length > 0 && toK8s)
+    applying.push(applyK8sDirection(deps, viewPlan, toK8s, out));
+  await Promise.all(applying);
+}
+
+/** Step 4: the report completed, failures logged, the run counted. */
+function finish(
+  deps: SyncDeps,
+  out: ReconcileReport,
+  planned: Planned,
+  startedMs: number,
+): ReconcileReport {
+  const { logger } = deps;
+  const { toConsul, toK8s } = planned;
   if (toConsul) out.toConsul = toConsul;
   if (toK8s) out.toK8s = toK8s;
   out.ok = !toConsul?.error && !toK8s?.error;
@@ -345,7 +414,7 @@ export async function reconcile(
   ] as const) {
     if (rep?.error)
       logger.error(
-        { event: 'reconcile-failed', direction, err: rep.error },
+        { event: 'reconcile-failed', direction, err: rep.error, code: rep.errorCode },
         'reconcile direction failed',
       );
   }
@@ -356,11 +425,66 @@ export async function reconcile(
       event: 'reconcile',
       outcome: out.ok ? 'ok' : 'error',
       dryRun: out.dryRun,
-      durationMs: Date.now() - started,
+      durationMs: Date.now() - startedMs,
       toConsul,
       toK8s,
     },
     'reconcile finished',
   );
   return out;
+}
+
+/**
+ * One full reconcile: plan both directions, guard, apply (unless a dry run or refused), report.
+ * Counted once in k8s_consul_sync_events_total{source="reconcile"}, also when it throws.
+ */
+export async function reconcile(
+  deps: SyncDeps,
+  options: ReconcileOptions,
+): Promise<ReconcileReport> {
+  const started = Date.now();
+  const dryRun = options.dryRun || deps.settings.dryRun;
+  const out: ReconcileReport = { changes: [], skipped: [], warnings: [], dryRun, ok: true };
+  try {
+    const planned = await planDirections(deps, options, out);
+    const refused = guardDirections(options, planned);
+    if (refused) markNotApplied(planned);
+    else if (!dryRun) await applyDirections(deps, planned, out);
+    return finish(deps, out, planned, started);
+  } catch (err) {
+    deps.metrics.events.inc({ source: 'reconcile', outcome: 'error' });
+    throw err;
+  }
+}
+
+/**
+ * The error a failed run answers with (undefined when it converged): the most severe code of the
+ * failed directions (SEVERITY), its status, and both directions' summaries in `details`.
+ */
+export function reconcileFailure(report: ReconcileReport): SyncError | undefined {
+  const failedDirections = (
+    [
+      ['to-consul', report.toConsul],
+      ['to-k8s', report.toK8s],
+    ] as const
+  ).filter(([, r]) => r?.error);
+  if (failedDirections.length === 0) return undefined;
+  const code =
+    mostSevere(failedDirections.map(([, r]) => r!.errorCode ?? 'INTERNAL')) ?? 'INTERNAL';
+  return new SyncError(
+    code,
+    failedDirections.map(([direction, r]) => `${direction}: ${r!.error}`).join('; '),
+    {
+      details: {
+        ...(report.toConsul ? { toConsul: report.toConsul } : {}),
+        ...(report.toK8s ? { toK8s: report.toK8s } : {}),
+      },
+    },
+  );
+}
+
+/** The exit code of `reconcile` and `plan` for a report: 0 converged, else ERROR_TABLE's. */
+export function reconcileExitCode(report: ReconcileReport): number {
+  const failure = reconcileFailure(report);
+  return failure ? ERROR_TABLE[failure.code].exitCode : 0;
 }

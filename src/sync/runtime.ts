@@ -34,11 +34,19 @@ export function createRuntime(
 ): Runtime {
   const readiness = base.readiness ?? new Readiness();
   const consulHandle = createConsulHandle(config.consul);
-  const consul = new ConsulCatalog(consulHandle, { nodeName: config.consulNodeName, readiness });
+  const consul = new ConsulCatalog(consulHandle, {
+    nodeName: config.consulNodeName,
+    readiness,
+    concurrency: config.server.concurrency,
+  });
   const kube = new KubeApi(
     createKubeHandle(base.kubeConfig ?? loadKubeConfig(config.kube)),
     readiness,
-    { nodeCacheTtlMs: config.server.nodeCacheTtlMs },
+    {
+      nodeCacheTtlMs: config.server.nodeCacheTtlMs,
+      timeoutMs: config.server.writeTimeoutMs,
+      concurrency: config.server.concurrency,
+    },
   );
   const loggedConflicts = new Set<string>();
   let resolved: Promise<SyncDeps> | undefined;
@@ -75,7 +83,7 @@ export function createRuntime(
         breakerFailures: server.breakerFailures,
         probeIntervalMs: server.breakerProbeIntervalMs,
         probeTimeoutMs: Math.min(server.writeTimeoutMs, 2000),
-        concurrency: 8,
+        concurrency: server.concurrency,
       },
       base.logger,
       base.metrics,

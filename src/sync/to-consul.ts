@@ -85,7 +85,10 @@ async function translate(
     for (const slice of slices)
       for (const ep of slice.endpoints ?? []) if (ep.nodeName) nodeNames.add(ep.nodeName);
   }
-  const nodes = nodeNames.size > 0 ? await deps.kube.readNodes(nodeNames) : new Map();
+  const nodes =
+    nodeNames.size > 0
+      ? await deps.kube.readNodes(nodeNames, deps.settings.concurrency)
+      : new Map();
   return translateService({ service, endpointSlices: slices, nodes }, deps.settings);
 }
 

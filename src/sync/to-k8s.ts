@@ -1,10 +1,14 @@
 // Consul → Kubernetes: converge the ExternalName services we own to a Consul services view
 // (SPEC.md §5, §6). Used by the watch handler and by reconcile.
 import { planK8sServices, withholdDeletes, type K8sServiceChange } from '../plan/index.js';
-import { desiredServiceObject, translateServicesView } from '../translate/index.js';
-import { LABEL_CONSUL, LABEL_CONSUL_VALUE } from '../translate/keys.js';
+import {
+  desiredServiceObject,
+  isOwnedK8sService,
+  translateServicesView,
+} from '../translate/index.js';
 import type { DesiredK8sService, Service, ServicesView } from '../translate/types.js';
 import { SyncError, describeError, isSyncError } from '../errors.js';
+import { createLimiter } from '../concurrency.js';
 import { countWrites, type SyncDeps } from './deps.js';
 
 export interface DirectionSummary {
@@ -56,9 +60,6 @@ function restoredObject(current: Service, desired: DesiredK8sService): Service {
   };
 }
 
-const isOurs = (svc: Service | null): boolean =>
-  svc?.metadata?.labels?.[LABEL_CONSUL] === LABEL_CONSUL_VALUE;
-
 /** What applying one change did; `conflict`: a create found a Service that is not ours. */
 type Applied = 'written' | 'conflict';
 
@@ -77,7 +78,7 @@ async function applyChange(
     // 409: another replica created it first, or a Service of that name is not ours (created
     // between the plan's read and this write).
     const existing = await deps.kube.readService({ namespace: ns, name: change.name });
-    if (!isOurs(existing)) {
+    if (!isOwnedK8sService(existing, deps.settings)) {
       summary.skipped++;
       deps.metrics.skipped.inc({ reason: 'conflict' });
       deps.logger.warn(
@@ -98,7 +99,7 @@ async function applyChange(
       // from a fresh read, and only if it is still ours.
       if (!(isSyncError(err) && err.upstreamStatus === 409)) throw err;
       const fresh = await deps.kube.readService({ namespace: ns, name: change.name });
-      if (!isOurs(fresh)) return 'conflict';
+      if (!isOwnedK8sService(fresh, deps.settings)) return 'conflict';
       await deps.kube.replaceService(ns, restoredObject(fresh!, change.desired!));
     }
     summary.updated++;
@@ -237,11 +238,11 @@ function reportConflicts(deps: SyncDeps, conflicts: readonly { name: string; rea
   }
 }
 
-/** Applies a view plan with bounded concurrency; failures are counted, never thrown. */
+/** Applies a view plan, `--concurrency` writes at a time; failures are counted, never thrown. */
 export async function applyServicesView(
   deps: SyncDeps,
   plan: ViewPlan,
-  options: { dryRun?: boolean; concurrency?: number } = {},
+  options: { dryRun?: boolean } = {},
 ): Promise<ViewConvergeResult> {
   const { logger } = deps;
   const result: ViewConvergeResult = { ...plan, errors: [], unavailable: false, conflicted: [] };
@@ -258,36 +259,32 @@ export async function applyServicesView(
     );
     return result;
   }
-  const queue = [...changes];
-  const worker = async (): Promise<void> => {
-    for (let change = queue.shift(); change; change = queue.shift()) {
-      try {
-        if ((await applyChange(deps, change, summary)) === 'conflict') {
-          result.conflicted.push(change);
-          continue;
-        }
-        countWrites(deps.metrics, 'kubernetes', [change], 'ok');
-      } catch (err) {
-        summary.failed++;
-        if (isSyncError(err) && err.code === 'KUBE_UNAVAILABLE') result.unavailable = true;
-        countWrites(deps.metrics, 'kubernetes', [change], 'error');
-        const message = `${change.op} ${change.namespace}/${change.name}: ${describeError(err)}`;
-        result.errors.push(message);
-        logger.error(
-          {
-            event: 'k8s-write-failed',
-            'namespace/name': `${change.namespace}/${change.name}`,
-            op: change.op,
-            err: describeError(err),
-          },
-          'kubernetes write failed',
-        );
+  const limit = createLimiter(deps.settings.concurrency);
+  const apply = async (change: K8sServiceChange): Promise<void> => {
+    try {
+      if ((await applyChange(deps, change, summary)) === 'conflict') {
+        result.conflicted.push(change);
+        return;
       }
+      countWrites(deps.metrics, 'kubernetes', [change], 'ok');
+    } catch (err) {
+      summary.failed++;
+      if (isSyncError(err) && err.code === 'KUBE_UNAVAILABLE') result.unavailable = true;
+      countWrites(deps.metrics, 'kubernetes', [change], 'error');
+      const message = `${change.op} ${change.namespace}/${change.name}: ${describeError(err)}`;
+      result.errors.push(message);
+      logger.error(
+        {
+          event: 'k8s-write-failed',
+          'namespace/name': `${change.namespace}/${change.name}`,
+          op: change.op,
+          err: describeError(err),
+        },
+        'kubernetes write failed',
+      );
     }
   };
-  await Promise.all(
-    Array.from({ length: Math.min(options.concurrency ?? 8, queue.length) }, worker),
-  );
+  await Promise.all(changes.map((change) => limit(() => apply(change))));
   return result;
 }
 

@@ -119,7 +119,8 @@ export class ViewEvents {
     if (delivery.index >= this.applied) return false;
     let current: number | undefined;
     try {
-      current = (await (await this.deps()).consul.readServicesView()).index;
+      const deps = await this.deps();
+      current = (await deps.consul.readServicesView(deps.settings.writeTimeoutMs)).index;
     } catch {
       current = undefined; // cannot tell: keep the newest we know
     }

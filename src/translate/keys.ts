@@ -1,6 +1,5 @@
-// Every annotation, label and meta key the product reads or writes, in one place (STYLE.md).
+// Every annotation, label and meta key the product reads or writes, in one place.
 
-export const ANNOTATION_PREFIX = 'consul.hashicorp.com/';
 export const ANNOTATION_SERVICE_SYNC = 'consul.hashicorp.com/service-sync';
 export const ANNOTATION_SERVICE_NAME = 'consul.hashicorp.com/service-name';
 export const ANNOTATION_SERVICE_PORT = 'consul.hashicorp.com/service-port';

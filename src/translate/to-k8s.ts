@@ -6,6 +6,7 @@ import {
   LABEL_CONSUL,
   LABEL_CONSUL_VALUE,
 } from './keys.js';
+import { compareStrings } from './order.js';
 import type { DesiredK8sService, Service, ServicesView, ToK8sSettings } from './types.js';
 
 export type SkipReason = 'k8s-tag' | 'invalid-name' | 'duplicate';
@@ -141,16 +142,4 @@ export function desiredServiceObject(d: DesiredK8sService): Service {
     },
     spec: { type: 'ExternalName', externalName: d.externalName },
   };
-}
-
-/** Ours: label consul=true in the write namespace (SPEC §6). */
-export function isOwnedK8sService(svc: Service, settings: ToK8sSettings): boolean {
-  return (
-    svc?.metadata?.labels?.[LABEL_CONSUL] === LABEL_CONSUL_VALUE &&
-    svc.metadata.namespace === settings.k8sWriteNamespace
-  );
-}
-
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -106,12 +106,27 @@ test('plan prints a readable, stable change list and writes nothing; reconcile a
   assert.match(after.stdout, /^no changes$/m);
 });
 
-test('reconcile exits 1 when a read fails', async () => {
+test('reconcile exits 1 when a read fails in a way the next run can get past (Consul 500)', async () => {
   consul.faults.add({ path: /\/v1\/catalog/, status: 500, body: 'no leader' });
   try {
     const res = await cliRun(['reconcile', '--direction=to-consul']);
     assert.equal(res.code, 1);
     assert.match(res.stdout, /ERROR: consul/);
+  } finally {
+    consul.faults.clear();
+  }
+});
+
+test('reconcile and plan exit 3 when an upstream refuses (Consul 403: the token needs fixing)', async () => {
+  consul.faults.add({ path: /\/v1\/catalog/, status: 403, body: 'Permission denied' });
+  try {
+    for (const command of ['reconcile', 'plan']) {
+      const res = await cliRun([command, '--direction=to-consul', '--output=json']);
+      assert.equal(res.code, 3, `${command}: ${res.stderr}`);
+      const out = JSON.parse(res.stdout) as { ok: boolean; toConsul: { errorCode: string } };
+      assert.equal(out.ok, false);
+      assert.equal(out.toConsul.errorCode, 'CONSUL_REJECTED');
+    }
   } finally {
     consul.faults.clear();
   }

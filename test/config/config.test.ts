@@ -46,6 +46,8 @@ test('defaults follow SPEC.md section 2', () => {
   assert.deepEqual(c.server.confirmAfterMs, [1000, 5000]);
   assert.equal(c.server.breakerFailures, 3);
   assert.equal(c.server.breakerProbeIntervalMs, 1000);
+  // issue 17: one bound on requests in flight, for every bulk write and read
+  assert.equal(c.server.concurrency, 8);
   assert.equal(c.reconcile.deleteGuardMin, 10);
   // issue 20: a legal Service can list 100,000 externalIPs
   assert.equal(c.maxInstancesPerService, 1000);
@@ -105,6 +107,7 @@ const cases: [string, string, (c: Config) => unknown, unknown][] = [
   ['breaker-failures', '5', (c) => c.server.breakerFailures, 5],
   ['audit-deadline', '2s', (c) => c.server.auditDeadlineMs, 2000],
   ['breaker-probe-interval', '250ms', (c) => c.server.breakerProbeIntervalMs, 250],
+  ['concurrency', '2', (c) => c.server.concurrency, 2],
   ['log-level', 'debug', (c) => c.logLevel, 'debug'],
   ['max-delete-ratio', '0.25', (c) => c.reconcile.maxDeleteRatio, 0.25],
   ['delete-guard-min', '0', (c) => c.reconcile.deleteGuardMin, 0],
@@ -219,6 +222,8 @@ const invalid: [string, string, string][] = [
   ['confirm-after', '0s', 'positive durations'],
   ['breaker-failures', 'three', 'whole number'],
   ['breaker-probe-interval', '0', 'positive duration'],
+  ['concurrency', 'many', 'whole number'],
+  ['concurrency', '0', 'from 1 to 1024'],
   ['output', 'yaml', 'table, json'],
   ['direction', 'sideways', 'both, to-consul, to-k8s'],
   ['scope', 'admin', 'k8s:admission'],

@@ -453,7 +453,7 @@ export interface Finding {
 }
 
 /** 503 codes a declared backend failure may produce. */
-const BACKEND_CODES = ['CONSUL_UNAVAILABLE', 'KUBE_UNAVAILABLE', 'WRITE_FAILED', 'READ_FAILED'];
+const BACKEND_CODES = ['CONSUL_UNAVAILABLE', 'KUBE_UNAVAILABLE', 'WRITE_FAILED'];
 
 /**
  * Findings for one answer. `fault`: the backend fault in force while it ran (503 with a backend

@@ -179,7 +179,7 @@ test('one reconcile makes both catalogs exact, and repairs drift of every kind',
   }
 });
 
-test('dry run and failed reads write nothing; the endpoint answers 503 on a failed read', async () => {
+test('dry run and failed reads write nothing; the endpoint answers 503 when the API server fails a read', async () => {
   const w = await startWorld({ flags: ['--sync-id=cluster-a'] });
   try {
     await seedKube(w);
@@ -196,10 +196,11 @@ test('dry run and failed reads write nothing; the endpoint answers 503 on a fail
     );
     assert.deepEqual(await state(w), { regs: [], k8s: [] });
 
-    // A failed Kubernetes list aborts the to-consul direction before any write.
+    // A failed Kubernetes list aborts the to-consul direction before any write; the answer
+    // keeps the edge's code.
     w.kubeEmu.faults.add({ method: 'GET', path: /\/api\/v1\/services/, status: 500 });
     const res = await request(w.app).post('/reconcile?direction=to-consul').expect(503);
-    assert.equal(res.body.error.code, 'READ_FAILED');
+    assert.equal(res.body.error.code, 'KUBE_UNAVAILABLE');
     assert.equal(w.consulEmu.requestCounts()['PUT /v1/txn'] ?? 0, 0);
     w.kubeEmu.faults.clear();
 

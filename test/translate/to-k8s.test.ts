@@ -5,7 +5,6 @@ import { describe, it } from 'node:test';
 
 import {
   desiredServiceObject,
-  isOwnedK8sService,
   isValidServiceName,
   translateServicesView,
 } from '../../src/translate/to-k8s.js';
@@ -191,41 +190,6 @@ describe('desiredServiceObject', () => {
     obj.metadata!.labels!.extra = 'x';
     assert.equal(d!.labels.extra, undefined);
   });
-});
-
-describe('isOwnedK8sService', () => {
-  const cases: [string, Parameters<typeof isOwnedK8sService>[0], boolean][] = [
-    [
-      'label consul=true in the write namespace',
-      { metadata: { name: 'a', namespace: 'default', labels: { consul: 'true' } } },
-      true,
-    ],
-    [
-      'label consul=true in another namespace',
-      { metadata: { name: 'a', namespace: 'other', labels: { consul: 'true' } } },
-      false,
-    ],
-    ['no label', { metadata: { name: 'a', namespace: 'default' } }, false],
-    [
-      'label consul=false',
-      { metadata: { name: 'a', namespace: 'default', labels: { consul: 'false' } } },
-      false,
-    ],
-    [
-      'annotation only',
-      {
-        metadata: {
-          name: 'a',
-          namespace: 'default',
-          annotations: { 'consul.hashicorp.com/synced': 'true' },
-        },
-      },
-      false,
-    ],
-    ['no metadata', {}, false],
-  ];
-  for (const [name, svc, expected] of cases)
-    it(name, () => assert.equal(isOwnedK8sService(svc, settings), expected));
 });
 
 describe('isValidServiceName', () => {

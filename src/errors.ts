@@ -138,3 +138,29 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/**
+ * An upstream system's failure as a SyncError: a 4xx other than 429 is a refusal (a retry will
+ * not help), anything else (5xx, 429, no answer) is the system being unavailable.
+ */
+export function upstreamError(
+  system: 'consul' | 'kubernetes',
+  what: string,
+  status: number | undefined,
+  detail: string,
+  cause: unknown,
+): SyncError {
+  const refused = status !== undefined && status < 500 && status !== 429;
+  const code: ErrorCode =
+    system === 'consul'
+      ? refused
+        ? 'CONSUL_REJECTED'
+        : 'CONSUL_UNAVAILABLE'
+      : refused
+        ? 'KUBE_REJECTED'
+        : 'KUBE_UNAVAILABLE';
+  const message = refused
+    ? `${system} refused ${what} (${status}): ${detail}`
+    : `${system} ${what} failed: ${detail}`;
+  return new SyncError(code, message, { upstreamStatus: status, cause });
+}

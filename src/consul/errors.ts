@@ -1,5 +1,5 @@
 // Maps `consul` package (papi) errors to SyncErrors that keep the upstream status.
-import { SyncError } from '../errors.js';
+import { SyncError, upstreamError } from '../errors.js';
 import { scrubSecrets } from '../telemetry/logger.js';
 
 interface PapiLike {
@@ -17,14 +17,5 @@ export function consulError(err: unknown, what: string): SyncError {
   // A failed /v1/txn answers 409 with {"Errors":[{"OpIndex","What"}]}: say what failed.
   const failedOps = e.response?.body?.Errors?.map((x) => `op ${x.OpIndex}: ${x.What}`).join('; ');
   const detail = scrubSecrets(failedOps || String(e.message ?? err)).slice(0, 300);
-  if (status !== undefined && status < 500 && status !== 429) {
-    return new SyncError('CONSUL_REJECTED', `consul refused ${what} (${status}): ${detail}`, {
-      upstreamStatus: status,
-      cause: err,
-    });
-  }
-  return new SyncError('CONSUL_UNAVAILABLE', `consul ${what} failed: ${detail}`, {
-    upstreamStatus: status,
-    cause: err,
-  });
+  return upstreamError('consul', what, status, detail, err);
 }

@@ -1,5 +1,5 @@
 // Maps @kubernetes/client-node errors to SyncErrors that keep the upstream status.
-import { SyncError } from '../errors.js';
+import { SyncError, upstreamError } from '../errors.js';
 import { scrubSecrets } from '../telemetry/logger.js';
 
 interface ApiExceptionLike {
@@ -30,14 +30,5 @@ export function kubeError(err: unknown, what: string): SyncError {
   const status = statusOf(err);
   const e = err as ApiExceptionLike | undefined;
   const detail = scrubSecrets(statusMessage(e?.body) ?? String(e?.message ?? err)).slice(0, 300);
-  if (status !== undefined && status < 500 && status !== 429) {
-    return new SyncError('KUBE_REJECTED', `kubernetes refused ${what} (${status}): ${detail}`, {
-      upstreamStatus: status,
-      cause: err,
-    });
-  }
-  return new SyncError('KUBE_UNAVAILABLE', `kubernetes ${what} failed: ${detail}`, {
-    upstreamStatus: status,
-    cause: err,
-  });
+  return upstreamError('kubernetes', what, status, detail, err);
 }

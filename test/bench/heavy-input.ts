@@ -33,6 +33,11 @@ export interface HeavyInputOptions {
   batches: number;
   /** Services in the audit world (externalIPs, LoadBalancer, NodePort; issue 20: ~2,000). */
   services: number;
+  /**
+   * At most this many externalIPs on the big Service (default: as many as fit in the API
+   * server's maximum object size). Issue 20 also names a 40,000-address Service.
+   */
+  maxExternalIPs?: number;
   /** Events per audit batch (kube-apiserver --audit-webhook-batch-max-size default: 400). */
   eventsPerBatch?: number;
   /** serve flags (`--name=value`) on top of the shipped defaults; `npm run bench` passes none. */
@@ -823,7 +828,10 @@ export async function runHeavyInput(options: HeavyInputOptions): Promise<Scenari
         : NaN;
 
     // Part 1: the big Services, /healthz polled throughout.
-    const count = await ipsThatFit(kubeUrl, 'big-pr');
+    const count = Math.min(
+      await ipsThatFit(kubeUrl, 'big-pr'),
+      options.maxExternalIPs ?? Number.POSITIVE_INFINITY,
+    );
     const poller = startPoller(serve.url);
     await sleep(IDLE_MS);
     const idleEnd = now();

@@ -445,57 +445,42 @@ function own(o: JsonObject, key: string): unknown {
   return Object.prototype.hasOwnProperty.call(o, key) ? o[key] : undefined;
 }
 
-function readObject(
+/**
+ * One field of a raw object, read as the API server's decoder would: absent or null is
+ * undefined; the wrong type is a problem (and null, so the caller skips the field's checks).
+ */
+function readAs<T>(
   p: Problems,
   o: JsonObject,
   key: string,
   field: string,
-): JsonObject | undefined | null {
+  is: (v: unknown) => v is T,
+  expected: string,
+): T | undefined | null {
   const v = own(o, key);
   if (v === undefined || v === null) return undefined;
-  if (isObject(v)) return v;
-  p.invalid(field, v, 'must be an object');
+  if (is(v)) return v;
+  p.invalid(field, v, expected);
   return null;
 }
 
-function readList(
-  p: Problems,
-  o: JsonObject,
-  key: string,
-  field: string,
-): unknown[] | undefined | null {
-  const v = own(o, key);
-  if (v === undefined || v === null) return undefined;
-  if (Array.isArray(v)) return v as unknown[];
-  p.invalid(field, v, 'must be a list');
-  return null;
-}
+const isList = (v: unknown): v is unknown[] => Array.isArray(v);
+const isString = (v: unknown): v is string => typeof v === 'string';
+/** An int32 (the API server's decoder refuses fractions and values beyond int32). */
+const isInt32 = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isInteger(v) && Math.abs(v) <= 0x7fffffff;
 
-function readString(
-  p: Problems,
-  o: JsonObject,
-  key: string,
-  field: string,
-): string | undefined | null {
-  const v = own(o, key);
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === 'string') return v;
-  p.invalid(field, v, 'must be a string');
-  return null;
+function readObject(p: Problems, o: JsonObject, key: string, field: string) {
+  return readAs(p, o, key, field, isObject, 'must be an object');
 }
-
-/** An int32 field (the API server's decoder refuses fractions and values beyond int32). */
-function readInt(
-  p: Problems,
-  o: JsonObject,
-  key: string,
-  field: string,
-): number | undefined | null {
-  const v = own(o, key);
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === 'number' && Number.isInteger(v) && Math.abs(v) <= 0x7fffffff) return v;
-  p.invalid(field, v, 'must be an integer');
-  return null;
+function readList(p: Problems, o: JsonObject, key: string, field: string) {
+  return readAs(p, o, key, field, isList, 'must be a list');
+}
+function readString(p: Problems, o: JsonObject, key: string, field: string) {
+  return readAs(p, o, key, field, isString, 'must be a string');
+}
+function readInt(p: Problems, o: JsonObject, key: string, field: string) {
+  return readAs(p, o, key, field, isInt32, 'must be an integer');
 }
 
 /** A list element that must be an object; reported when not. */

@@ -42,6 +42,11 @@ export async function emulate(config: Config, dev: DevOptions): Promise<number> 
       ...listenFor(config, 6443),
       ...(out ? { kubeconfigOut: out } : {}),
       controllers: { endpointSlices: true, loadBalancer: { delayMs: 500 } },
+      // Two Ready nodes, so `kubectl run` schedules a pod that becomes Running and Ready.
+      nodes: [
+        { name: 'node-a', internalIP: '10.0.0.11' },
+        { name: 'node-b', internalIP: '10.0.0.12' },
+      ],
     });
     process.stdout.write(`kubernetes API emulator listening on ${emu.url}\n`);
     if (out)

@@ -8,9 +8,9 @@ import { ANNOTATION_SERVICE_SYNC } from '../../src/translate/keys.js';
 export const SHOP = 'shop';
 /** Addresses from the documentation ranges (RFC 5737) and private ranges: nothing real. */
 export const NODES = [
-  { name: 'node-a', internalIP: '10.0.0.11', externalIP: '192.0.2.11' },
-  { name: 'node-b', internalIP: '10.0.0.12' },
-  { name: 'node-c', internalIP: '10.0.0.13' },
+  { name: 'node-a', internalIP: '10.0.0.11', externalIP: '192.0.2.11', podCIDR: '10.244.1.0/24' },
+  { name: 'node-b', internalIP: '10.0.0.12', podCIDR: '10.244.2.0/24' },
+  { name: 'node-c', internalIP: '10.0.0.13', podCIDR: '10.244.3.0/24' },
 ] as const;
 /** The load balancer controller hands out 198.51.100.1, .2, … in order of creation. */
 export const LB_IP_PREFIX = '198.51.100.';
@@ -25,7 +25,12 @@ export interface PodSpec {
   port?: number;
 }
 
-export function nodeObject(n: { name: string; internalIP: string; externalIP?: string }): V1Node {
+export function nodeObject(n: {
+  name: string;
+  internalIP: string;
+  externalIP?: string;
+  podCIDR?: string;
+}): V1Node {
   const addresses = [{ type: 'InternalIP', address: n.internalIP }];
   if (n.externalIP) addresses.push({ type: 'ExternalIP', address: n.externalIP });
   addresses.push({ type: 'Hostname', address: n.name });
@@ -33,6 +38,8 @@ export function nodeObject(n: { name: string; internalIP: string; externalIP?: s
     apiVersion: 'v1',
     kind: 'Node',
     metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name } },
+    // the range its pods' IPs come from (SEED_PODS use it; the emulator's kubelet allocates in it)
+    spec: n.podCIDR ? { podCIDR: n.podCIDR, podCIDRs: [n.podCIDR] } : {},
     status: {
       addresses,
       conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }],
@@ -40,16 +47,22 @@ export function nodeObject(n: { name: string; internalIP: string; externalIP?: s
   };
 }
 
+/** The readiness gate of a pod seeded not ready: its condition stays False. */
+export const NOT_READY_GATE = 'sandbox.example.com/ready';
+
 /**
- * A running pod: the emulator has no scheduler or kubelet, so the pod is created already placed
- * on its node with its IP and readiness, as the kubelet would report them.
+ * A running pod, created already placed on its node with its IP (so the catalog is predictable);
+ * the emulator's kubelet reports it running. A pod seeded not ready carries a readiness gate whose
+ * condition is False, so the kubelet keeps it not Ready, as on a cluster.
  */
 export function podObject(p: PodSpec): V1Pod {
+  const notReady = p.ready === false;
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: p.name, namespace: p.namespace, labels: { app: p.app } },
     spec: {
+      ...(notReady ? { readinessGates: [{ conditionType: NOT_READY_GATE }] } : {}),
       nodeName: p.node,
       containers: [
         {
@@ -63,7 +76,10 @@ export function podObject(p: PodSpec): V1Pod {
       phase: 'Running',
       podIP: p.ip,
       podIPs: [{ ip: p.ip }],
-      conditions: [{ type: 'Ready', status: p.ready === false ? 'False' : 'True' }],
+      conditions: [
+        ...(notReady ? [{ type: NOT_READY_GATE, status: 'False' }] : []),
+        { type: 'Ready', status: notReady ? 'False' : 'True' },
+      ],
     },
   };
 }

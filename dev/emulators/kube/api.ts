@@ -20,6 +20,7 @@ import {
   badRequest,
   conflict,
   expired,
+  fieldErr,
   forbidden,
   internalError,
   invalid,
@@ -30,6 +31,7 @@ import {
   successStatus,
   timeoutError,
   unsupportedMediaType,
+  type FieldError,
   type GroupResource,
 } from './status.js';
 import { keyFor, lowerBound, matchesFilter, type Store, type WatchFilter } from './store.js';
@@ -44,6 +46,7 @@ import {
   randomSuffix,
   sleep,
   str,
+  stringMap,
   uuid,
   type JsonObject,
   type KubeObject,
@@ -312,6 +315,10 @@ export class KubeApi {
     if (req.subresource && !def.subresources.includes(req.subresource)) {
       throw notFound(gr(def), req.name);
     }
+    // pods/binding only creates (BindingREST has no other verb)
+    if (req.subresource === 'binding' && req.verb !== 'create') {
+      throw methodNotSupported({ group: '', resource: 'pods/binding' }, req.verb);
+    }
     const dryRun = this.dryRun(req);
     switch (req.verb) {
       case 'get': {
@@ -322,6 +329,7 @@ export class KubeApi {
       case 'list':
         return { status: 200, body: this.list(req), warnings };
       case 'create':
+        if (req.subresource === 'binding') return this.bind(req, dryRun, warnings);
         if (req.subresource) throw methodNotSupported(gr(def), 'create');
         return this.create(req, this.decodeBody(req), dryRun, warnings);
       case 'update':
@@ -759,6 +767,103 @@ export class KubeApi {
     return this.update(req, obj, dryRun, warnings, { operation: 'Update', source: patch });
   }
 
+  // ---- pods/binding ---------------------------------------------------------------------------
+
+  /**
+   * POST pods/NAME/binding (what the scheduler does): sets spec.nodeName and the PodScheduled
+   * condition of a pod not yet bound, as BindingREST's assignPod does, and answers a Success
+   * Status. Admission sees a CREATE of pods/binding with the Binding object.
+   */
+  private async bind(req: ApiRequest, dryRun: boolean, warnings: string[]): Promise<ApiResponse> {
+    const def = req.def;
+    const body = req.body;
+    if (!isObject(body)) {
+      throw badRequest(
+        "the object provided is unrecognized (must be of type Binding): couldn't get version/kind; json parse error: unexpected end of JSON input",
+      );
+    }
+    if (body.kind !== undefined && body.kind !== 'Binding') {
+      throw badRequest(
+        `the object provided is unrecognized (must be of type Binding): ${str(body.kind)} in version "${str(body.apiVersion ?? '')}" cannot be handled as a Binding`,
+      );
+    }
+    const meta = isObject(body.metadata) ? body.metadata : {};
+    if (typeof meta.name === 'string' && meta.name && meta.name !== req.name) {
+      throw badRequest('name in URL does not match name in Binding object');
+    }
+    const target = isObject(body.target) ? body.target : {};
+    const errs: FieldError[] = [];
+    const targetKind = str(target.kind ?? '');
+    if (targetKind && targetKind !== 'Node') {
+      errs.push(fieldErr.notSupported('target.kind', targetKind, ['Node', '<empty>']));
+    }
+    const nodeName = str(target.name ?? '');
+    if (!nodeName) errs.push(fieldErr.required('target.name'));
+    if (errs.length) throw invalid({ group: '', kind: 'Binding' }, req.name, errs);
+    const binding = {
+      kind: 'Binding',
+      apiVersion: 'v1',
+      metadata: { ...meta, name: req.name, namespace: req.namespace },
+      target: { ...target, kind: targetKind || undefined, name: nodeName },
+    } as KubeObject;
+    const nsLabels = this.checkNamespace(def, req.namespace, true);
+    await this.admit(req, 'CREATE', binding, null, dryRun, warnings, nsLabels);
+    await this.afterAdmit(req, 'CREATE', req.name, dryRun);
+    const rs = this.store.resource(def.resource);
+    const key = keyFor(req.namespace, req.name);
+    const existing = rs.get(key);
+    if (!existing) throw notFound(gr(def), req.name);
+    const bindingGr = { group: '', resource: 'pods/binding' };
+    if (existing.metadata.deletionTimestamp) {
+      throw conflict(
+        bindingGr,
+        req.name,
+        `pod ${req.name} is being deleted, cannot be assigned to a host`,
+      );
+    }
+    const spec = isObject(existing.spec) ? existing.spec : {};
+    if (typeof spec.nodeName === 'string' && spec.nodeName) {
+      throw conflict(
+        bindingGr,
+        req.name,
+        `pod ${req.name} is already assigned to node "${spec.nodeName}"`,
+      );
+    }
+    const done = {
+      status: 201,
+      body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 },
+      warnings,
+    };
+    if (dryRun) return done;
+    const next = clone(existing);
+    next.spec = { ...spec, nodeName };
+    const annotations = isObject(meta.annotations) ? stringMap(meta.annotations) : {};
+    if (Object.keys(annotations).length) {
+      next.metadata.annotations = { ...(next.metadata.annotations ?? {}), ...annotations };
+    }
+    const status = isObject(next.status) ? next.status : {};
+    const conditions = Array.isArray(status.conditions) ? status.conditions.filter(isObject) : [];
+    const scheduled: JsonObject = {
+      type: 'PodScheduled',
+      status: 'True',
+      lastProbeTime: null,
+      lastTransitionTime: nowRfc3339(),
+    };
+    const idx = conditions.findIndex((c) => c.type === 'PodScheduled');
+    if (idx >= 0) {
+      if (conditions[idx]?.status === 'True')
+        scheduled.lastTransitionTime = conditions[idx].lastTransitionTime;
+      conditions[idx] = scheduled;
+    } else conditions.push(scheduled);
+    next.status = { ...status, conditions };
+    const stored = canonical(def, next);
+    const rv = this.store.nextRv();
+    stored.metadata.resourceVersion = str(rv);
+    rs.apply({ rv, type: 'MODIFIED', key, obj: stored, prev: existing });
+    this.hooks.onChange?.(def.resource, 'MODIFIED', stored);
+    return done;
+  }
+
   // ---- delete --------------------------------------------------------------------------------
 
   private async delete(req: ApiRequest, dryRun: boolean, warnings: string[]): Promise<ApiResponse> {
@@ -1181,13 +1286,15 @@ export class KubeApi {
   ): ApiRequest {
     const base = def.group ? `/apis/${def.group}/${def.version}` : `/api/${def.version}`;
     const nsPart = def.namespaced && namespace ? `/namespaces/${namespace}` : '';
-    const namePart = name && verb !== 'create' ? `/${name}` : '';
+    // a create names its object in the body, except on a subresource (pods/NAME/binding)
+    const named = verb !== 'create' || subresource !== '';
+    const namePart = name && named ? `/${name}` : '';
     const subPart = subresource ? `/${subresource}` : '';
     return {
       verb,
       def,
       namespace,
-      name: verb === 'create' ? '' : name,
+      name: named ? name : '',
       subresource,
       query: new URLSearchParams(),
       body,

@@ -16,6 +16,7 @@ import {
   type UserInfo,
   str,
 } from './util.js';
+import { WorkQueue } from './workqueue.js';
 
 export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
 export const LABEL_MANAGED_BY = 'endpointslice.kubernetes.io/managed-by';
@@ -539,5 +540,78 @@ export class LoadBalancerController {
         setTimeout(() => void this.sync(key), Math.max(this.delayMs, 100)).unref();
       }
     }
+  }
+}
+
+const NODE_CONTROLLER_USER: UserInfo = {
+  username: 'system:serviceaccount:kube-system:node-controller',
+  groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'],
+};
+const NODE_CONTROLLER_UA =
+  'kube-controller-manager/v1.32.4 (linux/amd64) kubernetes/59526cd/system:serviceaccount:kube-system:node-controller';
+/** kube-controller-manager --cluster-cidr (kind's default) and --node-cidr-mask-size */
+const CLUSTER_CIDR_PREFIX = '10.244.';
+
+/**
+ * The node IPAM controller (range allocator, --allocate-node-cidrs): a Node without a pod CIDR
+ * gets the first free /24 of 10.244.0.0/16 in spec.podCIDR and spec.podCIDRs. A Node created with
+ * one keeps it (and its range is taken).
+ */
+export class NodeIpamController {
+  private readonly queue: WorkQueue;
+
+  constructor(
+    private readonly api: KubeApi,
+    private readonly log: (line: string) => void,
+  ) {
+    this.queue = new WorkQueue('node-ipam controller', (name) => this.sync(name), log);
+    for (const node of api.store.resource('nodes').items.values())
+      this.onChange('nodes', 'ADDED', node);
+  }
+
+  stop(): void {
+    this.queue.stop();
+  }
+
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  onChange(resource: string, type: ChangeType, obj: KubeObject): void {
+    if (resource !== 'nodes' || type === 'DELETED') return;
+    if (!str(asObject(obj.spec).podCIDR)) this.queue.add(obj.metadata.name ?? '');
+  }
+
+  private async sync(name: string): Promise<boolean> {
+    const node = this.api.get('nodes', undefined, name);
+    if (!node || str(asObject(node.spec).podCIDR)) return true;
+    const taken = new Set<string>();
+    for (const n of this.api.store.resource('nodes').items.values()) {
+      const spec = asObject(n.spec);
+      for (const c of [str(spec.podCIDR), ...asArray(spec.podCIDRs).map(str)]) if (c) taken.add(c);
+    }
+    let cidr = '';
+    for (let i = 0; i < 256 && !cidr; i++) {
+      const c = `${CLUSTER_CIDR_PREFIX}${i}.0/24`;
+      if (!taken.has(c)) cidr = c;
+    }
+    if (!cidr) {
+      this.log(`node-ipam controller: no pod CIDR left for node ${name}`);
+      return true;
+    }
+    const res = await this.api.handle(
+      this.api.internalRequest(
+        'patch',
+        this.api.def('nodes'),
+        '',
+        name,
+        JSON.stringify({ spec: { podCIDR: cidr, podCIDRs: [cidr] } }),
+        NODE_CONTROLLER_USER,
+        NODE_CONTROLLER_UA,
+        '',
+        'application/strategic-merge-patch+json',
+      ),
+    );
+    return res.status < 300 || res.status === 404;
   }
 }

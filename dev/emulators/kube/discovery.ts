@@ -69,12 +69,14 @@ export function apiResourceList(gv: GroupVersion): unknown {
     if (d.categories?.length) r.categories = d.categories;
     resources.push(r);
     for (const sub of d.subresources) {
+      // pods/binding is create-only and takes a Binding; status subresources read and write
+      const binding = sub === 'binding';
       resources.push({
         name: `${d.resource}/${sub}`,
         singularName: '',
         namespaced: d.namespaced,
-        kind: d.kind,
-        verbs: ['get', 'patch', 'update'],
+        kind: binding ? 'Binding' : d.kind,
+        verbs: binding ? ['create'] : ['get', 'patch', 'update'],
       });
     }
   }

@@ -15,9 +15,15 @@ import {
 import type { AfterAdmissionInjector, AfterAdmissionRule } from './after-admission.js';
 import { KubeApi } from './api.js';
 import { AuditBackend, type AuditDelivery, type AuditOptions } from './audit.js';
-import { EndpointSliceController, LoadBalancerController } from './controllers.js';
+import {
+  EndpointSliceController,
+  LoadBalancerController,
+  NodeIpamController,
+} from './controllers.js';
 import { Faults, type FaultInjector, type FaultRule } from '../faults.js';
 import { createResourceDefs } from './resources.js';
+import { Kubelets } from './kubelet.js';
+import { Scheduler } from './scheduler.js';
 import { HttpFront } from './server.js';
 import { ServiceAllocators } from './services.js';
 import { Store } from './store.js';
@@ -54,10 +60,83 @@ export interface KubeEmulatorOptions {
     loadBalancer?: { delayMs?: number; ipPrefix?: string };
     /** ownerReference garbage collection; default: on when endpointSlices is on */
     garbageCollector?: boolean;
+    /**
+     * The node side of a cluster: a scheduler binds pods to Nodes, node IPAM gives each Node a
+     * pod CIDR and a kubelet behind every Node runs the pods bound to it (Running, a pod IP,
+     * Ready unless a readiness gate's condition is not True); default: on when endpointSlices is
+     * on. Without Nodes (see `nodes`) pods stay Pending, Unschedulable.
+     */
+    pods?: boolean;
   };
+  /** Nodes registered at start, as their kubelets would register them: Ready, with addresses. */
+  nodes?: EmulatorNode[];
   /** kube-apiserver's --service-node-port-range; default 30000-32767 (2768 ports) */
   serviceNodePortRange?: string;
   logger?: (line: string) => void;
+}
+
+export interface EmulatorNode {
+  name: string;
+  /** the node's InternalIP: pods' hostIP */
+  internalIP: string;
+  /** spec.podCIDR; default: the next free /24 of 10.244.0.0/16 (node IPAM) */
+  podCIDR?: string;
+  labels?: Record<string, string>;
+}
+
+/** The Node object a kubelet registers (kubectl get nodes: Ready, VERSION v1.32.4). */
+export function nodeObject(n: EmulatorNode): Record<string, unknown> {
+  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: n.name,
+      labels: {
+        'kubernetes.io/arch': 'amd64',
+        'kubernetes.io/hostname': n.name,
+        'kubernetes.io/os': 'linux',
+        ...n.labels,
+      },
+    },
+    spec: n.podCIDR ? { podCIDR: n.podCIDR, podCIDRs: [n.podCIDR] } : {},
+    status: {
+      capacity: { cpu: '4', 'ephemeral-storage': '102626232Ki', memory: '16303964Ki', pods: '110' },
+      allocatable: {
+        cpu: '4',
+        'ephemeral-storage': '102626232Ki',
+        memory: '16303964Ki',
+        pods: '110',
+      },
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'True',
+          lastHeartbeatTime: now,
+          lastTransitionTime: now,
+          reason: 'KubeletReady',
+          message: 'kubelet is posting ready status',
+        },
+      ],
+      addresses: [
+        { type: 'InternalIP', address: n.internalIP },
+        { type: 'Hostname', address: n.name },
+      ],
+      daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+      nodeInfo: {
+        machineID: '',
+        systemUUID: '',
+        bootID: '',
+        kernelVersion: '6.1.0-emulated',
+        osImage: 'Debian GNU/Linux 12 (bookworm)',
+        containerRuntimeVersion: 'containerd://1.7.24',
+        kubeletVersion: 'v1.32.4',
+        kubeProxyVersion: 'v1.32.4',
+        operatingSystem: 'linux',
+        architecture: 'amd64',
+      },
+    },
+  };
 }
 
 export interface KubeEmulator {
@@ -158,14 +237,20 @@ export async function startKubeEmulator(opts: KubeEmulatorOptions = {}): Promise
     metadata: { name: 'kube-system', uid: KUBE_SYSTEM_UID },
   });
 
+  for (const n of opts.nodes ?? []) api.seedObject(nodeObject(n));
+
   const c = opts.controllers ?? {};
   api.gcEnabled = c.garbageCollector ?? Boolean(c.endpointSlices);
   const slices = c.endpointSlices ? new EndpointSliceController(api, log) : undefined;
   const lb = c.loadBalancer ? new LoadBalancerController(api, c.loadBalancer, log) : undefined;
-  if (slices || lb) {
+  const nodeSide = c.pods ?? Boolean(c.endpointSlices);
+  const ipam = nodeSide ? new NodeIpamController(api, log) : undefined;
+  const scheduler = nodeSide ? new Scheduler(api, log) : undefined;
+  const kubelets = nodeSide ? new Kubelets(api, log) : undefined;
+  const controllers = [slices, lb, ipam, scheduler, kubelets].filter((x) => x !== undefined);
+  if (controllers.length) {
     api.hooks.onChange = (resource, type, obj): void => {
-      slices?.onChange(resource, type, obj);
-      lb?.onChange(resource, type, obj);
+      for (const controller of controllers) controller.onChange(resource, type, obj);
     };
   }
 
@@ -262,7 +347,16 @@ export async function startKubeEmulator(opts: KubeEmulatorOptions = {}): Promise
       }
     },
     idle: async () => {
-      await slices?.idle();
+      // one controller's write is another's event: settle until none has work left
+      const queues = [ipam, scheduler, kubelets, slices].filter((x) => x !== undefined);
+      for (let round = 0; round < 20; round++) {
+        await Promise.all(queues.map((q) => q.idle()));
+        const busy = await Promise.race([
+          Promise.all(queues.map((q) => q.idle())).then(() => false),
+          new Promise<boolean>((r) => setImmediate(() => r(true))),
+        ]);
+        if (!busy) break;
+      }
     },
     async close() {
       if (closed) return;
@@ -270,6 +364,9 @@ export async function startKubeEmulator(opts: KubeEmulatorOptions = {}): Promise
       api.stopped = true;
       slices?.stop();
       lb?.stop();
+      ipam?.stop();
+      scheduler?.stop();
+      kubelets?.stop();
       front.closeWatches();
       await new Promise<void>((resolve) => {
         listener.close(() => resolve());

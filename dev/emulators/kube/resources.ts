@@ -1,6 +1,7 @@
 // The resources the emulator serves and each one's strategy (defaulting, create/update
 // preparation, validation), as the API server's registry/<kind>/strategy.go define them.
 import type { PatchMeta } from './patch.js';
+import { events } from './events.js';
 import {
   defaultService,
   prepareServiceForCreate,
@@ -258,7 +259,7 @@ const pods: ResourceDef = {
   namespaced: true,
   shortNames: ['po'],
   categories: ['all'],
-  subresources: ['status'],
+  subresources: ['binding', 'status'],
   returnDeletedObject: true,
   selectableFields: [
     ...META_SELECTABLE,
@@ -485,5 +486,6 @@ export function createResourceDefs(alloc: ServiceAllocators): ResourceDef[] {
     pods,
     endpointSlices,
     validatingWebhookConfigurations,
+    events,
   ];
 }

@@ -28,6 +28,7 @@ import {
   unauthorized,
   unsupportedMediaType,
 } from './status.js';
+import { decodeProtobufBody, PROTOBUF_MEDIA_TYPE } from './protobuf.js';
 import { deliver, matchesFilter, type Watcher, type WatchEventType } from './store.js';
 import { toTable, type IncludeObject } from './table.js';
 import { isObject, type KubeObject, str } from './util.js';
@@ -347,12 +348,15 @@ export class HttpFront {
   ): Promise<void> {
     const raw = await readBody(req);
     const contentType = str(req.headers['content-type'] ?? 'application/json');
+    const mediaType = (contentType.split(';')[0] ?? '').trim().toLowerCase();
     let body: unknown;
-    if (raw.length && /protobuf|cbor/i.test(contentType)) {
-      // only JSON (and YAML) bodies are understood; typed client-go generators send protobuf
-      throw unsupportedMediaType(['application/json', 'application/yaml']);
-    }
-    if (raw.length) {
+    // a patch's own media type is checked by the patch handler (415 with the patch types)
+    if (raw.length && r.verb !== 'patch' && mediaType === PROTOBUF_MEDIA_TYPE) {
+      // typed client-go clients (kubectl create namespace / service) send protobuf
+      body = this.decodeProtobuf(raw, r);
+    } else if (raw.length && r.verb !== 'patch' && /protobuf|cbor/i.test(mediaType)) {
+      throw unsupportedMediaType(['application/json', 'application/yaml', PROTOBUF_MEDIA_TYPE]);
+    } else if (raw.length) {
       const text = raw.toString('utf8');
       if (r.verb === 'patch') body = text;
       else if (/yaml/i.test(contentType)) {
@@ -372,7 +376,7 @@ export class HttpFront {
       }
     }
     if (
-      (r.verb === 'create' && r.name) ||
+      (r.verb === 'create' && r.name && !r.subresource) ||
       ((r.verb === 'update' || r.verb === 'patch') && !r.name)
     ) {
       throw methodNotSupported(
@@ -419,6 +423,19 @@ export class HttpFront {
     }
     if (result.auditID) res.setHeader('audit-id', result.auditID);
     this.send(res, result.status, result.body, result.warnings);
+  }
+
+  /** A protobuf body as the JSON object it encodes (delete bodies are DeleteOptions). */
+  private decodeProtobuf(raw: Buffer, r: Route): unknown {
+    const defs = [...this.deps.api.defs.values()];
+    const deleting = r.verb === 'delete' || r.verb === 'deletecollection';
+    const binding = r.subresource === 'binding';
+    return decodeProtobufBody(raw, {
+      kind: deleting ? 'DeleteOptions' : binding ? 'Binding' : r.def.kind,
+      apiVersion: apiVersionOf(r.def),
+      served: (apiVersion, kind) =>
+        defs.some((d) => d.kind === kind && apiVersionOf(d) === apiVersion),
+    });
   }
 
   private watch(

@@ -153,6 +153,11 @@ export function unsupportedMediaType(accepted: string[]): KubeError {
   );
 }
 
+/** 415 with a message of its own (a body in a supported media type the emulator cannot read). */
+export function unsupportedMediaTypeMessage(message: string): KubeError {
+  return failure(415, 'UnsupportedMediaType', message);
+}
+
 export function notAcceptable(): KubeError {
   return failure(
     406,

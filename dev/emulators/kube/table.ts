@@ -111,6 +111,97 @@ function servicePorts(spec: Record<string, unknown>): string {
     .join(',');
 }
 
+/** printPod (pkg/printers/internalversion): READY, STATUS and RESTARTS as kubectl shows them. */
+function podCells(obj: KubeObject): unknown[] {
+  const spec = asObject(obj.spec);
+  const status = asObject(obj.status);
+  const conditions = asArray(status.conditions).filter(isObject);
+  const phase = str(status.phase ?? '');
+  let reason = str(status.reason) || phase;
+  if (conditions.some((c) => c.type === 'PodScheduled' && c.reason === 'SchedulingGated')) {
+    reason = 'SchedulingGated';
+  }
+  const initContainers = asArray(spec.initContainers).filter(isObject);
+  const initStatuses = asArray(status.initContainerStatuses).filter(isObject);
+  let restarts = 0;
+  let initializing = false;
+  initStatuses.forEach((c, i) => {
+    if (initializing) return;
+    restarts += Number(c.restartCount ?? 0);
+    const state = asObject(c.state);
+    const terminated = isObject(state.terminated) ? state.terminated : undefined;
+    const waiting = isObject(state.waiting) ? state.waiting : undefined;
+    const sidecar = initContainers.find((x) => x.name === c.name)?.restartPolicy === 'Always';
+    if (terminated && terminated.exitCode === 0) return;
+    if (sidecar && c.started === true) return;
+    initializing = true;
+    if (terminated) {
+      reason = `Init:${
+        str(terminated.reason) ||
+        (terminated.signal
+          ? `Signal:${str(terminated.signal)}`
+          : `ExitCode:${str(terminated.exitCode)}`)
+      }`;
+    } else if (waiting && waiting.reason && waiting.reason !== 'PodInitializing') {
+      reason = `Init:${str(waiting.reason)}`;
+    } else {
+      reason = `Init:${i}/${initContainers.length}`;
+    }
+  });
+  let ready = 0;
+  const initialized = conditions.some((c) => c.type === 'Initialized' && c.status === 'True');
+  if (!initializing || initialized) {
+    let hasRunning = false;
+    const statuses = asArray(status.containerStatuses).filter(isObject);
+    for (let i = statuses.length - 1; i >= 0; i--) {
+      const c = statuses[i] as Record<string, unknown>;
+      restarts += Number(c.restartCount ?? 0);
+      const state = asObject(c.state);
+      const waiting = asObject(state.waiting);
+      const terminated = isObject(state.terminated) ? state.terminated : undefined;
+      if (waiting.reason) reason = str(waiting.reason);
+      else if (terminated?.reason) reason = str(terminated.reason);
+      else if (terminated) {
+        reason = terminated.signal
+          ? `Signal:${str(terminated.signal)}`
+          : `ExitCode:${str(terminated.exitCode)}`;
+      } else if (c.ready === true && isObject(state.running)) {
+        hasRunning = true;
+        ready++;
+      }
+    }
+    if (reason === 'Completed' && hasRunning) {
+      const podReady = conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+      reason = podReady ? 'Running' : 'NotReady';
+    }
+  }
+  if (obj.metadata.deletionTimestamp && status.reason === 'NodeLost') reason = 'Unknown';
+  else if (obj.metadata.deletionTimestamp && phase !== 'Succeeded' && phase !== 'Failed') {
+    reason = 'Terminating';
+  }
+  const ips = asArray(status.podIPs).filter(isObject);
+  const ip = str(ips[0]?.ip) || '<none>';
+  const gates = asArray(spec.readinessGates).filter(isObject);
+  let readinessGates = '<none>';
+  if (gates.length) {
+    const met = gates.filter((g) =>
+      conditions.some((c) => c.type === g.conditionType && c.status === 'True'),
+    ).length;
+    readinessGates = `${met}/${gates.length}`;
+  }
+  return [
+    obj.metadata.name,
+    `${ready}/${asArray(spec.containers).length}`,
+    reason,
+    String(restarts),
+    age(obj),
+    ip,
+    str(spec.nodeName) || '<none>',
+    str(status.nominatedNodeName) || '<none>',
+    readinessGates,
+  ];
+}
+
 interface Printer {
   columns: ColumnDefinition[];
   cells(obj: KubeObject): unknown[];
@@ -256,26 +347,7 @@ const printers: Record<string, Printer> = {
         1,
       ),
     ],
-    cells(obj) {
-      const spec = asObject(obj.spec);
-      const status = asObject(obj.status);
-      const total = asArray(spec.containers).length;
-      const statuses = asArray(status.containerStatuses).filter(isObject);
-      const ready = statuses.filter((s) => s.ready === true).length;
-      const restarts = statuses.reduce((n, s) => n + Number(s.restartCount ?? 0), 0);
-      const phase = obj.metadata.deletionTimestamp ? 'Terminating' : str(status.phase ?? 'Pending');
-      return [
-        obj.metadata.name,
-        `${ready}/${total}`,
-        phase,
-        restarts,
-        age(obj),
-        status.podIP ?? '<none>',
-        spec.nodeName ?? '<none>',
-        status.nominatedNodeName ?? '<none>',
-        '<none>',
-      ];
-    },
+    cells: podCells,
   },
   endpointslices: {
     columns: [

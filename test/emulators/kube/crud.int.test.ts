@@ -11,6 +11,8 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { startKubeEmulator, KUBE_SYSTEM_UID } from '../../../dev/emulators/kube/index.js';
+import { PROTOBUF_MEDIA_TYPE as PROTOBUF } from '../../../dev/emulators/kube/protobuf.js';
+import { KUBECTL_BODIES } from './fixtures/kubectl-protobuf.js';
 import { failure, raw, service, startCluster, type Cluster } from './helpers.js';
 
 const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
@@ -416,6 +418,59 @@ describe('kube emulator: objects', () => {
     );
     assert.equal(unsupported.status, 415);
     assert.equal(unsupported.body.reason, 'UnsupportedMediaType');
+  });
+
+  it('reads protobuf bodies as kubectl sends them, and refuses other binary types', async () => {
+    const post = async (path: string, body: Buffer | string, type: string) => {
+      const res = await fetch(c.emu.url + path, {
+        method: 'POST',
+        headers: {
+          'content-type': type,
+          accept: 'application/vnd.kubernetes.protobuf,application/json',
+        },
+        body,
+      });
+      return {
+        status: res.status,
+        type: res.headers.get('content-type'),
+        body: (await res.json()) as any,
+      };
+    };
+    const [ns, svc] = [KUBECTL_BODIES[0]!, KUBECTL_BODIES[1]!];
+    const created = await post('/api/v1/namespaces', Buffer.from(ns.hex, 'hex'), PROTOBUF);
+    assert.equal(created.status, 201);
+    assert.equal(created.type, 'application/json', 'kubectl accepts a JSON answer');
+    assert.equal(created.body.metadata.name, 'team-a');
+    const web = await post(
+      '/api/v1/namespaces/team-a/services',
+      Buffer.from(svc.hex, 'hex'),
+      PROTOBUF,
+    );
+    assert.equal(web.status, 201);
+    assert.equal(web.body.spec.type, 'NodePort');
+    assert.ok(web.body.spec.ports[0].nodePort >= 30000);
+    // the body names another kind than the path serves
+    const wrong = await post(
+      '/api/v1/namespaces/team-a/services',
+      Buffer.from(ns.hex, 'hex'),
+      PROTOBUF,
+    );
+    assert.equal(wrong.status, 400);
+    assert.match(wrong.body.message, /Namespace in version "v1" cannot be handled as a Service/);
+    const garbage = await post('/api/v1/namespaces', Buffer.from('not protobuf'), PROTOBUF);
+    assert.equal(garbage.status, 400);
+    assert.match(garbage.body.message, /expected prefix \[107 56 115 0\]/);
+    const cbor = await post('/api/v1/namespaces', Buffer.from([0xa0]), 'application/cbor');
+    assert.equal(cbor.status, 415);
+    assert.equal(
+      cbor.body.message,
+      'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf',
+    );
+    const patch = await raw(c.emu, 'PATCH', '/api/v1/namespaces/team-a/services/web', 'x', {
+      'content-type': PROTOBUF,
+    });
+    assert.equal(patch.status, 415);
+    assert.match(patch.body.message, /application\/strategic-merge-patch\+json/);
   });
 
   it('runs dryRun=All writes without storing anything', async () => {

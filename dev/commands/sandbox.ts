@@ -1,24 +1,38 @@
-// `sandbox`: the whole sync on embedded emulators (SPEC.md §10). Interactive: a live view of both
-// catalogs and the recent events until Ctrl-C (exit 0). `--once`: the scripted scenario, exit 0
-// when both catalogs end as SPEC.md says, 1 otherwise (with a diff).
-import { copyFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// `sandbox`: the whole sync on embedded emulators. Interactive: where everything is and how to
+// reach it (exports, a token, a curl line) printed once, then a live view of both catalogs and
+// the recent events until Ctrl-C (exit 0). `--once`: the scripted scenario, exit 0 when both
+// catalogs end in the expected state, 1 otherwise (with a diff). Both keep the server log in a
+// fixed place (run-dir.ts) and say where on exit.
 import type { Config } from '../../src/config/index.js';
 import type { DevOptions } from '../cli.js';
 import { startSandbox, type Sandbox } from '../sandbox/index.js';
 import { packageRoot } from '../sandbox/infra.js';
-import { startLiveView, startText } from '../sandbox/live.js';
+import { connectionText, exitText, startInfo, startLiveView, startText } from '../sandbox/live.js';
+import { claimRunDir, type RunDir } from '../sandbox/run-dir.js';
 import { runScenario } from '../sandbox/scenario.js';
+import { SHOW_CURSOR } from '../sandbox/view.js';
 
-/** Resolves on the first SIGINT or SIGTERM, also one received while the sandbox starts. */
+/**
+ * Resolves on the first SIGINT or SIGTERM, also one received while the sandbox starts. A second
+ * one while stopping exits at once (130 or 143), the cursor shown again.
+ */
 function stopSignal(): { stopped: Promise<string>; dispose: () => void } {
   let resolveStop: (signal: string) => void = () => undefined;
+  let received = false;
   const stopped = new Promise<string>((resolve) => {
     resolveStop = resolve;
   });
-  const onInt = (): void => resolveStop('SIGINT');
-  const onTerm = (): void => resolveStop('SIGTERM');
+  const on = (signal: 'SIGINT' | 'SIGTERM') => (): void => {
+    if (received) {
+      if (process.stdout.isTTY) process.stdout.write(SHOW_CURSOR);
+      process.stderr.write(`\n${signal} again: exiting without waiting for the emulators\n`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
+    received = true;
+    resolveStop(signal);
+  };
+  const onInt = on('SIGINT');
+  const onTerm = on('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
   return {
@@ -34,59 +48,65 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+const print = (lines: string[]): void => {
+  process.stdout.write(lines.map((l) => `${l}\n`).join(''));
+};
+
+async function stopAll(sandbox: Sandbox, runDir: RunDir): Promise<void> {
+  await sandbox.stop();
+  runDir.release();
+}
+
 async function once(config: Config, dev: DevOptions): Promise<number> {
   const started = performance.now();
+  const runDir = claimRunDir();
   let sandbox: Sandbox;
   try {
-    // The expected state is SPEC.md's for the default settings: sync flags do not apply here.
+    // The expected state is the reference's for the default settings: sync flags do not apply.
     sandbox = await startSandbox({
       lbDelayMs: 300,
+      dir: runDir.dir,
       ...(dev.kubeconfigOut ? { kubeconfigOut: dev.kubeconfigOut } : {}),
     });
   } catch (err) {
+    runDir.release();
     process.stderr.write(`k8s-consul-sync: sandbox could not start: ${describe(err)}\n`);
     return 1;
   }
+  const info = startInfo(sandbox, packageRoot());
   let ok = false;
   try {
-    ok = await runScenario(sandbox, (line) => process.stdout.write(`${line}\n`));
+    ok = await runScenario(sandbox, (line) => process.stdout.write(`${line}\n`), {
+      // After the title line: where it runs, for a look while the scenario does.
+      onStart: (write) => [...connectionText(info, 'the scenario ends'), ''].forEach(write),
+    });
   } finally {
-    if (!ok && existsSync(sandbox.logFile)) {
-      // The temp dir goes with stop(): keep the server log of a failed run.
-      const kept = join(tmpdir(), `k8s-consul-sync-sandbox-${Date.now()}.log`);
-      copyFileSync(sandbox.logFile, kept);
-      process.stdout.write(`server log kept at ${kept}\n`);
-    }
-    await sandbox.stop();
+    await stopAll(sandbox, runDir);
   }
-  process.stdout.write(`done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  print([`done in ${((performance.now() - started) / 1000).toFixed(1)} s`, ...exitText(info)]);
   return ok ? 0 : 1;
 }
 
 async function interactive(config: Config, dev: DevOptions): Promise<number> {
   const signal = stopSignal();
+  const runDir = claimRunDir();
   let sandbox: Sandbox;
   try {
     process.stdout.write('starting the sandbox…\n');
     sandbox = await startSandbox({
       config,
       seed: false,
+      dir: runDir.dir,
       ...(dev.kubeconfigOut ? { kubeconfigOut: dev.kubeconfigOut } : {}),
     });
   } catch (err) {
     signal.dispose();
+    runDir.release();
     process.stderr.write(`k8s-consul-sync: sandbox could not start: ${describe(err)}\n`);
     return 1;
   }
-  const header = startText({
-    serverUrl: sandbox.server.url,
-    kubeUrl: sandbox.kube.url,
-    consulUrl: sandbox.consul.url,
-    consulAddress: sandbox.consul.address,
-    kubeconfigPath: sandbox.kubeconfigPath,
-    logFile: sandbox.logFile,
-    root: packageRoot(),
-  });
+  const info = startInfo(sandbox, packageRoot());
+  const header = startText(info);
   const out = process.stdout;
   const live = startLiveView(sandbox, out, header);
   const onResize = (): void => live.refresh();
@@ -101,9 +121,9 @@ async function interactive(config: Config, dev: DevOptions): Promise<number> {
   await seeding;
   await live.stop();
   process.stdout.write(`${received}: stopping the server and the emulators…\n`);
-  await sandbox.stop();
+  await stopAll(sandbox, runDir);
   signal.dispose();
-  process.stdout.write('stopped.\n');
+  print(['stopped.', ...exitText(info)]);
   return 0;
 }
 

@@ -1,7 +1,7 @@
-// The sandbox (SPEC.md §10): the Consul and Kubernetes API emulators, the real server with JWT
-// authentication, and event delivery as in production — the API server calls the admission
-// webhook of infra/'s ValidatingWebhookConfiguration, Consul runs infra/'s `services` watch —
-// all on loopback. `startSandbox` returns the running pieces and `stop()`.
+// The sandbox: the Consul and Kubernetes API emulators, the real server with JWT authentication,
+// and event delivery as in production — the API server calls the admission webhook of infra/'s
+// ValidatingWebhookConfiguration, Consul runs infra/'s `services` watch — all on loopback.
+// `startSandbox` returns the running pieces, a token for the operator, and `stop()`.
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,8 @@ import { startServer, type RunningServer } from '../../src/http/server.js';
 import { readHmacSigningKey } from '../../src/auth/keys.js';
 import { mintToken } from '../../src/auth/mint.js';
 import { formatPathToken } from '../../src/auth/path-token.js';
-import type { Scope } from '../../src/auth/scopes.js';
+import { SCOPES, type Scope } from '../../src/auth/scopes.js';
+import { mintFromConfig } from '../../src/commands/token.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { createRuntime, type Runtime } from '../../src/sync/runtime.js';
@@ -33,8 +34,13 @@ export interface SandboxOptions {
    * connection, server and auth settings are always the sandbox's own. Default: all defaults.
    */
   config?: Config;
-  /** Write the Kubernetes emulator's kubeconfig here instead of the sandbox's temp dir. */
+  /** Write the Kubernetes emulator's kubeconfig here (kept on stop) instead of `dir`. */
   kubeconfigOut?: string;
+  /**
+   * Keep the sandbox's files here (see run-dir.ts): stop() removes the signing secret and the
+   * kubeconfig but keeps the server log. Default: a fresh temp dir, removed with everything in it.
+   */
+  dir?: string;
   /** How long the load balancer controller takes to assign an ingress IP. Default 1500 ms. */
   lbDelayMs?: number;
   /** Seed the sample world before returning (default true); else call `seed()` later. */
@@ -50,14 +56,20 @@ export interface Sandbox {
   config: Config;
   runtime: Runtime;
   events: EventLog;
-  /** The sandbox's temp dir (HMAC secret, kubeconfig, server log); removed by stop(). */
+  /** The sandbox's dir (HMAC secret, kubeconfig, server log). */
   dir: string;
   kubeconfigPath: string;
+  /** The HMAC secret the server verifies tokens with (what `token --auth-jwt-secret-file` reads). */
+  secretFile: string;
   logFile: string;
+  /** What stop() leaves behind: the log when `dir` was given, the kubeconfig when kubeconfigOut was. */
+  keeps: { logFile: boolean; kubeconfig: boolean };
   /** A Kubernetes client on the emulator, as kubectl would use it. */
   core: CoreV1Api;
   /** Tokens minted for the callers, with the fresh secret. */
   tokens: { admissionPath: string; consulWatch: string };
+  /** A token for whoever drives the sandbox (curl, scripts), minted as the `token` command does. */
+  operator: OperatorToken;
   /** Resolved sync settings (sync id = kube-system's uid unless --sync-id). */
   settings: SyncSettings;
   /** Creates the sample world through the APIs (once; later calls return the same promise). */
@@ -65,6 +77,32 @@ export interface Sandbox {
   /** Both catalogs, read now. */
   catalogs(): Promise<Catalogs>;
   stop(): Promise<void>;
+}
+
+export interface OperatorToken {
+  token: string;
+  subject: string;
+  scopes: readonly Scope[];
+  /** The `token` flags that mint an equivalent one while the sandbox runs. */
+  tokenArgs: string[];
+}
+
+export const OPERATOR_SUBJECT = 'sandbox-operator';
+
+/**
+ * Every scope: the operator may call /reconcile and post events by hand. Minted by the `token`
+ * command's own code from its own flags, so the printed command mints the same kind of token.
+ */
+function mintOperatorToken(secretFile: string): OperatorToken {
+  const tokenArgs = [
+    `--auth-jwt-secret-file=${secretFile}`,
+    `--subject=${OPERATOR_SUBJECT}`,
+    ...SCOPES.map((s) => `--scope=${s}`),
+    // The secret lives as long as the sandbox: so does the token.
+    '--ttl=0',
+  ];
+  const token = mintFromConfig(parseConfig(['token', ...tokenArgs], {}));
+  return { token, subject: OPERATOR_SUBJECT, scopes: SCOPES, tokenArgs };
 }
 
 /** The fields of a user's Config that are sync behaviour (everything but connections/server/auth). */
@@ -92,9 +130,18 @@ function mint(secretFile: string, config: Config, subject: string, scope: Scope)
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const root = packageRoot();
-  const dir = mkdtempSync(join(tmpdir(), 'k8s-consul-sync-sandbox-'));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'k8s-consul-sync-sandbox-'));
+  const secretFile = join(dir, 'jwt-hmac-secret');
+  const kubeconfigPath = options.kubeconfigOut ?? join(dir, 'kubeconfig');
   const cleanups: (() => Promise<void> | void)[] = [
-    () => rmSync(dir, { recursive: true, force: true }),
+    options.dir
+      ? () => {
+          // The log stays for reading after exit; the secret and the emulator's kubeconfig
+          // are worth nothing once their servers are gone.
+          rmSync(secretFile, { force: true });
+          if (!options.kubeconfigOut) rmSync(kubeconfigPath, { force: true });
+        }
+      : () => rmSync(dir, { recursive: true, force: true }),
   ];
   const stopAll = async (): Promise<void> => {
     for (const c of cleanups.splice(0).reverse()) {
@@ -107,7 +154,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
   try {
     // A fresh HMAC secret (≥ 32 bytes, RFC 7518 §3.2) for this run only.
-    const secretFile = join(dir, 'jwt-hmac-secret');
     writeFileSync(secretFile, randomBytes(48).toString('base64url'), { mode: 0o600 });
 
     const consul = await startConsulEmulator();
@@ -129,11 +175,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       mint(secretFile, config, 'kube-apiserver', 'k8s:admission'),
     );
     const consulWatch = mint(secretFile, config, 'consul-agent', 'consul:watch');
+    const operator = mintOperatorToken(secretFile);
 
     // The API server reaches the webhook's clientConfig.service through resolveService, which
     // points at the server once it listens (nothing is admitted before that).
     let serverUrl = '';
-    const kubeconfigPath = options.kubeconfigOut ?? join(dir, 'kubeconfig');
     const kube = await startKubeEmulator({
       kubeconfigOut: kubeconfigPath,
       admission: {
@@ -149,7 +195,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
     const events = new EventLog();
     const logFile = join(dir, 'server.log');
-    const logStream = createWriteStream(logFile, { flags: 'a' });
+    // One run per log: a fixed `dir` holds the previous run's log, replaced here.
+    const logStream = createWriteStream(logFile, { flags: 'w', mode: 0o600 });
     let logOpen = true;
     cleanups.push(
       () =>
@@ -212,9 +259,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       events,
       dir,
       kubeconfigPath,
+      secretFile,
       logFile,
+      keeps: {
+        logFile: options.dir !== undefined,
+        kubeconfig: options.kubeconfigOut !== undefined,
+      },
       core,
       tokens: { admissionPath, consulWatch },
+      operator,
       settings: deps.settings,
       seed,
       catalogs: () =>

@@ -57,17 +57,41 @@ function pad(line: string, width: number): string {
   return cut + ' '.repeat(Math.max(0, width - [...cut].length));
 }
 
-/** Both catalogs: side by side at `width` ≥ SIDE_BY_SIDE_MIN_WIDTH, else stacked. */
+const length = (line: string): number => [...line].length;
+
+/**
+ * Both catalogs: side by side at `width` ≥ SIDE_BY_SIDE_MIN_WIDTH, else stacked; 0 = stacked
+ * and uncut (a pipe or a log). Side by side, the whole width is used: the left column is as wide
+ * as its longest line when the right one still fits (and never narrower than half), and a line
+ * is cut only where it would not fit.
+ */
 export function renderCatalogs(catalogs: Catalogs, width = 0): string[] {
   const { left, right } = catalogColumns(catalogs);
   if (width < SIDE_BY_SIDE_MIN_WIDTH) return [...left, '', ...right];
-  const col = Math.floor((width - SEPARATOR.length) / 2);
+  const room = width - SEPARATOR.length;
+  const leftNeed = Math.max(...left.map(length));
+  const rightNeed = Math.max(...right.map(length));
+  const leftCol = Math.min(leftNeed, Math.max(Math.floor(room / 2), room - rightNeed));
+  const rightCol = room - leftCol;
   const rows = Math.max(left.length, right.length);
   const out: string[] = [];
   for (let i = 0; i < rows; i++) {
-    out.push((pad(left[i] ?? '', col) + SEPARATOR + fit(right[i] ?? '', col)).trimEnd());
+    out.push((pad(left[i] ?? '', leftCol) + SEPARATOR + fit(right[i] ?? '', rightCol)).trimEnd());
   }
   return out;
+}
+
+/**
+ * The width to draw at: the terminal's columns; where a terminal does not say (0 or unknown),
+ * $COLUMNS, else 80.
+ */
+export function terminalWidth(
+  out: { columns?: number | undefined },
+  env: NodeJS.ProcessEnv = process.env,
+): number {
+  if (out.columns !== undefined && out.columns > 0) return out.columns;
+  const columns = Number(env.COLUMNS);
+  return Number.isInteger(columns) && columns > 0 ? columns : 80;
 }
 
 function clock(at: Date): string {

@@ -21,6 +21,8 @@ export interface ScenarioOptions {
   stepTimeoutMs?: number;
   /** Poll interval while waiting. Default 20 ms. */
   pollMs?: number;
+  /** Called after the title line, before the first step (to print where the sandbox runs). */
+  onStart?: (write: (line: string) => void) => void;
 }
 
 interface Step {
@@ -216,6 +218,7 @@ export async function runScenario(
   write(
     'k8s-consul-sync sandbox --once: scripted scenario (expected state: docs/reference.md, Kubernetes → Consul and Consul → Kubernetes)',
   );
+  options.onStart?.(write);
   let ok = true;
   let failed: string[] = [];
   for (const step of scenarioSteps(sandbox)) {

@@ -1,16 +1,19 @@
 // The sandbox end to end. `sandbox --once` as a newcomer runs it (a child process through tsx):
-// exit 0 and the final catalogs SPEC.md §4/§5 give for the seeded world. Then the interactive
-// mode in process: an example manifest created with kubectl (or the client when kubectl is
-// absent) is registered in Consul within a second and shows up in the live view; the Consul
-// register/deregister examples come and go in Kubernetes; unauthenticated calls are refused.
+// exit 0 and the final catalogs SPEC.md §4/§5 give for the seeded world. The interactive command
+// as a child too: what it prints to reach it (KUBECONFIG, CONSUL_HTTP_ADDR, a token, a curl line)
+// works as printed, and its log outlives it. Then the interactive mode in process: an example
+// manifest created with kubectl (or the client when kubectl is absent) is registered in Consul
+// within a second and shows up in the live view; the Consul register/deregister examples come
+// and go in Kubernetes; unauthenticated calls are refused.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { V1Service } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, type V1Service } from '@kubernetes/client-node';
 import { startSandbox, type Sandbox } from '../../dev/sandbox/index.js';
 import { startLiveView } from '../../dev/sandbox/live.js';
 import { runScenario } from '../../dev/sandbox/scenario.js';
@@ -19,14 +22,44 @@ import { KUBE_SYSTEM_UID } from '../../dev/emulators/kube/index.js';
 const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 const example = (name: string): string => join(REPO_ROOT, 'examples', name);
 
+// The children's temp dir: their fixed sandbox directory is not the developer's.
+const CHILD_TMP = mkdtempSync(join(tmpdir(), 'sandbox-int-'));
+after(() => rmSync(CHILD_TMP, { recursive: true, force: true }));
+const RUN_DIR = join(CHILD_TMP, 'k8s-consul-sync-sandbox');
+
 function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: CHILD_TMP };
   for (const name of Object.keys(env)) {
     if (name.startsWith('SYNC_') || name.startsWith('CONSUL_') || name === 'KUBECONFIG') {
       delete env[name];
     }
   }
   return env;
+}
+
+/** The values of the `export NAME=value` lines and the printed `curl … /reconcile` line. */
+function printedConnection(stdout: string): {
+  kubeconfig: string;
+  consulAddr: string;
+  token: string;
+  curl: string;
+  logFile: string;
+} {
+  const value = (re: RegExp, what: string): string => {
+    const m = re.exec(stdout);
+    assert.ok(m?.[1], `${what} is printed\n${stdout}`);
+    return m[1];
+  };
+  return {
+    kubeconfig: value(/^ {2}export KUBECONFIG=(\S+)$/m, 'export KUBECONFIG'),
+    consulAddr: value(/^ {2}export CONSUL_HTTP_ADDR=(\S+)$/m, 'export CONSUL_HTTP_ADDR'),
+    token: value(/^ {2}export TOKEN=([\w.-]+)$/m, 'export TOKEN'),
+    curl: value(
+      /^ {2}(curl -H "Authorization: Bearer \$TOKEN" -X POST \S+\/reconcile\S*)$/m,
+      'the curl line',
+    ),
+    logFile: value(/^ {2}server log {2}(\S+) {2}\(kept after exit\)$/m, 'the server log'),
+  };
 }
 
 function run(
@@ -72,6 +105,20 @@ async function waitFor<T>(
 
 test('sandbox --once: exits 0 within 15 s and prints the catalogs SPEC.md gives for the seed', async () => {
   const { code, stdout, stderr, ms } = await run(['sandbox', '--once'], 30_000);
+  // Where it ran, before the steps; what it left, after.
+  const printed = printedConnection(stdout.slice(0, stdout.indexOf('  ok    ')));
+  assert.equal(printed.kubeconfig, join(RUN_DIR, 'kubeconfig'));
+  assert.equal(printed.logFile, join(RUN_DIR, 'server.log'));
+  assert.match(
+    stdout,
+    /^done in [\d.]+ s\n {2}server log {2}(\S+) {2}\(kept\)\n {2}kubeconfig {2}\S+ {2}\(removed with the emulator\)\n$/m,
+  );
+  assert.match(
+    readFileSync(printed.logFile, 'utf8'),
+    /"event":"admission"/,
+    'the log outlives the run',
+  );
+  assert.ok(!existsSync(printed.kubeconfig), 'the kubeconfig went with the emulator');
   assert.equal(code, 0, `exit code 0\n${stdout}\n${stderr}`);
   assert.ok(ms < 15_000, `finished in ${ms} ms, tsx start-up included`);
   assert.match(stdout, /^PASS: both catalogs match the expected state\.$/m);
@@ -108,6 +155,91 @@ test('sandbox --once: exits 0 within 15 s and prints the catalogs SPEC.md gives 
     );
   }
   assert.match(final, /^inventory {2}\[k8s\].*\n {2}tagged k8s: never synced/m);
+});
+
+/** The interactive command as a child, its stdout a pipe (plain lines). */
+function startChild(args: string[]): {
+  child: ChildProcess;
+  stdout: () => string;
+  until: (re: RegExp, timeoutMs: number) => Promise<RegExpExecArray>;
+  exited: Promise<number | null>;
+} {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+    cwd: REPO_ROOT,
+    env: childEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolveExit) => child.on('close', resolveExit));
+  return {
+    child,
+    stdout: () => stdout,
+    until: (re, timeoutMs) =>
+      waitFor(
+        `${re} in the output\n${stdout}\n${stderr}`,
+        () => re.exec(stdout) ?? undefined,
+        timeoutMs,
+      ),
+    exited,
+  };
+}
+
+test('sandbox: the printed exports, token and curl line work as printed; the log outlives it', async (t) => {
+  const sandbox = startChild(['sandbox']);
+  t.after(() => sandbox.child.kill('SIGKILL'));
+  await sandbox.until(/^Ctrl-C stops everything\.$/m, 20_000);
+  const printed = printedConnection(sandbox.stdout());
+  assert.equal(
+    printed.kubeconfig,
+    join(RUN_DIR, 'kubeconfig'),
+    'the fixed path under the temp dir',
+  );
+  assert.equal(printed.logFile, join(RUN_DIR, 'server.log'));
+
+  // KUBECONFIG: the file is there while it runs and reaches the emulator.
+  const kc = new KubeConfig();
+  kc.loadFromFile(printed.kubeconfig);
+  const namespaces = await kc.makeApiClient(CoreV1Api).listNamespace();
+  assert.ok(namespaces.items.some((n) => n.metadata?.name === 'kube-system'));
+  // CONSUL_HTTP_ADDR: the Consul emulator.
+  assert.equal((await fetch(`http://${printed.consulAddr}/v1/status/leader`)).status, 200);
+
+  // The curl line with the printed token: 200 and a dry run. Run as printed when curl is here.
+  const url = /'(http:\/\/[^']+)'$/.exec(printed.curl)?.[1];
+  assert.ok(url, `the URL is quoted for the shell: ${printed.curl}`);
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${printed.token}` },
+  });
+  const body = await res.text();
+  assert.equal(res.status, 200, body);
+  assert.equal((JSON.parse(body) as { dryRun: boolean }).dryRun, true);
+  if (spawnSync('curl', ['--version'], { stdio: 'ignore' }).status === 0) {
+    const out = await promisify(execFile)(
+      'sh',
+      ['-c', `${printed.curl} --silent --show-error --fail-with-body`],
+      { env: { ...process.env, TOKEN: printed.token }, encoding: 'utf8', timeout: 10_000 },
+    );
+    assert.match(out.stdout, /"dryRun":true/);
+  } else {
+    t.diagnostic('curl is not installed: the line was checked with fetch only');
+  }
+  const refused = await fetch(url, { method: 'POST' });
+  assert.equal(refused.status, 401, 'without the token: refused');
+
+  // Ctrl-C: exit 0, and it says what it kept and where.
+  sandbox.child.kill('SIGINT');
+  assert.equal(await sandbox.exited, 0, sandbox.stdout());
+  const tail = sandbox.stdout().slice(sandbox.stdout().indexOf('SIGINT: stopping'));
+  assert.match(tail, /^stopped\.\n {2}server log {2}(\S+) {2}\(kept\)\n/m);
+  assert.ok(tail.includes(`  server log  ${printed.logFile}  (kept)`));
+  assert.ok(tail.includes(`  kubeconfig  ${printed.kubeconfig}  (removed with the emulator)`));
+  assert.ok(existsSync(printed.logFile), 'the server log is still there');
+  assert.match(readFileSync(printed.logFile, 'utf8'), /\/reconcile/, 'with the reconcile in it');
+  assert.ok(!existsSync(printed.kubeconfig));
 });
 
 describe('sandbox, interactive mode in process', () => {

@@ -9,8 +9,9 @@ import request from 'supertest';
 import {
   CLEAR_LINE_END,
   CLEAR_SCREEN,
-  CLEAR_SCREEN_END,
   CURSOR_HOME,
+  cursorUp,
+  HIDE_CURSOR,
   PlainView,
   ScreenView,
   SHOW_CURSOR,
@@ -19,6 +20,7 @@ import {
   renderCatalogs,
   renderEvents,
   SIDE_BY_SIDE_MIN_WIDTH,
+  terminalWidth,
   TO_CONSUL_TITLE,
   TO_K8S_TITLE,
 } from '../../dev/sandbox/render.js';
@@ -28,7 +30,13 @@ import {
   recordHandlers,
   type SandboxEvent,
 } from '../../dev/sandbox/events.js';
-import { displayPath, startLiveView } from '../../dev/sandbox/live.js';
+import {
+  displayPath,
+  exitText,
+  shellWord,
+  startLiveView,
+  startText,
+} from '../../dev/sandbox/live.js';
 import type { Catalogs } from '../../dev/sandbox/catalogs.js';
 
 // eslint-disable-next-line no-control-regex
@@ -107,54 +115,125 @@ test('catalogs: side by side on a wide terminal, stacked on a narrow one or a pi
   assert.deepEqual(renderCatalogs(catalogs), narrow, 'no width = stacked');
 });
 
-test('TTY: cursor home + clear to end, the screen cleared once, redrawn only on change', () => {
+test('catalogs at a given width: the whole width used, a line cut only where it does not fit', () => {
+  const long: Catalogs = {
+    ...catalogs,
+    toConsul: [{ ...catalogs.toConsul[1]!, note: `not synced: ${'n'.repeat(90)}` }],
+  };
+  const wide = renderCatalogs(long, 200);
+  assert.ok(wide.every((l) => [...l].length <= 200));
+  assert.ok(
+    wide.includes(
+      `  not synced: ${'n'.repeat(90)} │   → default/billing-db  ExternalName billing-db.service.consul`,
+    ),
+    'the left column as wide as its longest line (104), the right one beside it',
+  );
+  assert.ok(!wide.some((l) => l.includes('…')), 'nothing cut at 200 columns (more than 120)');
+  assert.ok(
+    wide.some((l) => l.includes('→ default/billing-db  ExternalName billing-db.service.consul')),
+  );
+
+  const mid = renderCatalogs(long, 130);
+  assert.ok(
+    mid.every((l) => [...l].length <= 130),
+    'never wider than asked',
+  );
+  const cut = mid.find((l) => l.startsWith('  not synced:'))!;
+  assert.ok(cut.includes('… │'), `the long left line is cut at its column: ${cut}`);
+  assert.ok(
+    mid.some((l) => l.endsWith('│   → default/billing-db  ExternalName billing-db.service.consul')),
+    'the right column keeps what fits',
+  );
+});
+
+test('TTY: header printed once above the frame, the frame redrawn in place only on change', () => {
   const { writes, out } = terminal(true, 100, 30);
-  const view = new ScreenView(out);
-  const frame = { header: ['title'], catalogs: ['a', 'b'], events: ['Recent events'] };
+  const view = new ScreenView(out, ['title', 'export TOKEN=x']);
+  assert.deepEqual(writes, [`${HIDE_CURSOR}title\nexport TOKEN=x\n\n`], 'the header, at once');
+  const frame = { catalogs: ['a', 'b'], events: ['Recent events'] };
   assert.equal(view.draw(frame), true);
-  assert.equal(writes.length, 1);
-  assert.ok(writes[0]!.includes(CLEAR_SCREEN), 'the first frame clears the screen');
-  assert.ok(writes[0]!.endsWith(CLEAR_SCREEN_END));
-  assert.ok(writes[0]!.includes(`${CURSOR_HOME}title${CLEAR_LINE_END}\n`));
+  assert.equal(
+    writes[1],
+    [
+      `${CLEAR_LINE_END}a`,
+      `${CLEAR_LINE_END}b`,
+      CLEAR_LINE_END,
+      `${CLEAR_LINE_END}Recent events`,
+    ].join('\n'),
+  );
+  assert.ok(
+    !writes[1].includes(CLEAR_SCREEN) && !writes[1].includes(CURSOR_HOME),
+    'the header stays',
+  );
 
   assert.equal(view.draw(frame), false, 'same text: nothing written');
-  assert.equal(writes.length, 1);
+  assert.equal(writes.length, 2);
 
   assert.equal(view.draw({ ...frame, catalogs: ['a', 'c'] }), true);
-  assert.equal(writes.length, 2);
-  assert.ok(writes[1]!.startsWith(CURSOR_HOME), 'redrawn from the top left');
-  assert.ok(!writes[1]!.includes(CLEAR_SCREEN), 'no full-screen clear (no flicker)');
-  assert.ok(writes[1]!.includes(`c${CLEAR_LINE_END}`));
+  assert.ok(
+    writes[2]!.startsWith(`\r${cursorUp(3)}${CLEAR_LINE_END}a\n`),
+    'back to the first line',
+  );
+  assert.ok(!writes[2]!.includes('title'), 'the header is not redrawn');
+  assert.ok(!writes[2]!.includes(CLEAR_SCREEN), 'no full-screen clear (no flicker)');
+
+  // A shorter frame blanks the lines the longer one left.
+  view.draw({ catalogs: ['a'], events: ['Recent events'] });
+  assert.equal(writes[3]!.split('\n').length, 4);
+  assert.ok(writes[3]!.endsWith(`\n${CLEAR_LINE_END}`));
 
   view.invalidate();
-  assert.equal(view.draw({ ...frame, catalogs: ['a', 'c'] }), true, 'redrawn after a resize');
+  assert.equal(view.draw({ catalogs: ['a'], events: ['Recent events'] }), true, 'after a resize');
+  assert.ok(
+    writes[4]!.startsWith(`${CLEAR_SCREEN}${CURSOR_HOME}title\nexport TOKEN=x\n\n`),
+    'a resize reprints the header and the frame',
+  );
   view.close();
-  assert.ok(writes.at(-1)!.startsWith(SHOW_CURSOR));
+  assert.equal(
+    writes.at(-1),
+    `\r${CLEAR_LINE_END}Recent events\n${SHOW_CURSOR}`,
+    'the last line rewritten (no ^C left on it), the cursor below it and shown',
+  );
+  view.close();
+  assert.equal(writes.length, 6, 'closed once');
 });
 
 test('TTY: lines cut to the width, the frame to the height, events kept', () => {
   const { writes, out } = terminal(true, 30, 12);
-  const view = new ScreenView(out);
+  const view = new ScreenView(out, ['title']);
   const many = Array.from({ length: 40 }, (_, i) => `catalog line ${i} ${'x'.repeat(40)}`);
-  view.draw({ header: ['title'], catalogs: many, events: ['Recent events', '  e1'] });
-  const lines = writes[0]!.split('\n');
+  view.draw({ catalogs: many, events: ['Recent events', '  e1'] });
+  const lines = writes[1]!.split('\n');
   assert.ok(lines.length <= 11, `${lines.length} lines for 12 rows`);
   for (const l of lines) {
     // eslint-disable-next-line no-control-regex
     const visible = l.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
     assert.ok([...visible].length <= 30, visible);
   }
-  assert.ok(writes[0]!.includes(`  e1${CLEAR_LINE_END}`), 'the events stay visible');
-  assert.ok(writes[0]!.includes('more lines'));
+  assert.ok(writes[1]!.includes(`${CLEAR_LINE_END}  e1`), 'the events stay visible');
+  assert.ok(writes[1]!.includes('more lines'));
+});
+
+test('TTY: the terminal width is used, not a fixed one; a sane width when it is unknown', () => {
+  const long = `${'w'.repeat(150)}|end`;
+  const { writes, out } = terminal(true, 200, 30);
+  new ScreenView(out, []).draw({ catalogs: [long], events: [] });
+  assert.ok(writes[1]!.includes('|end'), 'a 154-column line is whole on a 200-column terminal');
+  const narrow = terminal(true, 100, 30);
+  new ScreenView(narrow.out, []).draw({ catalogs: [long], events: [] });
+  assert.ok(narrow.writes[1]!.includes(`${'w'.repeat(99)}…`), 'cut at 100 with an ellipsis');
+  assert.equal(terminalWidth({ columns: 173 }, {}), 173);
+  assert.equal(terminalWidth({ columns: 0 }, { COLUMNS: '132' }), 132, '$COLUMNS when 0');
+  assert.equal(terminalWidth({}, {}), 80, '80 when nothing says');
 });
 
 test('not a TTY: header once, catalogs as a block when they change, events as lines, no escapes', () => {
   const { writes, out } = terminal(false);
   const view = new PlainView(out, ['title', 'how to']);
   assert.deepEqual(writes, ['title\nhow to\n\n']);
-  view.draw({ catalogs: ['a', 'b'] });
-  view.draw({ catalogs: ['a', 'b'] });
-  view.draw({ catalogs: ['a', 'c'] });
+  view.draw({ catalogs: ['a', 'b'], events: [] });
+  view.draw({ catalogs: ['a', 'b'], events: [] });
+  view.draw({ catalogs: ['a', 'c'], events: [] });
   view.event({
     at: new Date(2026, 0, 1, 12, 1, 2, 3),
     source: 'admission',
@@ -330,4 +409,50 @@ test('refused calls come from the auth-failure log line', () => {
 test('example paths are shown relative to the working directory when inside it', () => {
   assert.equal(displayPath('/repo/examples/a.yaml', '/repo'), 'examples/a.yaml');
   assert.equal(displayPath('/repo/examples/a.yaml', '/elsewhere'), '/repo/examples/a.yaml');
+});
+
+test('start text: the exports, the token, a curl line that quotes its URL, where the log is', () => {
+  const info = {
+    serverUrl: 'http://127.0.0.1:4000',
+    kubeUrl: 'http://127.0.0.1:4001',
+    consulUrl: 'http://127.0.0.1:4002',
+    consulAddress: '127.0.0.1:4002',
+    kubeconfigPath: '/tmp/k8s-consul-sync-sandbox/kubeconfig',
+    logFile: '/tmp/k8s-consul-sync-sandbox/server.log',
+    secretFile: '/tmp/k8s-consul-sync-sandbox/jwt-hmac-secret',
+    operator: {
+      token: 'aaa.bbb.ccc',
+      subject: 'sandbox-operator',
+      scopes: ['reconcile'] as const,
+      tokenArgs: [],
+    },
+    keeps: { logFile: true, kubeconfig: false },
+    root: '/repo',
+    cwd: '/repo',
+  };
+  const lines = startText(info);
+  for (const expected of [
+    '  export KUBECONFIG=/tmp/k8s-consul-sync-sandbox/kubeconfig',
+    '  export CONSUL_HTTP_ADDR=127.0.0.1:4002',
+    '  export TOKEN=aaa.bbb.ccc',
+    `  curl -H "Authorization: Bearer $TOKEN" -X POST 'http://127.0.0.1:4000/reconcile?dryRun=true'`,
+    '  server log  /tmp/k8s-consul-sync-sandbox/server.log  (kept after exit)',
+    '  kubeconfig  /tmp/k8s-consul-sync-sandbox/kubeconfig  (removed on exit)',
+    '  kubectl create -f examples/web-admin-nodeport.yaml',
+  ]) {
+    assert.ok(lines.includes(expected), `${expected}\nin\n${lines.join('\n')}`);
+  }
+  assert.ok(
+    lines.some((l) =>
+      l.includes(
+        'npx k8s-consul-sync token --auth-jwt-secret-file=/tmp/k8s-consul-sync-sandbox/jwt-hmac-secret',
+      ),
+    ),
+    'how to mint another token',
+  );
+  assert.deepEqual(exitText(info), [
+    '  server log  /tmp/k8s-consul-sync-sandbox/server.log  (kept)',
+    '  kubeconfig  /tmp/k8s-consul-sync-sandbox/kubeconfig  (removed with the emulator)',
+  ]);
+  assert.equal(shellWord("/tmp/a b/it's"), `'/tmp/a b/it'\\''s'`);
 });

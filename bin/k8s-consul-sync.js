@@ -1,16 +1,34 @@
 #!/usr/bin/env node
-// Entry point for the package binary: runs the compiled CLI when built, else the TypeScript
-// source through tsx. The development tools (sandbox, emulate) are never compiled into the
-// build: in a clone they always run from source.
-import { existsSync } from 'node:fs';
+// Entry point for the package binary: runs the compiled CLI (dist/, built by `npm ci` through the
+// `prepare` script, or `npm run build`), else the TypeScript source through tsx. In a clone, a
+// source file changed since the build also runs the sources, so an edit is never shadowed by a
+// stale build. The development tools (sandbox, emulate) are never compiled into the build: in a
+// clone they always run from source.
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const compiled = join(root, 'dist', 'src', 'cli.js');
-const command = process.argv.slice(2).find((a) => !a.startsWith('-'));
-const devTool = ['sandbox', 'emulate'].includes(command) && existsSync(join(root, 'dev', 'cli.ts'));
-if (existsSync(compiled) && !devTool) {
+// `sandbox`, `emulate`, `help sandbox`: the development tools (a flag's value is never one of these).
+const devTool =
+  process.argv.slice(2).some((a) => a === 'sandbox' || a === 'emulate') &&
+  existsSync(join(root, 'dev', 'cli.ts'));
+
+/** Whether a .ts file under src/ or handlers/ is newer than the build (none exist in the package). */
+function sourcesChangedSince(builtMs) {
+  for (const dir of ['src', 'handlers']) {
+    const base = join(root, dir);
+    if (!existsSync(base)) continue;
+    for (const entry of readdirSync(base, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile() || !entry.name.endsWith('.ts')) continue;
+      if (statSync(join(entry.parentPath ?? entry.path, entry.name)).mtimeMs > builtMs) return true;
+    }
+  }
+  return false;
+}
+
+if (existsSync(compiled) && !devTool && !sourcesChangedSince(statSync(compiled).mtimeMs)) {
   await import(pathToFileURL(compiled).href);
 } else {
   const { register } = await import('tsx/esm/api');

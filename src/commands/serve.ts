@@ -1,5 +1,5 @@
 // `serve`: the HTTP(S) server with every handler, readiness probes and graceful shutdown.
-import type { Config } from '../config/index.js';
+import { locateKubeConfig, type Config } from '../config/index.js';
 import { createApp } from '../http/app.js';
 import { createAuthenticator, type JwtAuthenticator } from '../http/auth.js';
 import { KeyLoadError } from '../auth/keys.js';
@@ -103,6 +103,8 @@ export async function serve(config: Config): Promise<number> {
     process.stderr.write(`k8s-consul-sync: ${refused}\n`);
     return 2;
   }
+  // No Kubernetes credentials: a ConfigError (exit 2) before anything starts.
+  locateKubeConfig(config.kube);
   if (config.auth.disabled) {
     logger.warn({ event: 'auth-disabled' }, 'authentication is disabled: every caller is trusted');
   }

@@ -14,7 +14,11 @@ export interface FlagDef {
   allowed?: readonly string[];
   /** For free-form values: a check returning what is allowed when the value is refused. */
   pattern?: { test: (value: string) => boolean; allowed: string };
-  /** Commands the flag applies to; absent = every command that reads the config. */
+  /**
+   * Commands the flag applies to (their --help lists it); absent = every command. Given to
+   * another command on the command line it is refused; its SYNC_* variable is ignored there,
+   * since one environment is often shared (the server and the reconcile CronJob).
+   */
   commands?: readonly string[];
 }
 
@@ -24,6 +28,11 @@ const namespacePattern = {
   allowed: 'a namespace name (DNS-1123 label) or *',
 };
 
+/** The commands that run the sync against Consul and Kubernetes themselves. */
+const RUNS_SYNC = ['serve', 'reconcile', 'plan'];
+/** The sync settings also shape the sandbox's server. */
+const SYNC_SETTINGS = [...RUNS_SYNC, 'sandbox'];
+
 export const FLAGS: readonly FlagDef[] = [
   // --- sync (consul-k8s names) ---
   {
@@ -32,6 +41,7 @@ export const FLAGS: readonly FlagDef[] = [
     group: 'sync',
     default: 'true',
     description: 'Sync Kubernetes services to Consul.',
+    commands: SYNC_SETTINGS,
   },
   {
     name: 'to-k8s',
@@ -39,6 +49,7 @@ export const FLAGS: readonly FlagDef[] = [
     group: 'sync',
     default: 'true',
     description: 'Sync Consul services to Kubernetes.',
+    commands: SYNC_SETTINGS,
   },
   {
     name: 'k8s-default-sync',
@@ -47,6 +58,7 @@ export const FLAGS: readonly FlagDef[] = [
     default: 'true',
     description:
       'Sync eligible services without an annotation; false: only those annotated consul.hashicorp.com/service-sync: "true".',
+    commands: SYNC_SETTINGS,
   },
   {
     name: 'allow-k8s-namespace',
@@ -55,6 +67,7 @@ export const FLAGS: readonly FlagDef[] = [
     default: ['*'],
     description: 'Namespaces to sync from (repeatable); * = all.',
     pattern: namespacePattern,
+    commands: SYNC_SETTINGS,
   },
   {
     name: 'deny-k8s-namespace',
@@ -63,6 +76,7 @@ export const FLAGS: readonly FlagDef[] = [
     default: ['kube-system', 'kube-public'],
     description: 'Namespaces never synced (repeatable); wins over allow.',
     pattern: namespacePattern,
+    commands: SYNC_SETTINGS,
   },
   {
     name: 'consul-service-prefix',
@@ -74,6 +88,7 @@ export const FLAGS: readonly FlagDef[] = [
       test: (v) => /^[A-Za-z0-9_.-]{0,200}$/.test(v),
       allowed: 'letters, digits, _ . - (at most 200)',
     },
+    commands: SYNC_SETTINGS,
   },
   {
     name: 'add-k8s-namespace-suffix',
@@ -81,6 +96,7 @@ export const FLAGS: readonly FlagDef[] = [
     group: 'sync',
     default: 'false',
     description: 'Consul name <prefix><name>-<namespace>.',
+    commands: SYNC_SETTINGS,
   },
   {
     name: 'consul-k8s-tag',
@@ -93,6 +109,7 @@ export const FLAGS: readonly FlagDef[] = [
       test: (v) => v.length > 0 && v.length <= 255 && !/[\s,]/.test(v),
       allowed: 'a non-empty tag without spaces or commas',
     },
+    commands: SYNC_SETTINGS,
   },
   {
     name: 'consul-node-name',
@@ -101,6 +118,7 @@ export const FLAGS: readonly FlagDef[] = [
     default: 'k8s-sync',
     description: 'Synthetic Consul node that holds the registrations.',
     pattern: { test: (v) => /^[A-Za-z0-9-]{1,63}$/.test(v), allowed: '[A-Za-z0-9-]{1,63}' },
+    commands: SYNC_SETTINGS,
   },
   {
     name: 'sync-id',
@@ -113,6 +131,7 @@ export const FLAGS: readonly FlagDef[] = [
       test: (v) => /^[A-Za-z0-9_.:-]{0,128}$/.test(v),
       allowed: 'up to 128 of [A-Za-z0-9_.:-]',
     },
+    commands: SYNC_SETTINGS,
   },
   {
     name: 'sync-clusterip-services',
@@ -120,6 +139,7 @@ export const FLAGS: readonly FlagDef[] = [
     group: 'sync',
     default: 'false',
     description: 'Also sync ClusterIP services, one instance per endpoint.',
+    commands: SYNC_SETTINGS,
   },
   {
     name: 'sync-lb-services-endpoints',
@@ -127,6 +147,7 @@ export const FLAGS: readonly FlagDef[] = [
     group: 'sync',
     default: 'false',
     description: 'LoadBalancer services register endpoints (pod IPs) instead of ingress addresses.',
+    commands: SYNC_SETTINGS,
   },
   {
     name: 'max-instances-per-service',
@@ -135,6 +156,7 @@ export const FLAGS: readonly FlagDef[] = [
     default: '1000',
     description:
       'Most Consul instances registered for one Kubernetes service; the first ones are kept and a warning names the rest (0 = no limit).',
+    commands: SYNC_SETTINGS,
   },
   {
     name: 'node-port-sync-type',
@@ -143,6 +165,7 @@ export const FLAGS: readonly FlagDef[] = [
     default: 'ExternalFirst',
     allowed: ['ExternalOnly', 'ExternalFirst', 'InternalOnly'],
     description: 'Which node address a NodePort instance gets.',
+    commands: SYNC_SETTINGS,
   },
   {
     name: 'k8s-service-prefix',
@@ -154,6 +177,7 @@ export const FLAGS: readonly FlagDef[] = [
       test: (v) => /^[a-z0-9-]{0,62}$/i.test(v),
       allowed: 'letters, digits and - (at most 62)',
     },
+    commands: SYNC_SETTINGS,
   },
   {
     name: 'k8s-write-namespace',
@@ -165,6 +189,7 @@ export const FLAGS: readonly FlagDef[] = [
       test: (v) => v.length <= 63 && dns1123Label.test(v),
       allowed: 'a namespace name (DNS-1123 label)',
     },
+    commands: SYNC_SETTINGS,
   },
   {
     name: 'consul-domain',
@@ -176,6 +201,7 @@ export const FLAGS: readonly FlagDef[] = [
       test: (v) => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i.test(v),
       allowed: 'a DNS domain such as consul or consul.example.com',
     },
+    commands: SYNC_SETTINGS,
   },
   {
     name: 'dry-run',
@@ -183,6 +209,16 @@ export const FLAGS: readonly FlagDef[] = [
     group: 'sync',
     default: 'false',
     description: 'Compute and log every change; write nothing.',
+    commands: SYNC_SETTINGS,
+  },
+  {
+    name: 'emit-events',
+    kind: 'bool',
+    group: 'sync',
+    default: 'true',
+    description:
+      'Record Kubernetes Events (events.k8s.io/v1) on synced Services: Synced, SyncSkipped, SyncFailed, ConflictWithForeign (aggregated; never on a dry run).',
+    commands: SYNC_SETTINGS,
   },
   // --- connections ---
   {
@@ -196,6 +232,7 @@ export const FLAGS: readonly FlagDef[] = [
       test: (v) => v === '' || /^(https?:\/\/)?[^\s/]+(:\d{1,5})?\/?$/.test(v),
       allowed: '[http[s]://]host[:port]',
     },
+    commands: RUNS_SYNC,
   },
   {
     name: 'token',
@@ -203,6 +240,7 @@ export const FLAGS: readonly FlagDef[] = [
     group: 'connection',
     default: '',
     description: 'Consul ACL token; default CONSUL_HTTP_TOKEN or CONSUL_HTTP_TOKEN_FILE.',
+    commands: [...RUNS_SYNC, 'emulate'],
   },
   {
     name: 'kubeconfig',
@@ -210,6 +248,7 @@ export const FLAGS: readonly FlagDef[] = [
     group: 'connection',
     default: '',
     description: 'Kubeconfig file; default KUBECONFIG, ~/.kube/config, or in-cluster.',
+    commands: RUNS_SYNC,
   },
   {
     name: 'kube-context',
@@ -217,6 +256,7 @@ export const FLAGS: readonly FlagDef[] = [
     group: 'connection',
     default: '',
     description: 'Kubeconfig context to use; default the current context.',
+    commands: RUNS_SYNC,
   },
   // --- server ---
   {
@@ -226,6 +266,7 @@ export const FLAGS: readonly FlagDef[] = [
     default: '0.0.0.0:8443',
     description: 'Address to serve on (host:port).',
     pattern: { test: isListenAddress, allowed: 'host:port with port 0-65535' },
+    commands: ['serve', 'emulate'],
   },
   {
     name: 'tls-cert-file',
@@ -233,6 +274,7 @@ export const FLAGS: readonly FlagDef[] = [
     group: 'server',
     default: '',
     description: 'Serving certificate (PEM); re-read when it changes.',
+    commands: ['serve'],
   },
   {
     name: 'tls-key-file',
@@ -240,6 +282,7 @@ export const FLAGS: readonly FlagDef[] = [
     group: 'server',
     default: '',
     description: 'Serving key (PEM); re-read when it changes.',
+    commands: ['serve'],
   },
   {
     name: 'tls-client-ca-file',
@@ -247,6 +290,7 @@ export const FLAGS: readonly FlagDef[] = [
     group: 'server',
     default: '',
     description: 'Accept client certificates signed by this CA as authentication (mTLS).',
+    commands: ['serve'],
   },
   {
     name: 'insecure-http',
@@ -254,6 +298,7 @@ export const FLAGS: readonly FlagDef[] = [
     group: 'server',
     default: 'false',
     description: 'Serve plain HTTP (required explicitly when no certificate is given).',
+    commands: ['serve'],
   },
   {
     name: 'auth-jwt-secret-file',
@@ -261,6 +306,7 @@ export const FLAGS: readonly FlagDef[] = [
     group: 'server',
     default: '',
     description: 'HMAC key file for JWTs (HS256/384/512).',
+    commands: ['serve', 'token'],
   },
   {
     name: 'auth-jwt-public-key-file',
@@ -268,6 +314,7 @@ export const FLAGS: readonly FlagDef[] = [
     group: 'server',
     default: [],
     description: 'PEM public key file(s) for JWTs (RS256/ES256); repeatable for rotation.',
+    commands: ['serve'],
   },
   {
     name: 'auth-jwt-issuer',
@@ -276,6 +323,7 @@ export const FLAGS: readonly FlagDef[] = [
     default: 'k8s-consul-sync',
     description: 'Required JWT iss.',
     pattern: { test: (v) => v.length > 0, allowed: 'a non-empty string' },
+    commands: ['serve', 'token'],
   },
   {
     name: 'auth-jwt-audience',
@@ -284,6 +332,7 @@ export const FLAGS: readonly FlagDef[] = [
     default: 'k8s-consul-sync',
     description: 'Required JWT aud.',
     pattern: { test: (v) => v.length > 0, allowed: 'a non-empty string' },
+    commands: ['serve', 'token'],
   },
   {
     name: 'auth-disabled',
@@ -291,6 +340,7 @@ export const FLAGS: readonly FlagDef[] = [
     group: 'server',
     default: 'false',
     description: 'Accept unauthenticated calls (local use only; warns).',
+    commands: ['serve'],
   },
   {
     name: 'max-body-bytes',
@@ -302,6 +352,7 @@ export const FLAGS: readonly FlagDef[] = [
       test: (v) => Number(v) >= 1024 && Number(v) <= 1073741824,
       allowed: 'an integer from 1024 to 1073741824',
     },
+    commands: ['serve'],
   },
   {
     name: 'write-timeout',
@@ -313,6 +364,7 @@ export const FLAGS: readonly FlagDef[] = [
       test: (v) => parseDuration(v) !== undefined && parseDuration(v)! > 0,
       allowed: 'a positive duration such as 500ms or 3s',
     },
+    commands: RUNS_SYNC,
   },
   {
     name: 'node-cache-ttl',
@@ -321,6 +373,7 @@ export const FLAGS: readonly FlagDef[] = [
     default: '10s',
     description:
       'How long serve reuses a Node it read for NodePort addresses (0 = read every time; reconcile always lists).',
+    commands: ['serve'],
   },
   {
     name: 'audit-deadline',
@@ -333,6 +386,7 @@ export const FLAGS: readonly FlagDef[] = [
       test: (v) => parseDuration(v) !== undefined && parseDuration(v)! > 0,
       allowed: 'a positive duration such as 10s',
     },
+    commands: ['serve'],
   },
   {
     name: 'confirm-after',
@@ -345,6 +399,7 @@ export const FLAGS: readonly FlagDef[] = [
       test: (v) => parseDuration(v) !== undefined && parseDuration(v)! > 0,
       allowed: 'positive durations such as 1s,5s',
     },
+    commands: ['serve'],
   },
   {
     name: 'breaker-failures',
@@ -353,6 +408,7 @@ export const FLAGS: readonly FlagDef[] = [
     default: '3',
     description:
       'Consecutive outages of Consul (admission path) or Kubernetes (Consul watch path) that open the circuit breaker (0 = never open).',
+    commands: ['serve'],
   },
   {
     name: 'breaker-probe-interval',
@@ -364,6 +420,7 @@ export const FLAGS: readonly FlagDef[] = [
       test: (v) => parseDuration(v) !== undefined && parseDuration(v)! > 0,
       allowed: 'a positive duration such as 500ms or 1s',
     },
+    commands: ['serve'],
   },
   {
     name: 'concurrency',
@@ -376,6 +433,7 @@ export const FLAGS: readonly FlagDef[] = [
       test: (v) => Number(v) >= 1 && Number(v) <= 1024,
       allowed: 'an integer from 1 to 1024',
     },
+    commands: RUNS_SYNC,
   },
   {
     name: 'reconcile-interval',
@@ -383,6 +441,7 @@ export const FLAGS: readonly FlagDef[] = [
     group: 'server',
     default: '0',
     description: 'In-process periodic reconcile for single-instance deployments (0 = off).',
+    commands: ['serve'],
   },
   {
     name: 'log-level',
@@ -400,6 +459,7 @@ export const FLAGS: readonly FlagDef[] = [
     default: '0.5',
     description:
       'Refuse a reconcile that would delete more than this share of owned objects (unless --force).',
+    commands: RUNS_SYNC,
   },
   {
     name: 'delete-guard-min',
@@ -408,6 +468,7 @@ export const FLAGS: readonly FlagDef[] = [
     default: '10',
     description:
       'The --max-delete-ratio guard engages only when one direction would delete more than this many owned objects.',
+    commands: RUNS_SYNC,
   },
   {
     name: 'force',
@@ -415,6 +476,7 @@ export const FLAGS: readonly FlagDef[] = [
     group: 'reconcile',
     default: 'false',
     description: 'Apply a reconcile even past --max-delete-ratio.',
+    commands: RUNS_SYNC,
   },
   {
     name: 'output',
@@ -433,6 +495,15 @@ export const FLAGS: readonly FlagDef[] = [
     allowed: ['both', 'to-consul', 'to-k8s'],
     description: 'Which direction plan/reconcile converges (within --to-consul/--to-k8s).',
     commands: ['plan', 'reconcile'],
+  },
+  {
+    name: 'detailed-exitcode',
+    kind: 'bool',
+    group: 'reconcile',
+    default: 'false',
+    description:
+      "plan: exit 0 when there is nothing to change, 2 when there are changes, 1 on any error (Terraform's -detailed-exitcode).",
+    commands: ['plan'],
   },
   // --- command-specific ---
   {

@@ -1,12 +1,40 @@
 // Flags + environment → one typed, validated, frozen Config, parsed once at start (SPEC.md §2).
 // Precedence: flag > SYNC_* variable > Consul's CONSUL_* variable (connections) > default.
+// Command-line syntax: `--flag value`, `--flag=value` and, as Go's flag package (and so
+// consul-k8s) writes them, `-flag value` / `-flag=value`; booleans `--flag` or `--flag=false`.
+// Nothing is accepted silently: an unknown flag or command gets the nearest names, a flag of
+// another command or a stray argument is refused, each in one line (exit 2).
 import { FLAGS, envName, parseDuration, type FlagDef } from './flags.js';
 import type { ToConsulSettings, ToK8sSettings } from '../translate/types.js';
 // Booleans take Go's strconv.ParseBool spellings, as consul-k8s flags and annotations do.
-import { parseGoBool } from '../translate/to-consul.js';
+import { parseGoBool } from '../translate/eligibility.js';
+import { ConfigError, HelpRequested } from './errors.js';
+import {
+  COMMANDS,
+  INFO_COMMANDS,
+  appliesTo,
+  commandSpec,
+  defaultText,
+  renderCommandHelp,
+  renderOverview,
+  type CommandSpec,
+} from './help.js';
+import { didYouMean, suggest } from './suggest.js';
+import { packageVersion } from './version.js';
+import type { KubeSettings } from './kubeconfig.js';
 
 export { FLAGS, parseDuration, envName } from './flags.js';
 export type { FlagDef } from './flags.js';
+export { ConfigError, HelpRequested } from './errors.js';
+export { COMMANDS, appliesTo, renderCommandHelp, renderOverview } from './help.js';
+export { packageVersion } from './version.js';
+export { editDistance, suggest } from './suggest.js';
+export {
+  describeKubeSource,
+  locateKubeConfig,
+  type KubeConfigSource,
+  type KubeSettings,
+} from './kubeconfig.js';
 
 export type NodePortSyncType = 'ExternalOnly' | 'ExternalFirst' | 'InternalOnly';
 export type Direction = 'both' | 'to-consul' | 'to-k8s';
@@ -34,8 +62,10 @@ export interface Config extends ToConsulSettings, ToK8sSettings {
   /** Empty until resolved from kube-system's UID (see src/sync). */
   syncId: string;
   dryRun: boolean;
+  /** Record Kubernetes Events on the Services synced to Consul (--emit-events). */
+  emitEvents: boolean;
   consul: ConsulConnection;
-  kube: { kubeconfig?: string; context?: string };
+  kube: KubeSettings;
   server: {
     host: string;
     port: number;
@@ -69,6 +99,8 @@ export interface Config extends ToConsulSettings, ToK8sSettings {
     force: boolean;
     output: 'table' | 'json';
     direction: Direction;
+    /** plan: exit 0 no changes, 2 changes present, 1 any error (Terraform's). */
+    detailedExitCode: boolean;
   };
   token: {
     subject: string;
@@ -79,68 +111,76 @@ export interface Config extends ToConsulSettings, ToK8sSettings {
   };
 }
 
-export class ConfigError extends Error {
-  constructor(
-    readonly flag: string,
-    readonly value: string,
-    readonly allowed: string,
-  ) {
-    super(`invalid value ${JSON.stringify(value)} for --${flag}: ${allowed}`);
-    this.name = 'ConfigError';
-  }
-}
-
-/** Thrown for --help: the caller prints `text` and exits 0. */
-export class HelpRequested extends Error {
-  constructor(readonly text: string) {
-    super('help requested');
-    this.name = 'HelpRequested';
-  }
-}
-
 type Raw = Map<string, string[]>;
 
-function splitArgv(
-  argv: readonly string[],
-  byName: ReadonlyMap<string, FlagDef>,
-): { positionals: string[]; raw: Raw; help: boolean } {
-  const positionals: string[] = [];
-  const raw: Raw = new Map();
-  let help = false;
+/** One flag as given: its name without dashes, its value (undefined: none followed it). */
+interface GivenFlag {
+  arg: string;
+  name: string;
+  value: string | undefined;
+  def: FlagDef | undefined;
+}
+
+/** An argument that is not a flag; `afterBool` names a boolean flag written just before it. */
+interface Positional {
+  arg: string;
+  afterBool?: string;
+}
+
+interface Split {
+  positionals: Positional[];
+  flags: GivenFlag[];
+  help: boolean;
+  version: boolean;
+}
+
+/** A flag-like argument: `-x…` or `--x…`, but not `-` alone or a negative number. */
+const isFlagLike = (arg: string): boolean => /^--?[^-\d]/.test(arg) || arg === '--';
+
+function splitArgv(argv: readonly string[], byName: ReadonlyMap<string, FlagDef>): Split {
+  const split: Split = { positionals: [], flags: [], help: false, version: false };
+  let lastBool: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
+    const afterBool = lastBool;
+    lastBool = undefined;
     if (arg === '--') {
-      positionals.push(...argv.slice(i + 1));
+      split.positionals.push(...argv.slice(i + 1).map((a) => ({ arg: a })));
       break;
     }
-    if (arg === '--help' || arg === '-h') {
-      help = true;
+    if (!isFlagLike(arg)) {
+      split.positionals.push(afterBool ? { arg, afterBool } : { arg });
       continue;
     }
-    if (!arg.startsWith('--')) {
-      positionals.push(arg);
+    const body = arg.replace(/^--?/, '');
+    const eq = body.indexOf('=');
+    const name = eq === -1 ? body : body.slice(0, eq);
+    const inline = eq === -1 ? undefined : body.slice(eq + 1);
+    if (name === 'help' || name === 'h') {
+      split.help = true;
       continue;
     }
-    const eq = arg.indexOf('=');
-    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+    if (name === 'version') {
+      split.version = true;
+      continue;
+    }
     const def = byName.get(name);
-    if (!def) throw new ConfigError(name, arg, 'unknown flag (see --help)');
-    let value: string;
-    if (eq !== -1) value = arg.slice(eq + 1);
-    else if (def.kind === 'bool') value = 'true';
-    else {
-      const next = argv[i + 1];
-      if (next === undefined || next.startsWith('--')) {
-        throw new ConfigError(name, '', `--${name} needs a value`);
+    let value = inline;
+    if (def && value === undefined) {
+      if (def.kind === 'bool') {
+        value = 'true';
+        lastBool = name;
+      } else {
+        const next = argv[i + 1];
+        if (next !== undefined && !isFlagLike(next)) {
+          value = next;
+          i++;
+        }
       }
-      value = next;
-      i++;
     }
-    const list = raw.get(name) ?? [];
-    list.push(value);
-    raw.set(name, list);
+    split.flags.push({ arg, name, value, def });
   }
-  return { positionals, raw, help };
+  return split;
 }
 
 /** The value(s) of one flag: the flags if given, else its SYNC_* variable, else undefined. */
@@ -194,14 +234,19 @@ function check(def: FlagDef, value: string): void {
   }
 }
 
+/**
+ * Every flag's value(s). A flag that does not apply to `command` keeps its default: its SYNC_*
+ * variable may be meant for another command sharing the environment.
+ */
 function resolveAll(
   raw: Raw,
   env: NodeJS.ProcessEnv,
   flags: readonly FlagDef[],
+  command: string,
 ): Map<string, string[]> {
   const values = new Map<string, string[]>();
   for (const def of flags) {
-    const given = lookup(def, raw, env);
+    const given = appliesTo(def, command) ? lookup(def, raw, env) : undefined;
     const defaults: string[] = typeof def.default === 'string' ? [def.default] : [...def.default];
     const chosen = given ?? defaults.filter((v) => def.kind !== 'list' || v !== '');
     if (given) for (const v of given) check(def, v);
@@ -272,6 +317,187 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+const COMMAND_NAMES = [...COMMANDS.map((c) => c.name), ...INFO_COMMANDS.map((c) => c.name)];
+
+/** The hint for a word written after a boolean flag: its value belongs after `=`. */
+function boolHint(p: Positional): string {
+  return p.afterBool && parseGoBool(p.arg) !== undefined
+    ? `; a boolean flag takes its value after =: --${p.afterBool}=${p.arg}`
+    : '';
+}
+
+function unknownCommand(p: Positional): ConfigError {
+  const hint =
+    boolHint(p) ||
+    didYouMean(suggest(p.arg, COMMAND_NAMES)) ||
+    `; the commands are ${COMMAND_NAMES.join(', ')}`;
+  return new ConfigError(
+    'command',
+    p.arg,
+    'a command',
+    `unknown command ${JSON.stringify(p.arg)}${hint} (see k8s-consul-sync --help)`,
+  );
+}
+
+/**
+ * The command to run, or HelpRequested for --help, `help [command]`, --version and `version`
+ * (a command's own help when one is named), or a ConfigError for an unknown command.
+ */
+function commandOf(
+  split: Split,
+  all: readonly FlagDef[],
+  extraFlags: readonly FlagDef[],
+): CommandSpec {
+  const [first, topic] = split.positionals;
+  if (split.version || first?.arg === 'version') {
+    throw new HelpRequested(`k8s-consul-sync ${packageVersion()}`);
+  }
+  const overview = (): HelpRequested => new HelpRequested(renderOverview(packageVersion()));
+  if (first?.arg === 'help') {
+    if (!topic || INFO_COMMANDS.some((c) => c.name === topic.arg)) throw overview();
+    const spec = commandSpec(topic.arg);
+    if (!spec) throw unknownCommand(topic);
+    throw new HelpRequested(renderCommandHelp(spec, extraFlags));
+  }
+  if (!first) {
+    if (split.help || split.flags.length === 0) throw overview();
+    checkFlags(split.flags, all, undefined);
+    throw new ConfigError(
+      'command',
+      '',
+      'a command',
+      `no command given: put one of ${COMMANDS.filter((c) => !c.dev)
+        .map((c) => c.name)
+        .join(', ')} before the flags (see k8s-consul-sync --help)`,
+    );
+  }
+  const spec = commandSpec(first.arg);
+  if (!spec) throw unknownCommand(first);
+  if (split.help) throw new HelpRequested(renderCommandHelp(spec, extraFlags));
+  return spec;
+}
+
+/**
+ * The given flags by name, once each is known to exist, applies to `command` (any command when
+ * none is known yet) and has a value.
+ */
+function checkFlags(
+  given: readonly GivenFlag[],
+  all: readonly FlagDef[],
+  command: string | undefined,
+): Raw {
+  const raw: Raw = new Map();
+  const see = `(see k8s-consul-sync ${command ? `${command} ` : ''}--help)`;
+  const applies = (def: FlagDef): boolean => command === undefined || appliesTo(def, command);
+  for (const flag of given) {
+    const dashes = flag.arg.startsWith('--') ? '--' : '-';
+    const { def } = flag;
+    if (!def) {
+      const near = suggest(
+        flag.name,
+        all.filter(applies).map((f) => f.name),
+      );
+      throw new ConfigError(
+        flag.name,
+        flag.arg,
+        'unknown flag',
+        `unknown flag ${dashes}${flag.name}${didYouMean(near, '--') || ` ${see}`}`,
+      );
+    }
+    if (!applies(def)) {
+      throw new ConfigError(
+        def.name,
+        flag.arg,
+        `a flag of ${def.commands!.join(', ')}`,
+        `--${def.name} does not apply to ${command!}: it is a flag of ${def.commands!.join(', ')} ${see}`,
+      );
+    }
+    if (flag.value === undefined) {
+      const allowed = def.allowed ? ` (${def.allowed.join(', ')})` : '';
+      throw new ConfigError(
+        def.name,
+        '',
+        'a value',
+        `--${def.name} needs a value${allowed}: --${def.name}=VALUE or --${def.name} VALUE`,
+      );
+    }
+    const list = raw.get(def.name) ?? [];
+    list.push(flag.value);
+    raw.set(def.name, list);
+  }
+  return raw;
+}
+
+/** The command's own argument (emulate consul|kube); any other argument is refused. */
+function checkArguments(
+  spec: CommandSpec,
+  positionals: readonly Positional[],
+  all: readonly FlagDef[],
+): string[] {
+  const rest = [...positionals];
+  const args: string[] = [];
+  if (spec.argument) {
+    const { name, allowed } = spec.argument;
+    const arg = rest.shift();
+    if (!arg) {
+      throw new ConfigError(
+        spec.name,
+        '',
+        name,
+        `${spec.name} needs ${allowed.join(' or ')}: k8s-consul-sync ${spec.usage}`,
+      );
+    }
+    if (!allowed.includes(arg.arg)) {
+      throw new ConfigError(
+        spec.name,
+        arg.arg,
+        name,
+        `${spec.name} takes ${allowed.join(' or ')}, not ${JSON.stringify(arg.arg)}${didYouMean(suggest(arg.arg, allowed))}`,
+      );
+    }
+    args.push(arg.arg);
+  }
+  const stray = rest[0];
+  if (stray) {
+    const flagName = stray.arg.split('=')[0]!;
+    const asFlag = all.some((f) => f.name === flagName && appliesTo(f, spec.name))
+      ? `; did you mean --${stray.arg}?`
+      : '';
+    const hint =
+      boolHint(stray) ||
+      asFlag ||
+      (commandSpec(stray.arg) ? '; give one command at a time' : '') ||
+      ` (see k8s-consul-sync ${spec.name} --help)`;
+    const takes = spec.argument ? `only ${spec.argument.name}` : 'no arguments';
+    throw new ConfigError(
+      spec.name,
+      stray.arg,
+      'no argument',
+      `unexpected argument ${JSON.stringify(stray.arg)}: ${spec.name} takes ${takes}${hint}`,
+    );
+  }
+  return args;
+}
+
+/** plan and reconcile need at least one direction left on. */
+function checkDirections(config: Config): void {
+  if (config.command !== 'plan' && config.command !== 'reconcile') return;
+  const { direction } = config.reconcile;
+  const toConsul = config.toConsul && direction !== 'to-k8s';
+  const toK8s = config.toK8s && direction !== 'to-consul';
+  if (toConsul || toK8s) return;
+  const why =
+    !config.toConsul && !config.toK8s
+      ? '--to-consul and --to-k8s are both false'
+      : `--direction=${direction} but --${direction}=false`;
+  throw new ConfigError(
+    'direction',
+    direction,
+    'a direction left on',
+    `${config.command} has nothing to do: ${why} (flags or SYNC_TO_CONSUL/SYNC_TO_K8S); turn one direction on`,
+  );
+}
+
 /** Parses argv (without `node` and the script) and the environment into the Config. */
 export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Config {
   return parseConfigWith(argv, env, []).config;
@@ -287,10 +513,12 @@ export function parseConfigWith(
   extraFlags: readonly FlagDef[],
 ): { config: Config; extra: ReadonlyMap<string, readonly string[]> } {
   const all = [...FLAGS, ...extraFlags];
-  const { positionals, raw, help } = splitArgv(argv, new Map(all.map((f) => [f.name, f])));
-  const command = positionals[0] ?? 'help';
-  if (help || command === 'help') throw new HelpRequested(renderHelp(extraFlags));
-  const values = resolveAll(raw, env, all);
+  const split = splitArgv(argv, new Map(all.map((f) => [f.name, f])));
+  const spec = commandOf(split, all, extraFlags);
+  const command = spec.name;
+  const raw = checkFlags(split.flags, all, command);
+  const args = checkArguments(spec, split.positionals.slice(1), all);
+  const values = resolveAll(raw, env, all, command);
   const one = (name: string): string => values.get(name)![0] ?? '';
   const bool = (name: string): boolean => parseGoBool(one(name)) === true;
   const list = (name: string): string[] => values.get(name)!;
@@ -299,7 +527,7 @@ export function parseConfigWith(
   const colon = listen.lastIndexOf(':');
   const config: Config = {
     command,
-    args: positionals.slice(1),
+    args,
     toConsul: bool('to-consul'),
     toK8s: bool('to-k8s'),
     k8sDefaultSync: bool('k8s-default-sync'),
@@ -318,8 +546,13 @@ export function parseConfigWith(
     k8sWriteNamespace: one('k8s-write-namespace'),
     consulDomain: one('consul-domain'),
     dryRun: bool('dry-run'),
+    emitEvents: bool('emit-events'),
     consul: parseConsulConnection(values, env),
-    kube: { kubeconfig: opt('kubeconfig'), context: opt('kube-context') },
+    kube: {
+      kubeconfig: opt('kubeconfig'),
+      kubeconfigEnv: env.KUBECONFIG || undefined,
+      context: opt('kube-context'),
+    },
     server: {
       host: listen.slice(0, colon).replace(/^\[(.*)\]$/, '$1'),
       port: Number(listen.slice(colon + 1)),
@@ -353,6 +586,7 @@ export function parseConfigWith(
       force: bool('force'),
       output: one('output') as 'table' | 'json',
       direction: one('direction') as Direction,
+      detailedExitCode: bool('detailed-exitcode'),
     },
     token: {
       subject: one('subject'),
@@ -366,62 +600,9 @@ export function parseConfigWith(
     const missing = config.server.tlsCertFile ? 'tls-key-file' : 'tls-cert-file';
     throw new ConfigError(missing, '', '--tls-cert-file and --tls-key-file go together');
   }
+  checkDirections(config);
   const extra = new Map(extraFlags.map((f) => [f.name, values.get(f.name)!] as const));
   return { config: deepFreeze(config), extra };
-}
-
-const GROUP_TITLES: Record<string, string> = {
-  sync: 'Sync',
-  connection: 'Connections',
-  server: 'Server',
-  reconcile: 'Reconcile and plan',
-  command: 'Command-specific',
-};
-
-function defaultText(def: FlagDef): string {
-  if (Array.isArray(def.default)) return def.default.length ? def.default.join(', ') : 'none';
-  const d = def.default as string;
-  if (d === '') return def.kind === 'string' ? '""' : 'none';
-  return d;
-}
-
-export const COMMANDS: readonly { name: string; summary: string }[] = [
-  { name: 'serve', summary: 'HTTP(S) server with all handlers.' },
-  {
-    name: 'reconcile',
-    summary: 'One full two-way convergence, then exit (0 converged, 1 errors).',
-  },
-  { name: 'plan', summary: 'Same as reconcile --dry-run; table or --output json.' },
-  { name: 'token', summary: 'Mint a JWT: --subject, --scope (repeatable), --ttl.' },
-  { name: 'sandbox', summary: 'Emulators, server, sample data and event delivery on loopback.' },
-  { name: 'emulate', summary: 'emulate consul|kube: one emulator standalone (--listen).' },
-];
-
-export function renderHelp(extraFlags: readonly FlagDef[] = []): string {
-  const lines = [
-    'k8s-consul-sync: keeps Kubernetes services and the Consul catalog in sync, both ways.',
-    '',
-    'Usage: k8s-consul-sync <command> [flags]',
-    '',
-    'Commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(11)} ${c.summary}`),
-    '',
-    'Every flag also reads SYNC_<FLAG> from the environment (--to-k8s=false = SYNC_TO_K8S=false); flags win.',
-    'Consul also reads CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN, CONSUL_HTTP_TOKEN_FILE, CONSUL_HTTP_SSL,',
-    'CONSUL_CACERT, CONSUL_CLIENT_CERT, CONSUL_CLIENT_KEY, CONSUL_TLS_SERVER_NAME, CONSUL_HTTP_SSL_VERIFY.',
-  ];
-  for (const group of Object.keys(GROUP_TITLES)) {
-    const defs = [...FLAGS, ...extraFlags].filter((f) => f.group === group);
-    if (defs.length === 0) continue;
-    lines.push('', `${GROUP_TITLES[group]} flags:`);
-    for (const def of defs) {
-      const allowed = def.allowed ? ` (${def.allowed.join('|')})` : '';
-      lines.push(
-        `  --${def.name.padEnd(27)} ${def.description}${allowed} [default: ${defaultText(def)}]`,
-      );
-    }
-  }
-  return lines.join('\n');
 }
 
 /** The README configuration table; test/config checks README.md contains it verbatim. */

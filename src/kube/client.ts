@@ -2,7 +2,13 @@
 // --kubeconfig/--kube-context, else KUBECONFIG, ~/.kube/config or the in-cluster account.
 import type { Agent } from 'node:http';
 import { CoreV1Api, DiscoveryV1Api, KubeConfig, VersionApi } from '@kubernetes/client-node';
-import type { Config } from '../config/index.js';
+import {
+  ConfigError,
+  describeKubeSource,
+  locateKubeConfig,
+  type Config,
+  type KubeConfigSource,
+} from '../config/index.js';
 
 export interface KubeHandle {
   kubeConfig: KubeConfig;
@@ -11,11 +17,72 @@ export interface KubeHandle {
   version: VersionApi;
 }
 
-export function loadKubeConfig(settings: Config['kube']): KubeConfig {
+function loadSource(source: KubeConfigSource): KubeConfig {
   const kc = new KubeConfig();
-  if (settings.kubeconfig) kc.loadFromFile(settings.kubeconfig);
-  else kc.loadFromDefault();
-  if (settings.context) kc.setCurrentContext(settings.context);
+  if (source.kind === 'in-cluster') {
+    kc.loadFromCluster();
+    return kc;
+  }
+  // Several KUBECONFIG files merge in order, the first one's current context winning: kubectl's rule.
+  const [first, ...rest] = source.paths;
+  kc.loadFromFile(first!);
+  for (const path of rest) {
+    const more = new KubeConfig();
+    more.loadFromFile(path);
+    kc.mergeConfig(more, Boolean(kc.currentContext));
+  }
+  return kc;
+}
+
+/**
+ * The client configuration kubectl would use: --kubeconfig, else KUBECONFIG, ~/.kube/config or
+ * the in-cluster service account. Throws a ConfigError (exit 2) naming what was looked for and
+ * what to pass when there is none, or when it cannot be used.
+ */
+export function loadKubeConfig(settings: Config['kube']): KubeConfig {
+  const source = locateKubeConfig(settings);
+  const where = describeKubeSource(source);
+  let kc: KubeConfig;
+  try {
+    kc = loadSource(source);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+    throw new ConfigError(
+      'kubeconfig',
+      where,
+      'a kubeconfig',
+      `${where}: not a usable kubeconfig (${reason}); pass --kubeconfig FILE with the file kubectl uses`,
+    );
+  }
+  const contexts = kc.getContexts().map((c) => c.name);
+  const known = contexts.length ? contexts.join(', ') : 'none';
+  if (settings.context) {
+    if (!kc.getContextObject(settings.context)) {
+      throw new ConfigError(
+        'kube-context',
+        settings.context,
+        'a context of the kubeconfig',
+        `--kube-context ${settings.context}: no such context in ${where} (its contexts: ${known})`,
+      );
+    }
+    kc.setCurrentContext(settings.context);
+  }
+  if (contexts.length === 0) {
+    throw new ConfigError(
+      'kubeconfig',
+      where,
+      'a kubeconfig',
+      `${where}: not a kubeconfig (no contexts); pass --kubeconfig FILE with the file kubectl uses`,
+    );
+  }
+  if (!kc.getCurrentCluster()) {
+    throw new ConfigError(
+      'kube-context',
+      '',
+      'a context of the kubeconfig',
+      `${where} has no current context with a cluster; pass --kube-context NAME (its contexts: ${known})`,
+    );
+  }
   return kc;
 }
 

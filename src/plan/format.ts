@@ -36,12 +36,27 @@ export function formatChange(change: Change): string {
   return `${change.op} ${change.target} ${changeObject(change)} (${change.reason})`;
 }
 
-/** Aligned columns OP TARGET OBJECT REASON, in sortChanges order; 'no changes' when empty. */
-export function formatPlanTable(changes: readonly Change[]): string {
-  if (changes.length === 0) return 'no changes';
+/** Objects left alone by target, then object: the order they are listed in. */
+export function sortSkipped(skipped: readonly SkippedObject[]): SkippedObject[] {
+  return [...skipped].sort(
+    (a, b) => compareStrings(a.target, b.target) || compareStrings(a.object, b.object),
+  );
+}
+
+/**
+ * Aligned columns OP TARGET OBJECT REASON: the changes in sortChanges order, then one `skip` row
+ * per object left alone on purpose (a conflict with an owner that is not us), so that the table
+ * shows everything the plan decided; 'no changes' when there is neither.
+ */
+export function formatPlanTable(
+  changes: readonly Change[],
+  skipped: readonly SkippedObject[] = [],
+): string {
+  if (changes.length === 0 && skipped.length === 0) return 'no changes';
   const rows = [
     ['OP', 'TARGET', 'OBJECT', 'REASON'],
     ...sortChanges(changes).map((c) => [c.op, c.target, changeObject(c), c.reason]),
+    ...sortSkipped(skipped).map((x) => ['skip', x.target, x.object, x.reason]),
   ];
   const widths = [0, 1, 2].map((col) => Math.max(...rows.map((row) => (row[col] ?? '').length)));
   return rows

@@ -1,6 +1,6 @@
 // `npm run bench -- [scenario…] [--json FILE] [--scale N] [--profile DIR]`: runs the scenarios of
-// issue 10 (event-path, reconcile-scale, e2e-lag, footprint), issue 14 (admission-fault) and
-// issue 20 (heavy-input; all by default), prints a Markdown table and, with --json, writes one
+// issue 10 (event-path, reconcile-scale, e2e-lag, footprint), issue 14 (admission-fault),
+// issue 20 (heavy-input) and issue 19 (cli; all by default), prints a Markdown table and, with --json, writes one
 // object per scenario with every figure, ratio and target. --scale multiplies the sizes (1 =
 // 20,000 events, 10,000 services, 1,000 changes, 200 writes per admission-fault phase, 20 big
 // Services and 50 audit batches over 2,000 services).
@@ -14,6 +14,7 @@ import { runE2eLag } from './e2e-lag.js';
 import { runFootprint } from './footprint.js';
 import { runAdmissionFault } from './admission-fault.js';
 import { runHeavyInput } from './heavy-input.js';
+import { runCliStartup } from './cli.js';
 import { machine, markdownTable, type ScenarioResult } from './report.js';
 
 export const SCENARIOS = [
@@ -23,6 +24,7 @@ export const SCENARIOS = [
   'footprint',
   'admission-fault',
   'heavy-input',
+  'cli',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -131,6 +133,9 @@ export async function runBench(args: BenchArgs): Promise<ScenarioResult[]> {
             : {}),
           ...(profile ? { serveNodeArgs: profile, emulatorNodeArgs: profile } : {}),
         });
+        break;
+      case 'cli': // issue 19: --help and plan --help against node -e 0
+        result = await runCliStartup({ runs: Math.max(5, Math.round(20 * args.scale)) });
         break;
     }
     results.push(result);

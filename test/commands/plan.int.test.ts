@@ -1,18 +1,15 @@
-// `plan` and `reconcile` as an operator runs them: the real CLI in its own process against the
+// `plan` and `reconcile` as an operator runs them: the built CLI in its own process against the
 // emulators, configured through --kubeconfig and CONSUL_HTTP_ADDR.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { startConsulEmulator, type ConsulEmulator } from '../../dev/emulators/consul/index.js';
 import { startKubeEmulator, type KubeEmulator } from '../../dev/emulators/kube/index.js';
 import { service } from '../fixtures/reviews.js';
+import { cleanEnv, runCli } from './run-cli.js';
 
-const run = promisify(execFile);
-const cli = join(import.meta.dirname, '..', '..', 'src', 'cli.ts');
 let consul: ConsulEmulator;
 let kube: KubeEmulator;
 let kubeconfig: string;
@@ -48,20 +45,10 @@ after(async () => {
   await Promise.all([consul.close(), kube.close()]);
 });
 
-async function cliRun(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(
-      process.execPath,
-      ['--import', 'tsx', cli, ...args, `--kubeconfig=${kubeconfig}`],
-      {
-        env: { ...process.env, CONSUL_HTTP_ADDR: consul.address, SYNC_LOG_LEVEL: 'warn' },
-      },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function cliRun(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runCli([...args, `--kubeconfig=${kubeconfig}`], {
+    env: cleanEnv({ CONSUL_HTTP_ADDR: consul.address, SYNC_LOG_LEVEL: 'warn' }),
+  });
 }
 
 test('plan prints a readable, stable change list and writes nothing; reconcile applies it', async () => {
@@ -83,7 +70,10 @@ test('plan prints a readable, stable change list and writes nothing; reconcile a
     ),
     first.stdout,
   );
-  assert.match(first.stdout, /dry run: nothing was written/);
+  assert.match(
+    first.stdout,
+    /^Plan: 4 to create, 0 to update, 0 to delete\. Nothing was written \(dry run\)/m,
+  );
   const second = await cliRun(['plan']);
   assert.equal(second.stdout, first.stdout, 'two plans of the same state are identical');
   assert.equal(consul.requestCounts()['PUT /v1/txn'] ?? 0, 0);
@@ -101,9 +91,10 @@ test('plan prints a readable, stable change list and writes nothing; reconcile a
 
   const applied = await cliRun(['reconcile']);
   assert.equal(applied.code, 0, applied.stderr);
-  assert.match(applied.stdout, /to-consul: created 2/);
+  assert.match(applied.stdout, /^to-consul: 2 created, 0 updated, 0 deleted/m);
+  assert.match(applied.stdout, /^Applied: 4 created, 0 updated, 0 deleted\.$/m);
   const after = await cliRun(['plan']);
-  assert.match(after.stdout, /^no changes$/m);
+  assert.match(after.stdout, /^No changes\.$/m);
 });
 
 test('reconcile exits 1 when a read fails in a way the next run can get past (Consul 500)', async () => {

@@ -2,9 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
+  COMMANDS,
   ConfigError,
   FLAGS,
   HelpRequested,
+  appliesTo,
   parseConfig,
   parseDuration,
   renderFlagTable,
@@ -13,6 +15,14 @@ import {
 
 const parse = (argv: string[], env: NodeJS.ProcessEnv = {}): Config =>
   parseConfig(['serve', ...argv], env);
+
+/** A command `flag` applies to: serve when it does, else the first it names. */
+const commandFor = (flag: string): string => {
+  const def = FLAGS.find((f) => f.name === flag)!;
+  return appliesTo(def, 'serve') ? 'serve' : def.commands![0]!;
+};
+const parseFor = (flag: string, argv: string[], env: NodeJS.ProcessEnv = {}): Config =>
+  parseConfig([commandFor(flag), ...argv], env);
 
 test('defaults follow SPEC.md section 2', () => {
   const c = parse([]);
@@ -120,6 +130,8 @@ const cases: [string, string, (c: Config) => unknown, unknown][] = [
   ['private-key-file', '/k.pem', (c) => c.token.privateKeyFile, '/k.pem'],
   // Config.token.format is read through the token command's accessor (src/commands/token.ts).
   ['format', 'path', (c) => c.token.format, 'path'],
+  ['detailed-exitcode', 'true', (c) => c.reconcile.detailedExitCode, true],
+  ['emit-events', 'false', (c) => c.emitEvents, false],
 ];
 
 test('every flag is covered by the table below', () => {
@@ -134,7 +146,10 @@ test('every flag is covered by the table below', () => {
 for (const [flag, value, get, expected] of cases) {
   const env = 'SYNC_' + flag.toUpperCase().replaceAll('-', '_');
   test(`--${flag}: flag, ${env}, and flag over environment`, () => {
+    const parse = (argv: string[], env: NodeJS.ProcessEnv = {}): Config =>
+      parseFor(flag, argv, env);
     assert.deepEqual(get(parse([`--${flag}=${value}`])), expected, 'flag with =');
+    assert.deepEqual(get(parse([`-${flag}=${value}`])), expected, "Go's -flag=value");
     assert.deepEqual(get(parse([], { [env]: value })), expected, 'environment');
     const other = parse([]);
     // Booleans take `--flag` or `--flag=value` only (Go flag semantics); others also `--flag value`.
@@ -233,8 +248,8 @@ const invalid: [string, string, string][] = [
 for (const [flag, value, allowed] of invalid) {
   test(`--${flag}=${JSON.stringify(value).slice(0, 20)} is refused naming flag, value and what is allowed`, () => {
     for (const attempt of [
-      () => parse([`--${flag}=${value}`]),
-      () => parse([], { ['SYNC_' + flag.toUpperCase().replaceAll('-', '_')]: value }),
+      () => parseFor(flag, [`--${flag}=${value}`]),
+      () => parseFor(flag, [], { ['SYNC_' + flag.toUpperCase().replaceAll('-', '_')]: value }),
     ]) {
       assert.throws(attempt, (err: unknown) => {
         assert.ok(err instanceof ConfigError);
@@ -261,19 +276,151 @@ test('the config is frozen', () => {
   assert.ok(Object.isFrozen(c.denyK8sNamespaces));
 });
 
-test('--help lists every flag with its default and meaning', () => {
-  assert.throws(
-    () => parseConfig(['serve', '--help']),
-    (err: unknown) => {
-      assert.ok(err instanceof HelpRequested);
-      for (const def of FLAGS) {
-        const line = err.text.split('\n').find((l) => l.trimStart().startsWith(`--${def.name} `));
-        assert.ok(line, `help lists --${def.name}`);
-        assert.match(line, /\[default: /);
-        assert.ok(line.includes(def.description), `help explains --${def.name}`);
-      }
-      return true;
-    },
+/** The help text a parse asks to print. */
+function helpOf(argv: string[]): string {
+  try {
+    parseConfig(argv, {});
+  } catch (err) {
+    if (err instanceof HelpRequested) return err.text;
+    throw err;
+  }
+  throw new Error(`${argv.join(' ')}: no help`);
+}
+
+test("each command's --help lists exactly its flags, with meaning and default, grouped", () => {
+  for (const { name } of COMMANDS.filter((c) => !c.dev)) {
+    const text = helpOf([name, '--help']);
+    assert.equal(helpOf(['help', name]), text, `help ${name}`);
+    assert.equal(helpOf([name, '-h']), text, `${name} -h`);
+    assert.match(text, new RegExp(`^Usage: k8s-consul-sync ${name}`));
+    assert.match(text, /\nExamples:\n {2}(k8s-consul-sync|npm) /);
+    const flat = text.replace(/\s+/g, ' ');
+    const listed = [...text.matchAll(/^ {2}--([a-z0-9-]+)/gm)].map((m) => m[1]!);
+    const applying = FLAGS.filter((f) => appliesTo(f, name));
+    assert.deepEqual([...listed].sort(), applying.map((f) => f.name).sort(), name);
+    for (const def of applying) {
+      const meaning = def.description.replace(/^[a-z]+: /, '').replace(/\s+/g, ' ');
+      assert.ok(flat.includes(meaning), `${name} --help explains --${def.name}`);
+      if (def.kind !== 'bool' && typeof def.default === 'string' && def.default !== '')
+        assert.ok(flat.includes(`[default: ${def.default}]`), `${name}: default of --${def.name}`);
+    }
+  }
+});
+
+test('--help is an overview of the commands; --version the version', () => {
+  const overview = helpOf(['--help']);
+  assert.equal(helpOf([]), overview);
+  assert.equal(helpOf(['help']), overview);
+  for (const c of COMMANDS) assert.match(overview, new RegExp(`^ {2}${c.name} `, 'm'));
+  assert.doesNotMatch(overview, /^ {2}--/m, 'no flags in the overview');
+  assert.match(helpOf(['--version']), /^k8s-consul-sync \d+\.\d+\.\d+/);
+  assert.equal(helpOf(['version']), helpOf(['--version']));
+  assert.equal(helpOf(['plan', '-version']), helpOf(['--version']));
+});
+
+/** The message of the ConfigError a parse throws. */
+function refusal(argv: string[], env: NodeJS.ProcessEnv = {}): string {
+  try {
+    parseConfig(argv, env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    assert.ok(!err.message.includes('\n'), 'one line');
+    return err.message;
+  }
+  throw new Error(`${argv.join(' ')} was accepted`);
+}
+
+test('unknown flags and commands get the nearest names; nothing is accepted silently', () => {
+  assert.equal(
+    refusal(['plan', '--k8s-tag=foo']),
+    'unknown flag --k8s-tag; did you mean --consul-k8s-tag?',
+  );
+  assert.equal(refusal(['serve', '--lisen', ':1']), 'unknown flag --lisen; did you mean --listen?');
+  assert.match(
+    refusal(['serve', '--zzzz']),
+    /^unknown flag --zzzz \(see k8s-consul-sync serve --help\)$/,
+  );
+  assert.equal(
+    refusal(['reconcile', '--subject=x']),
+    '--subject does not apply to reconcile: it is a flag of token (see k8s-consul-sync reconcile --help)',
+  );
+  assert.match(refusal(['recncile']), /^unknown command "recncile"; did you mean reconcile\?/);
+  assert.match(refusal(['frobnicate']), /^unknown command "frobnicate"; the commands are serve, /);
+  assert.match(refusal(['--to-k8s=false']), /^no command given: put one of serve, reconcile/);
+  assert.match(refusal(['plan', 'extra']), /^unexpected argument "extra": plan takes no arguments/);
+  assert.match(refusal(['plan', 'force']), /plan takes no arguments; did you mean --force\?$/);
+  assert.match(refusal(['plan', 'reconcile']), /give one command at a time$/);
+  assert.match(refusal(['plan', '--', '--force']), /^unexpected argument "--force"/);
+  assert.match(refusal(['plan', '--output']), /^--output needs a value \(table, json\)/);
+  assert.match(refusal(['plan', '--output', '--force']), /^--output needs a value/);
+  assert.equal(
+    refusal(['plan', '--dry-run', 'false']),
+    'unexpected argument "false": plan takes no arguments; a boolean flag takes its value after =: --dry-run=false',
+  );
+});
+
+test('emulate takes consul or kube; no other command takes an argument', () => {
+  assert.deepEqual(parseConfig(['emulate', 'kube'], {}).args, ['kube']);
+  assert.match(refusal(['emulate']), /^emulate needs consul or kube/);
+  assert.match(
+    refusal(['emulate', 'consl']),
+    /^emulate takes consul or kube, not "consl"; did you mean consul\?$/,
+  );
+  assert.match(
+    refusal(['emulate', 'kube', 'consul']),
+    /^unexpected argument "consul": emulate takes only consul\|kube/,
+  );
+  assert.deepEqual(parseConfig(['serve'], {}).args, []);
+});
+
+test('plan and reconcile refuse to run with both directions off', () => {
+  for (const command of ['plan', 'reconcile']) {
+    assert.match(
+      refusal([command, '--to-consul=false', '--to-k8s=false']),
+      new RegExp(`^${command} has nothing to do: --to-consul and --to-k8s are both false`),
+    );
+    assert.match(
+      refusal([command], { SYNC_TO_CONSUL: 'false', SYNC_TO_K8S: 'false' }),
+      /both false/,
+    );
+    assert.match(
+      refusal([command, '--direction=to-k8s', '--to-k8s=false']),
+      /--direction=to-k8s but --to-k8s=false/,
+    );
+    assert.equal(parseConfig([command, '--to-k8s=false'], {}).toConsul, true);
+  }
+  // serve keeps both off possible (dry-run handlers, health only).
+  assert.equal(parse(['--to-consul=false', '--to-k8s=false']).toK8s, false);
+});
+
+test("a flag's environment variable is ignored by the commands it does not apply to", () => {
+  // One environment for the server and the reconcile CronJob: SYNC_LISTEN is the server's.
+  const env = { SYNC_LISTEN: 'nonsense', SYNC_OUTPUT: 'json', SYNC_SUBJECT: 'x' };
+  const reconcile = parseConfig(['reconcile'], env);
+  assert.equal(reconcile.server.port, 8443, 'SYNC_LISTEN not read (nor checked) by reconcile');
+  assert.equal(reconcile.reconcile.output, 'json');
+  assert.equal(reconcile.token.subject, '');
+  assert.throws(() => parseConfig(['serve'], env), /--listen/);
+});
+
+test('Go-style single-dash flags, -h and --', () => {
+  const c = parseConfig(['plan', '-to-k8s=false', '-output', 'json', '-direction=to-consul'], {});
+  assert.equal(c.toK8s, false);
+  assert.equal(c.reconcile.output, 'json');
+  assert.equal(c.reconcile.direction, 'to-consul');
+  assert.equal(helpOf(['plan', '-h']), helpOf(['plan', '--help']));
+  assert.equal(helpOf(['-help', 'plan']), helpOf(['plan', '--help']));
+});
+
+test('the kube settings carry KUBECONFIG as read with the rest of the environment', () => {
+  assert.deepEqual(parseConfig(['plan'], { KUBECONFIG: '/a:/b' }).kube, {
+    kubeconfig: undefined,
+    kubeconfigEnv: '/a:/b',
+    context: undefined,
+  });
+  assert.equal(
+    parseConfig(['plan', '--kubeconfig=/k'], { KUBECONFIG: '/a' }).kube.kubeconfig,
+    '/k',
   );
 });
 
@@ -298,5 +445,5 @@ test('README configuration table matches the config module', () => {
 
 test("the development tools' flags are not the product's", () => {
   for (const flag of ['--once', '--kubeconfig-out=/tmp/kc'])
-    assert.throws(() => parse(['serve', flag]), /unknown flag/);
+    assert.throws(() => parseConfig(['serve', flag], {}), /unknown flag/);
 });

@@ -37,7 +37,12 @@ export function consulVarsReadByProduct(): Set<string> {
 }
 
 /** Every SYNC_* / CONSUL_* name is one the product reads, for the command that runs. */
-export function assertKnownEnvNames(names: Iterable<string>, command: string, where: string): void {
+export function assertKnownEnvNames(
+  names: Iterable<string>,
+  command: string | readonly string[],
+  where: string,
+): void {
+  const commands = typeof command === 'string' ? [command] : command;
   const consulVars = consulVarsReadByProduct();
   for (const name of names) {
     if (name.startsWith('SYNC_')) {
@@ -45,8 +50,8 @@ export function assertKnownEnvNames(names: Iterable<string>, command: string, wh
       assert.ok(flag, `${where}: ${name} is not the variable of any flag in src/config/flags.ts`);
       if (flag.commands) {
         assert.ok(
-          flag.commands.includes(command),
-          `${where}: ${name} (--${flag.name}) applies to ${flag.commands.join('/')}, not to ${command}`,
+          commands.some((c) => flag.commands?.includes(c)),
+          `${where}: ${name} (--${flag.name}) applies to ${flag.commands.join('/')}, not to ${commands.join('/')}`,
         );
       }
     } else if (name.startsWith('CONSUL_')) {

@@ -5,6 +5,7 @@ import type { KubeApi } from '../kube/api.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { ToConsulSettings, ToK8sSettings } from '../translate/types.js';
+import type { EventRecorder } from './event-recorder.js';
 
 export interface SyncSettings extends ToConsulSettings, ToK8sSettings {
   toConsul: boolean;
@@ -23,6 +24,8 @@ export interface SyncDeps {
   metrics: Metrics;
   /** Names in conflict already logged by this process (Consul → Kubernetes); absent: log each time. */
   loggedConflicts?: Set<string>;
+  /** Kubernetes Events on synced Services (--emit-events); absent: none recorded. */
+  eventRecorder?: EventRecorder;
 }
 
 export function syncSettings(config: Config, syncId: string): SyncSettings {

@@ -14,7 +14,9 @@ import {
 } from '../plan/index.js';
 import { isBeingDeleted, translateService, type ConsulTranslation } from '../translate/index.js';
 import { LABEL_SERVICE_NAME, META_K8S_NAMESPACE, META_SYNC_ID } from '../translate/keys.js';
-import type { EndpointSlice, Node, Service } from '../translate/types.js';
+import type { EndpointSlice, Node, Registration, Service } from '../translate/types.js';
+import { eventsOfOutcome, failureEvent, type ServiceEvent } from '../plan/events.js';
+import { recordEvents } from './event-recorder.js';
 import {
   ERROR_TABLE,
   SyncError,
@@ -76,6 +78,10 @@ interface ToConsulPlan {
   owned: number;
   /** The read found registrations on the sync node, so the node exists. */
   nodeSeen: boolean;
+  /** What the direction's Kubernetes Events are made of (recordConsulEvents). */
+  translations: ConsulTranslation[];
+  services: Map<string, Service>;
+  conflicts: Registration[];
 }
 
 /**
@@ -184,7 +190,69 @@ async function planToConsul(deps: SyncDeps, out: ReconcileReport): Promise<ToCon
     })),
     owned: plan.owned,
     nodeSeen: everything.registrations.length > 0,
+    translations,
+    services: new Map(
+      services.map((s) => [`${s.metadata?.namespace ?? ''}/${s.metadata?.name ?? ''}`, s]),
+    ),
+    conflicts: plan.conflicts,
   };
+}
+
+/**
+ * The Kubernetes Events of an applied Kubernetes → Consul direction, per Service as on the event
+ * path (src/plan/events.ts): Synced or SyncSkipped for the Services written, SyncFailed for them
+ * all when the write failed, ConflictWithForeign and the skips a Service asked about. Queued
+ * only: written after the run, aggregated with those of the event path.
+ */
+function recordConsulEvents(deps: SyncDeps, plan: ToConsulPlan): void {
+  if (!deps.eventRecorder) return;
+  const keyOf = (ref: { namespace: string; name: string }): string =>
+    `${ref.namespace}/${ref.name}`;
+  const changesOf = new Map<string, RegistrationChange[]>();
+  for (const c of plan.changes) {
+    const list = changesOf.get(keyOf(c.source));
+    if (list) list.push(c);
+    else changesOf.set(keyOf(c.source), [c]);
+  }
+  // A conflict is a registration of a desired ID: the Service that desires it is the one told.
+  const desiredBy = new Map<string, string>();
+  for (const t of plan.translations)
+    for (const r of t.registrations) desiredBy.set(r.id, keyOf(t.ref));
+  const conflictsOf = new Map<string, Registration[]>();
+  for (const r of plan.conflicts) {
+    const key = desiredBy.get(r.id);
+    if (key === undefined) continue;
+    conflictsOf.set(key, [...(conflictsOf.get(key) ?? []), r]);
+  }
+  const failure = plan.report.failed > 0 ? plan.report.error : undefined;
+  const events: ServiceEvent[] = [];
+  for (const t of plan.translations) {
+    const key = keyOf(t.ref);
+    const service = plan.services.get(key);
+    const changes = changesOf.get(key) ?? [];
+    if (failure !== undefined && changes.length > 0) {
+      events.push(
+        failureEvent(
+          t.ref,
+          service,
+          `Consul write failed during reconcile: ${failure} (the next reconcile retries)`,
+        ),
+      );
+      continue;
+    }
+    const sets = changes.filter((c) => c.op !== 'delete').length;
+    events.push(
+      ...eventsOfOutcome({
+        ref: t.ref,
+        service,
+        changes,
+        unchanged: Math.max(0, t.registrations.length - sets),
+        conflicts: conflictsOf.get(key) ?? [],
+        ...(t.skipReason ? { skipReason: t.skipReason } : {}),
+      }),
+    );
+  }
+  recordEvents(deps, events);
 }
 
 async function applyToConsul(deps: SyncDeps, plan: ToConsulPlan): Promise<void> {
@@ -449,7 +517,10 @@ export async function reconcile(
     const planned = await planDirections(deps, options, out);
     const refused = guardDirections(options, planned);
     if (refused) markNotApplied(planned);
-    else if (!dryRun) await applyDirections(deps, planned, out);
+    else if (!dryRun) {
+      await applyDirections(deps, planned, out);
+      if (planned.consulPlan) recordConsulEvents(deps, planned.consulPlan);
+    }
     return finish(deps, out, planned, started);
   } catch (err) {
     deps.metrics.events.inc({ source: 'reconcile', outcome: 'error' });

@@ -1,10 +1,12 @@
 // Builds the edges and use-case dependencies from the Config: one place that does the I/O
 // wiring, shared by serve, reconcile/plan, the sandbox and standalone handlers.
+import { hostname } from 'node:os';
 import type { Config } from '../config/index.js';
 import { createConsulHandle } from '../consul/client.js';
 import { ConsulCatalog } from '../consul/catalog.js';
 import { createKubeHandle, loadKubeConfig } from '../kube/client.js';
 import { KubeApi } from '../kube/api.js';
+import { KubeEvents } from '../kube/events.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Readiness } from '../telemetry/readiness.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -13,6 +15,7 @@ import { describeError } from '../errors.js';
 import { resolveSyncId, syncSettings, type SyncDeps } from './deps.js';
 import { ServiceEvents } from './service-events.js';
 import { ViewEvents } from './view-events.js';
+import { EventRecorder, type EventRecorderOptions } from './event-recorder.js';
 
 export interface Runtime {
   config: Config;
@@ -25,12 +28,21 @@ export interface Runtime {
   deps(): Promise<SyncDeps>;
   /** The event paths with their ordering, confirmations and breakers (one per process). */
   events: { services: ServiceEvents; view: ViewEvents };
+  /** Kubernetes Events on synced Services; absent with --emit-events=false, --dry-run or --to-consul=false. */
+  eventRecorder?: EventRecorder;
   close(): void;
 }
 
 export function createRuntime(
   config: Config,
-  base: { logger: Logger; metrics: Metrics; readiness?: Readiness; kubeConfig?: KubeConfig },
+  base: {
+    logger: Logger;
+    metrics: Metrics;
+    readiness?: Readiness;
+    kubeConfig?: KubeConfig;
+    /** Aggregation and queue of Kubernetes Events (tests shorten the interval). */
+    eventRecorder?: EventRecorderOptions;
+  },
 ): Runtime {
   const readiness = base.readiness ?? new Readiness();
   const consulHandle = createConsulHandle(config.consul);
@@ -39,16 +51,26 @@ export function createRuntime(
     readiness,
     concurrency: config.server.concurrency,
   });
-  const kube = new KubeApi(
-    createKubeHandle(base.kubeConfig ?? loadKubeConfig(config.kube)),
-    readiness,
-    {
-      nodeCacheTtlMs: config.server.nodeCacheTtlMs,
-      timeoutMs: config.server.writeTimeoutMs,
-      concurrency: config.server.concurrency,
-    },
-  );
+  const kubeHandle = createKubeHandle(base.kubeConfig ?? loadKubeConfig(config.kube));
+  const kube = new KubeApi(kubeHandle, readiness, {
+    nodeCacheTtlMs: config.server.nodeCacheTtlMs,
+    timeoutMs: config.server.writeTimeoutMs,
+    concurrency: config.server.concurrency,
+  });
   const loggedConflicts = new Set<string>();
+  // Events come from the Kubernetes → Consul direction only, and never from a dry run.
+  const eventRecorder =
+    config.emitEvents && config.toConsul && !config.dryRun
+      ? new EventRecorder(
+          new KubeEvents(kubeHandle.kubeConfig, {
+            reportingInstance: reportingInstance(),
+            timeoutMs: config.server.writeTimeoutMs,
+          }),
+          base.logger,
+          base.metrics,
+          base.eventRecorder,
+        )
+      : undefined;
   let resolved: Promise<SyncDeps> | undefined;
   const deps = (): Promise<SyncDeps> => {
     resolved ??= resolveSyncId(config, kube).then(
@@ -61,6 +83,7 @@ export function createRuntime(
           logger: base.logger,
           metrics: base.metrics,
           loggedConflicts,
+          ...(eventRecorder ? { eventRecorder } : {}),
         };
       },
       (err: unknown) => {
@@ -104,10 +127,20 @@ export function createRuntime(
     kube,
     deps,
     events,
+    ...(eventRecorder ? { eventRecorder } : {}),
     close: () => {
       events.services.close();
       events.view.close();
+      eventRecorder?.close();
       consulHandle.close();
     },
   };
+}
+
+/**
+ * reportingInstance of the Events: the pod name (POD_NAME from the downward API, else the
+ * hostname, which Kubernetes sets to the pod name), at most the 128 characters the API allows.
+ */
+function reportingInstance(): string {
+  return (process.env.POD_NAME || hostname()).slice(0, 128);
 }

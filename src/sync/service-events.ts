@@ -5,7 +5,7 @@
 // Everything here is a cache of work, never of state: a restart loses only confirmations that
 // the next audit event or reconcile repairs.
 import type { EndpointSlice, Service, ServiceRef } from '../translate/types.js';
-import { consulNameOf, translateService } from '../translate/index.js';
+import { consulNameOf, isEligible, translateService } from '../translate/index.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { describeError, isSyncError } from '../errors.js';
@@ -15,6 +15,8 @@ import { createLimiter, type Limiter } from '../concurrency.js';
 import type { SyncDeps } from './deps.js';
 import type { RegistrationsRead } from '../consul/catalog.js';
 import { convergeService, type ServiceConvergeResult } from './to-consul.js';
+import { eventsOfOutcome, failureEvent } from '../plan/events.js';
+import { isConsulFailure, recordEvents } from './event-recorder.js';
 
 export interface ServiceEventsOptions {
   /** Delays after an admission at which the stored state is confirmed (empty = never). */
@@ -64,6 +66,9 @@ export interface AdmissionInput {
 
 const keyOf = (ref: ServiceRef): string => `${ref.namespace}/${ref.name}`;
 
+/** Services remembered (uid, eligibility) for the Events of converges that fail before a read. */
+const KNOWN_SERVICES_MAX = 10_000;
+
 function isConfirmation(intent: Intent): boolean {
   return intent.service === undefined && intent.slices.size === 0;
 }
@@ -104,6 +109,8 @@ export class ServiceEvents {
   private readonly mailbox: LatestPerKey<Intent, ServiceConvergeResult>;
   private readonly scheduled = new Map<string, Scheduled>();
   private readonly remembered = new Map<string, { ref: ServiceRef; names: Set<string> }>();
+  /** Per service last seen (admitted or read): whom a failed converge's Event is about. */
+  private readonly known = new Map<string, { uid?: string; eligible: boolean }>();
   readonly breaker: CircuitBreaker;
   private readonly limit: Limiter;
 
@@ -144,6 +151,12 @@ export class ServiceEvents {
     this.scheduleConfirmation(input.ref, names);
     if (!this.breaker.closed) {
       this.remember(input.ref, names);
+      this.recordFailure(
+        await this.deps(),
+        input.ref,
+        input.service,
+        'Consul is unavailable (circuit breaker open): remembered, synced from stored state when Consul answers again',
+      );
       return { outcome: 'deferred' };
     }
     const intent: Intent = {
@@ -222,16 +235,64 @@ export class ServiceEvents {
     }
   }
 
+  /**
+   * Every converge of the path runs here (admissions, audit events, confirmations, recovery),
+   * so each records its Kubernetes Events here, aggregated and written after the answer.
+   */
   private async run(intent: Intent): Promise<ServiceConvergeResult> {
     const deps = await this.deps();
-    return convergeService(deps, {
-      ref: intent.ref,
-      service: intent.service,
-      slices: [...intent.slices].map(([name, object]) => ({ name, object })),
-      names: [...intent.names],
-      exhaustive: intent.exhaustive,
-      ...(intent.current ? { current: intent.current } : {}),
-    });
+    try {
+      const result = await convergeService(deps, {
+        ref: intent.ref,
+        service: intent.service,
+        slices: [...intent.slices].map(([name, object]) => ({ name, object })),
+        names: [...intent.names],
+        exhaustive: intent.exhaustive,
+        ...(intent.current ? { current: intent.current } : {}),
+      });
+      if (result.service)
+        this.know(intent.ref, result.service.metadata?.uid, result.skipReason === undefined);
+      recordEvents(deps, eventsOfOutcome(result));
+      return result;
+    } catch (err) {
+      // A Kubernetes read that failed earns no Event (writing one would likely fail as well).
+      if (isConsulFailure(err))
+        this.recordFailure(
+          deps,
+          intent.ref,
+          intent.service,
+          `Consul write failed: ${describeError(err)} (a confirmation or the next reconcile retries)`,
+        );
+      throw err;
+    }
+  }
+
+  /**
+   * SyncFailed for a Service that is synced: the admitted object, else the one last seen. A
+   * deleted Service (nothing to describe) and an ineligible one (a ClusterIP converged during
+   * an outage) get none, nor one never seen (a later converge reports it).
+   */
+  private recordFailure(
+    deps: SyncDeps,
+    ref: ServiceRef,
+    service: Service | null | undefined,
+    why: string,
+  ): void {
+    if (service === null) return;
+    if (service) this.know(ref, service.metadata?.uid, isEligible(service, deps.settings).eligible);
+    const known = this.known.get(keyOf(ref));
+    if (!known?.eligible) return;
+    recordEvents(deps, [failureEvent(ref, service, why, known.uid)]);
+  }
+
+  private know(ref: ServiceRef, uid: string | undefined, eligible: boolean): void {
+    const key = keyOf(ref);
+    this.known.delete(key); // re-inserted last: the oldest is forgotten first
+    this.known.set(key, { ...(uid ? { uid } : {}), eligible });
+    if (this.known.size > KNOWN_SERVICES_MAX) {
+      const oldest = this.known.keys().next().value;
+      if (oldest !== undefined) this.known.delete(oldest);
+    }
   }
 
   // ---- confirmations ----------------------------------------------------------------------

@@ -43,6 +43,8 @@ export interface ServiceConvergeInput {
 
 export interface ServiceConvergeResult {
   ref: ServiceRef;
+  /** The Service converged to (admitted or read); null when it is gone. */
+  service: Service | null;
   changes: RegistrationChange[];
   unchanged: number;
   conflicts: Registration[];
@@ -206,6 +208,7 @@ async function convergeOnce(
   }
   const result: ServiceConvergeResult = {
     ref: input.ref,
+    service,
     changes,
     unchanged: planned.unchanged,
     conflicts: planned.conflicts,

@@ -14,6 +14,7 @@ export interface Metrics {
   confirmations: Counter<'outcome'>;
   confirmationCorrections: Counter;
   deletesWithheld: Counter<'target' | 'reason'>;
+  kubeEvents: Counter<'reason' | 'outcome'>;
 }
 
 export const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
@@ -90,6 +91,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'k8s_consul_sync_deletes_withheld_total',
       help: 'Planned deletions not made because the read behind them was partial, by target and reason (acl-filtered).',
       labelNames: ['target', 'reason'],
+      registers,
+    }),
+    kubeEvents: new Counter({
+      name: 'k8s_consul_sync_kube_events_total',
+      help: 'Kubernetes Events about synced Services (--emit-events), by reason and outcome: created, patched (a series update), folded (a repeat aggregated into a later write), dropped (queue full), error.',
+      labelNames: ['reason', 'outcome'],
       registers,
     }),
   };

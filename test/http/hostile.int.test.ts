@@ -122,6 +122,9 @@ before(async () => {
       // tested on their own in test/sync/admission-intent.int.test.ts.
       '--confirm-after=',
       '--breaker-failures=0',
+      // Kubernetes Events are written after the answer, so one request's Events would land
+      // among the next one's writes; they are tested in test/sync/events.int.test.ts.
+      '--emit-events=false',
     ],
     consulToken,
     kube: {

@@ -162,6 +162,8 @@ describe('kustomize base: infra/kubernetes', { skip }, () => {
       'Certificate',
       'Certificate',
       'ClusterRole',
+      'ClusterRole',
+      'ClusterRoleBinding',
       'ClusterRoleBinding',
       'ConfigMap',
       'CronJob',
@@ -323,7 +325,7 @@ describe('kustomize base: infra/kubernetes', { skip }, () => {
     }
   });
 
-  test('RBAC: no wildcards, cluster-wide reads only, writes only to services in the write namespace', () => {
+  test('RBAC: no wildcards, cluster-wide reads and Events only, writes only to services in the write namespace', () => {
     for (const role of [
       ...objectsOf<V1ClusterRole>(objects, 'ClusterRole'),
       ...objectsOf<V1Role>(objects, 'Role'),
@@ -339,7 +341,7 @@ describe('kustomize base: infra/kubernetes', { skip }, () => {
         );
       }
     }
-    const clusterRole = findObject<V1ClusterRole>(objects, 'ClusterRole');
+    const clusterRole = findObject<V1ClusterRole>(objects, 'ClusterRole', 'k8s-consul-sync-read');
     const granted = (rules: V1ClusterRole['rules']): string[] =>
       (rules ?? []).flatMap((r) =>
         (r.apiGroups ?? []).flatMap((g) =>
@@ -362,6 +364,13 @@ describe('kustomize base: infra/kubernetes', { skip }, () => {
       'discovery.k8s.io/endpointslices:list',
       'discovery.k8s.io/endpointslices:watch',
     ]);
+    // --emit-events: create an events.k8s.io Event, patch its series; nothing else.
+    const eventsRole = findObject<V1ClusterRole>(objects, 'ClusterRole', 'k8s-consul-sync-events');
+    assert.deepEqual(granted(eventsRole.rules).sort(), [
+      'events.k8s.io/events:create',
+      'events.k8s.io/events:patch',
+    ]);
+    assert.equal(objectsOf(objects, 'ClusterRole').length, 2, 'no other ClusterRole');
     const role = findObject<V1Role>(objects, 'Role');
     const config = configFromEnv(
       containerEnv(onlyContainer(podSpecOf(deployment)), objects),
@@ -389,15 +398,18 @@ describe('kustomize base: infra/kubernetes', { skip }, () => {
       name: sa.metadata.name,
       namespace: sa.metadata.namespace,
     };
-    for (const [bindingKind, roleKind] of [
-      ['ClusterRoleBinding', 'ClusterRole'],
-      ['RoleBinding', 'Role'],
+    for (const [bindingKind, roleKind, count] of [
+      ['ClusterRoleBinding', 'ClusterRole', 2],
+      ['RoleBinding', 'Role', 1],
     ] as const) {
-      const binding = findObject<V1ClusterRoleBinding | V1RoleBinding>(objects, bindingKind);
-      assert.deepEqual(binding.subjects, [subject], `${bindingKind} subject`);
-      assert.equal(binding.roleRef.kind, roleKind);
-      const role = findObject(objects, roleKind, binding.roleRef.name);
-      assert.equal(role.metadata.namespace, binding.metadata?.namespace);
+      const bindings = objectsOf<V1ClusterRoleBinding | V1RoleBinding>(objects, bindingKind);
+      assert.equal(bindings.length, count, `${count} ${bindingKind}(s)`);
+      for (const binding of bindings) {
+        assert.deepEqual(binding.subjects, [subject], `${bindingKind} subject`);
+        assert.equal(binding.roleRef.kind, roleKind);
+        const role = findObject(objects, roleKind, binding.roleRef.name);
+        assert.equal(role.metadata.namespace, binding.metadata?.namespace);
+      }
     }
     assert.equal(podSpecOf(deployment).serviceAccountName, sa.metadata.name);
     assert.equal(podSpecOf(cronJob).serviceAccountName, sa.metadata.name);
@@ -574,9 +586,11 @@ describe('kustomize base: infra/kubernetes', { skip }, () => {
       Object.keys(cm.data).every((k) => /^(SYNC|CONSUL)_/.test(k)),
       'the ConfigMap holds only settings',
     );
-    // Any such name anywhere in the rendered text or the raw files (comments included).
+    // Any such name anywhere in the rendered text or the raw files (comments included): a
+    // setting of the server or of the reconcile CronJob.
     const texts = [JSON.stringify(objects), readRepoFile(FILES.configEnv)];
-    for (const text of texts) assertKnownEnvNames(envNamesIn(text), 'reconcile', 'manifest text');
+    for (const text of texts)
+      assertKnownEnvNames(envNamesIn(text), ['serve', 'reconcile'], 'manifest text');
   });
 
   test('the raw Deployment file is the render, up to the image and ConfigMap name kustomize sets', () => {
@@ -650,7 +664,12 @@ describe('kustomize overlays', { skip }, () => {
       assert.equal(c.toConsul, false);
       assert.equal(c.toK8s, true);
     }
-    assert.deepEqual(dropped(objects), ['ValidatingWebhookConfiguration//k8s-consul-sync']);
+    // Kubernetes Events come from the Kubernetes → Consul direction only: their RBAC goes too.
+    assert.deepEqual(dropped(objects), [
+      'ClusterRole//k8s-consul-sync-events',
+      'ClusterRoleBinding//k8s-consul-sync-events',
+      'ValidatingWebhookConfiguration//k8s-consul-sync',
+    ]);
     assert.equal(objectsOf(objects, 'Role').length, 1);
   });
 });

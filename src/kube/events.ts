@@ -1,0 +1,153 @@
+// The Kubernetes edge for Events: creates an events.k8s.io/v1 Event about a Service and
+// updates its series, through client-node's EventsV1Api. Every call is bounded by `timeoutMs`
+// (KUBE_UNAVAILABLE past it); failures keep the API server's status (kubeError).
+import {
+  EventsV1Api,
+  Observable,
+  V1MicroTime,
+  setHeaderOptions,
+  type ConfigurationOptions,
+  type EventsV1Event,
+  type KubeConfig,
+  type ObservableMiddleware,
+  type RequestContext,
+  type ResponseContext,
+} from '@kubernetes/client-node';
+import { SyncError, isSyncError } from '../errors.js';
+import { kubeError } from './errors.js';
+
+/** reportingController of every Event this product records. */
+export const REPORTING_CONTROLLER = 'k8s-consul-sync';
+
+export interface KubeEventRecord {
+  /** The Service's namespace, where the Event lives. */
+  namespace: string;
+  name: string;
+  regarding: { name: string; uid?: string };
+  reason: string;
+  action: string;
+  type: 'Normal' | 'Warning';
+  note: string;
+  /** Unix ms. */
+  eventTime: number;
+  series?: { count: number; lastObservedTime: number };
+}
+
+export interface KubeEventsOptions {
+  /** reportingInstance: this process (the pod name). */
+  reportingInstance: string;
+  /** Bound on one call (--write-timeout). */
+  timeoutMs: number;
+}
+
+function abortOn(signal: AbortSignal): ConfigurationOptions {
+  const middleware: ObservableMiddleware = {
+    pre: (request: RequestContext) => {
+      request.setSignal(signal);
+      return new Observable(Promise.resolve(request));
+    },
+    post: (response: ResponseContext) => new Observable(Promise.resolve(response)),
+  };
+  return { middleware: [middleware], middlewareMergeStrategy: 'append' };
+}
+
+/** MicroTime as the API server decodes it: RFC 3339 with exactly six fractional digits. */
+const microTime = (ms: number): V1MicroTime => new V1MicroTime(ms);
+
+export class KubeEvents {
+  private readonly api: EventsV1Api;
+
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly options: KubeEventsOptions,
+  ) {
+    this.api = kubeConfig.makeApiClient(EventsV1Api);
+  }
+
+  private async call<T>(
+    what: string,
+    fn: (options: ConfigurationOptions) => Promise<T>,
+  ): Promise<T> {
+    const signal = AbortSignal.timeout(this.options.timeoutMs);
+    try {
+      return await fn(abortOn(signal));
+    } catch (err) {
+      if (signal.aborted)
+        throw new SyncError(
+          'KUBE_UNAVAILABLE',
+          `kubernetes ${what} timed out after ${this.options.timeoutMs} ms`,
+          { cause: err },
+        );
+      throw kubeError(err, what);
+    }
+  }
+
+  /** Creates the Event; an Event of that name that exists already is not an error. */
+  async create(record: KubeEventRecord): Promise<'created' | 'exists'> {
+    const body: EventsV1Event = {
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { name: record.name, namespace: record.namespace },
+      eventTime: microTime(record.eventTime),
+      reportingController: REPORTING_CONTROLLER,
+      reportingInstance: this.options.reportingInstance,
+      action: record.action,
+      reason: record.reason,
+      regarding: {
+        apiVersion: 'v1',
+        kind: 'Service',
+        namespace: record.namespace,
+        name: record.regarding.name,
+        ...(record.regarding.uid ? { uid: record.regarding.uid } : {}),
+      },
+      note: record.note,
+      type: record.type,
+      ...(record.series
+        ? {
+            series: {
+              count: record.series.count,
+              lastObservedTime: microTime(record.series.lastObservedTime),
+            },
+          }
+        : {}),
+    };
+    const what = `create event ${record.namespace}/${record.name}`;
+    try {
+      await this.call(what, (options) =>
+        this.api.createNamespacedEvent({ namespace: record.namespace, body }, options),
+      );
+      return 'created';
+    } catch (err) {
+      if (isSyncError(err) && err.upstreamStatus === 409) return 'exists';
+      throw err;
+    }
+  }
+
+  /**
+   * Sets the Event's series (a JSON merge patch of `series` only, the one field an
+   * events.k8s.io/v1 Event may change). 'gone' when the Event no longer exists (the API
+   * server's TTL removed it, or its create failed).
+   */
+  async patchSeries(
+    namespace: string,
+    name: string,
+    series: { count: number; lastObservedTime: number },
+  ): Promise<'patched' | 'gone'> {
+    const body = {
+      series: { count: series.count, lastObservedTime: microTime(series.lastObservedTime) },
+    };
+    const what = `patch event ${namespace}/${name}`;
+    try {
+      await this.call(what, (options) =>
+        this.api.patchNamespacedEvent(
+          { namespace, name, body },
+          setHeaderOptions('Content-Type', 'application/merge-patch+json', options),
+        ),
+      );
+      return 'patched';
+    } catch (err) {
+      if (isSyncError(err) && err.upstreamStatus === 404) return 'gone';
+      throw err;
+    }
+  }
+}

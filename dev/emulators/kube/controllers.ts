@@ -89,16 +89,13 @@ export class EndpointSliceController {
   private readonly podLabels = new Map<string, Record<string, string>>();
   private readonly podsByLabel = new Index();
   private readonly slicesBySvc = new Index();
-  private readonly queue = new Set<string>();
-  private readonly retries = new Map<string, number>();
-  private running = false;
-  private stopped = false;
-  private idleWaiters: (() => void)[] = [];
+  private readonly queue: WorkQueue;
 
   constructor(
     private readonly api: KubeApi,
     private readonly log: (line: string) => void,
   ) {
+    this.queue = new WorkQueue('endpointslice controller', (key) => this.sync(key), log, 50);
     for (const resource of ['services', 'pods', 'endpointslices']) {
       for (const obj of api.store.resource(resource).items.values())
         this.onChange(resource, 'ADDED', obj);
@@ -106,13 +103,12 @@ export class EndpointSliceController {
   }
 
   stop(): void {
-    this.stopped = true;
+    this.queue.stop();
   }
 
   /** Resolves when the work queue is empty (tests, benchmarks). */
   idle(): Promise<void> {
-    if (!this.running && this.queue.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.queue.idle();
   }
 
   onChange(resource: string, type: ChangeType, obj: KubeObject): void {
@@ -169,41 +165,7 @@ export class EndpointSliceController {
   }
 
   private enqueue(key: string): void {
-    if (this.stopped) return;
     this.queue.add(key);
-    if (!this.running) {
-      this.running = true;
-      setImmediate(() => void this.drain());
-    }
-  }
-
-  private async drain(): Promise<void> {
-    while (this.queue.size && !this.stopped) {
-      const key = this.queue.values().next().value as string;
-      this.queue.delete(key);
-      try {
-        const ok = await this.sync(key);
-        if (ok) this.retries.delete(key);
-        else this.retry(key);
-      } catch (e) {
-        this.log(`endpointslice controller: ${key}: ${(e as Error).message}`);
-        this.retry(key);
-      }
-    }
-    this.running = false;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const w of waiters) w();
-  }
-
-  private retry(key: string): void {
-    const n = (this.retries.get(key) ?? 0) + 1;
-    if (n > 15) {
-      this.retries.delete(key);
-      return;
-    }
-    this.retries.set(key, n);
-    setTimeout(() => this.enqueue(key), Math.min(50 * 2 ** n, 5000)).unref();
   }
 
   private async write(res: Promise<ApiResponse>, what: string): Promise<boolean> {

@@ -13,6 +13,8 @@ export class WorkQueue {
     private readonly name: string,
     private readonly work: (key: string) => Promise<boolean>,
     private readonly log: (line: string) => void,
+    /** Retry delay base (ms): backoffMs × 2^failures, at most 5 s. */
+    private readonly backoffMs = 20,
   ) {}
 
   add(key: string): void {
@@ -59,6 +61,6 @@ export class WorkQueue {
       return;
     }
     this.retries.set(key, n);
-    setTimeout(() => this.add(key), Math.min(20 * 2 ** n, 5000)).unref();
+    setTimeout(() => this.add(key), Math.min(this.backoffMs * 2 ** n, 5000)).unref();
   }
 }

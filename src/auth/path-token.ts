@@ -1,4 +1,4 @@
-// The admission path token (SPEC.md §3): a JWT carried in `clientConfig.service.path`, which the
+// The admission path token (docs/reference.md "HTTP API"): a JWT carried in `clientConfig.service.path`, which the
 // API server only accepts when every `/`-separated segment is a lowercase RFC 1123 subdomain
 // (k8s.io/apiserver ValidateWebhookService → IsDNS1123Subdomain). A JWT (base64url: upper case,
 // `_`) never is, so its bytes travel as lower-case unpadded base32 (RFC 4648 §6), cut into

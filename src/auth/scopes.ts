@@ -1,4 +1,4 @@
-// The scopes a caller can hold (SPEC.md §3), one per authenticated endpoint, and the parsing of
+// The scopes a caller can hold (docs/reference.md "HTTP API"), one per authenticated endpoint, and the parsing of
 // the JWT `scope` claim (RFC 8693 §4.2: space-separated; arrays accepted as some issuers send).
 
 export const SCOPES = ['k8s:admission', 'k8s:audit', 'consul:watch', 'reconcile'] as const;

@@ -1,4 +1,4 @@
-// JWT verification (SPEC.md §3): the `alg` header must be allowed by a configured key of the
+// JWT verification (docs/reference.md "HTTP API"): the `alg` header must be allowed by a configured key of the
 // matching type (never `none`; HS* only against the HMAC secret, never against a public key),
 // then signature, `nbf`/`exp` when present (30 s clock tolerance), `aud`, `iss`, and the scopes.
 import jwt, { type Algorithm, type JwtPayload } from 'jsonwebtoken';

@@ -1,4 +1,4 @@
-// `token`: mints a caller JWT (SPEC.md §2) with the HMAC secret (--auth-jwt-secret-file) or a
+// `token`: mints a caller JWT (docs/reference.md "Commands") with the HMAC secret (--auth-jwt-secret-file) or a
 // PEM private key (--private-key-file: RS256, PS256 or ES256/384/512 by key type), iss/aud from
 // the server flags. Prints the token only, one line: the JWT, or with `--format path` the path
 // segments to put after `/k8s/admission/` in the admission webhook's clientConfig.service.path.

@@ -1,4 +1,4 @@
-// Every command-line flag, its environment variable, default and meaning (SPEC.md section 2).
+// Every command-line flag, its environment variable, default and meaning (docs/reference.md "Commands").
 // This table is the single source for parsing, `--help` and the README configuration table.
 
 export type FlagKind = 'bool' | 'string' | 'list' | 'enum' | 'duration' | 'int' | 'ratio';

@@ -1,4 +1,4 @@
-// Flags + environment → one typed, validated, frozen Config, parsed once at start (SPEC.md §2).
+// Flags + environment → one typed, validated, frozen Config, parsed once at start (docs/reference.md "Commands").
 // Precedence: flag > SYNC_* variable > Consul's CONSUL_* variable (connections) > default.
 // Command-line syntax: `--flag value`, `--flag=value` and, as Go's flag package (and so
 // consul-k8s) writes them, `-flag value` / `-flag=value`; booleans `--flag` or `--flag=false`.

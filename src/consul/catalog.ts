@@ -84,7 +84,7 @@ function toRegistration(
 /**
  * What a read of registrations found. `filtered`: Consul hid part of the answer from our token
  * (X-Consul-Results-Filtered-By-ACLs), so what is missing may still exist: never a reason to
- * delete (SPEC.md §6).
+ * delete (docs/reference.md "Ownership and safety").
  */
 export interface RegistrationsRead {
   registrations: Registration[];

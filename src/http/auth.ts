@@ -1,4 +1,4 @@
-// Authentication and authorization of the event endpoints (SPEC.md §2.3, §3): a verified client
+// Authentication and authorization of the event endpoints (docs/reference.md "Flags and environment", "HTTP API"): a verified client
 // certificate, or a JWT from `Authorization: Bearer` or the trailing path segments (a raw JWT, or
 // the base32 path token an admission webhook's service path can carry), whose scope covers the
 // endpoint. Failures answer 401/403 with no detail; the reason goes to the log line

@@ -1,4 +1,4 @@
-// Stable ordering and text rendering of plans, so a dry-run plan diffs cleanly (SPEC.md §7).
+// Stable ordering and text rendering of plans, so a dry-run plan diffs cleanly (docs/reference.md "Reconcile and plan").
 import { compareStrings } from '../translate/order.js';
 import type { Change, SkippedObject } from './types.js';
 

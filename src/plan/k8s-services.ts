@@ -1,4 +1,4 @@
-// Consul → Kubernetes planning (SPEC.md §5, §6): desired ExternalName services vs the write
+// Consul → Kubernetes planning (docs/reference.md "Consul → Kubernetes", "Ownership and safety"): desired ExternalName services vs the write
 // namespace → changes. Only Services labelled consul=true in the write namespace are ours
 // (translate/ownership.ts).
 import { LABEL_CONSUL, LABEL_CONSUL_VALUE } from '../translate/keys.js';
@@ -21,7 +21,7 @@ export interface K8sServicesPlan {
  * `current`: every Service in the write namespace (or at least those with the desired names
  * and all labelled consul=true). Services of other namespaces are ignored; a Service without
  * a namespace is taken to be in the write namespace (a namespaced list may omit it). Pure:
- * the caller handles the empty-view guard (SPEC §5).
+ * the caller handles the empty-view guard (docs/reference.md "Consul → Kubernetes").
  */
 export function planK8sServices(input: {
   desired: readonly DesiredK8sService[];

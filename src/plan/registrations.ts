@@ -1,4 +1,4 @@
-// Kubernetes → Consul planning (SPEC.md §6): desired registrations vs what Consul holds → the
+// Kubernetes → Consul planning (docs/reference.md "Ownership and safety"): desired registrations vs what Consul holds → the
 // changes, each with a reason. Only registrations carrying our sync id are ever changed
 // (translate/ownership.ts).
 import { META_K8S_NAME, META_K8S_NAMESPACE } from '../translate/keys.js';

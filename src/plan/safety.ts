@@ -1,5 +1,5 @@
 // The delete guard: a plan that removes too large a share of what we own is refused, because
-// that is what a broken read or a wrong token looks like (SPEC.md §6). It guards against mass
+// that is what a broken read or a wrong token looks like (docs/reference.md "Ownership and safety"). It guards against mass
 // deletions only: a plan deleting at most `minDeletes` objects always passes, so removing the
 // last few synced services does not need --force.
 

@@ -1,4 +1,4 @@
-// The change records a plan is made of: what to write where, and why (SPEC.md §7 plan output).
+// The change records a plan is made of: what to write where, and why (docs/reference.md "Reconcile and plan" plan output).
 import type { DesiredK8sService, Registration, Service, ServiceRef } from '../translate/types.js';
 
 export type ChangeOp = 'create' | 'update' | 'delete';

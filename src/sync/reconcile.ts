@@ -1,4 +1,4 @@
-// Reconcile (SPEC.md §7): list both systems completely, plan the full difference in both
+// Reconcile (docs/reference.md "Reconcile and plan"): list both systems completely, plan the full difference in both
 // directions, and apply it (or only report it: dry run). One code path for the CLI, the
 // /reconcile endpoint and the in-process interval. Both directions are planned before either
 // is applied, so a refusal (the delete-ratio guard) leaves both systems untouched.

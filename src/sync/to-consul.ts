@@ -1,5 +1,5 @@
 // Kubernetes → Consul for one service: read what the translation needs, read what Consul holds
-// for the service, plan, and apply in one transaction (SPEC.md §4, §6).
+// for the service, plan, and apply in one transaction (docs/reference.md "Kubernetes → Consul", "Ownership and safety").
 import {
   planServiceRegistrations,
   withholdDeletes,

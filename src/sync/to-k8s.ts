@@ -1,5 +1,5 @@
 // Consul → Kubernetes: converge the ExternalName services we own to a Consul services view
-// (SPEC.md §5, §6). Used by the watch handler and by reconcile.
+// (docs/reference.md "Consul → Kubernetes", "Ownership and safety"). Used by the watch handler and by reconcile.
 import { planK8sServices, withholdDeletes, type K8sServiceChange } from '../plan/index.js';
 import {
   desiredServiceObject,
@@ -118,7 +118,7 @@ export interface ViewPlan {
   summary: DirectionSummary;
   changes: K8sServiceChange[];
   warnings: string[];
-  /** The view was empty: nothing will be deleted (SPEC.md §5). */
+  /** The view was empty: nothing will be deleted (docs/reference.md "Consul → Kubernetes"). */
   emptyView: boolean;
   /** The view was read partially (ACL-filtered): nothing will be deleted. */
   filtered: boolean;

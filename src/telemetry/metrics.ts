@@ -1,4 +1,4 @@
-// The one prom-client registry and every metric of SPEC.md section 8, declared in one place.
+// The one prom-client registry and every metric of docs/reference.md "Observability", declared in one place.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {

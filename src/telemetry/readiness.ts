@@ -1,4 +1,4 @@
-// Readiness: ready while both Consul and Kubernetes answered within the last 30 s (SPEC.md §3).
+// Readiness: ready while both Consul and Kubernetes answered within the last 30 s (docs/reference.md "HTTP API").
 // The edges report every successful call; a background probe covers quiet periods.
 
 export const READY_WINDOW_MS = 30_000;

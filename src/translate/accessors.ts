@@ -3,7 +3,7 @@
 import type { Service, ServicePort, ServiceRef } from './types.js';
 
 /**
- * namespace/name of a service. Not in SPEC: a missing namespace is read as "default" (the
+ * namespace/name of a service. Not in docs/reference.md: a missing namespace is read as "default" (the
  * namespace the API server would have used).
  */
 export function serviceRefOf(service: Service): ServiceRef {

@@ -1,4 +1,4 @@
-// Which Kubernetes Services are synced to Consul (SPEC.md §4 eligibility), and what the edge must
+// Which Kubernetes Services are synced to Consul (docs/reference.md "Kubernetes → Consul" eligibility), and what the edge must
 // read to translate one: the service-sync annotation, namespaces, types, and our own mirrors.
 import {
   ANNOTATION_SERVICE_SYNC,
@@ -52,7 +52,7 @@ export function isCreatedByUs(service: Service): boolean {
 
 const KNOWN_TYPES = new Set(['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName']);
 
-/** SPEC §4 eligibility, in order. Warnings cover a malformed service-sync annotation. */
+/** docs/reference.md "Kubernetes → Consul" eligibility, in order. Warnings cover a malformed service-sync annotation. */
 export function isEligible(
   service: Service,
   settings: ToConsulSettings,
@@ -78,7 +78,7 @@ export function isEligible(
     if (type === 'ClusterIP' && !settings.syncClusterIPServices)
       return no('type ClusterIP is not synced (--sync-clusterip-services=false)');
     if (type === 'ExternalName') return no('type ExternalName is not synced (no spec.externalIPs)');
-    // Not in SPEC: an unknown type has no instance source, so it is reported as not synced
+    // Not in docs/reference.md: an unknown type has no instance source, so it is reported as not synced
     // (consul-k8s accepts it and then generates nothing).
     if (!KNOWN_TYPES.has(type)) return no(`type ${type} is not synced`);
   }

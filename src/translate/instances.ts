@@ -1,4 +1,4 @@
-// Where a Service's Consul instances come from (SPEC.md §4 instances): externalIPs, load balancer
+// Where a Service's Consul instances come from (docs/reference.md "Kubernetes → Consul" instances): externalIPs, load balancer
 // ingress, one per node for NodePort, one per endpoint address; and the per-service limit.
 import { LABEL_SERVICE_NAME } from './keys.js';
 import {
@@ -29,7 +29,7 @@ export interface InstanceInputs {
 export type InstanceSource = 'externalIPs' | 'ingress' | 'nodePort' | 'endpoints' | 'none';
 
 /**
- * Not in SPEC: at most `max` instances per service (--max-instances-per-service), the first in
+ * Not in docs/reference.md: at most `max` instances per service (--max-instances-per-service), the first in
  * the source's order (externalIPs and ingress as listed, nodes by name, endpoints by slice name).
  * A legal Service can list 100,000 externalIPs; registering them all would take hundreds of
  * transactions per event and block Consul and the event path alike.
@@ -57,7 +57,7 @@ export type Instance =
       slicePorts: readonly EndpointPort[];
     };
 
-/** externalIPs win over the type; then the type decides (SPEC §4 Instances). */
+/** externalIPs win over the type; then the type decides (docs/reference.md "Kubernetes → Consul" Instances). */
 export function instanceSource(service: Service, settings: ToConsulSettings): InstanceSource {
   if (hasExternalIPs(service)) return 'externalIPs';
   const type = serviceType(service);
@@ -117,7 +117,7 @@ function ingressAddresses(service: Service, cap = Infinity): string[] {
 
 /**
  * One instance per node running ≥1 endpoint (ready or not: readiness is the check). Endpoints
- * without nodeName and nodes that are not in the map are skipped. Not in SPEC: two nodes with
+ * without nodeName and nodes that are not in the map are skipped. Not in docs/reference.md: two nodes with
  * the same address give one instance (node name of the first in name order, readiness merged).
  */
 function nodePortInstances(

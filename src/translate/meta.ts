@@ -1,4 +1,4 @@
-// What a registration carries besides its address (SPEC.md §4 meta, tags, weights): the
+// What a registration carries besides its address (docs/reference.md "Kubernetes → Consul" meta, tags, weights): the
 // service-tags, service-weight and service-meta-* annotations, port-<name> meta, and Consul's
 // limits on meta, which decide what is dropped with a warning.
 import {
@@ -103,7 +103,7 @@ export function acceptedPortKeys(
 /**
  * consul.hashicorp.com/service-meta-<KEY> annotations, sorted by key, filtered by Consul's
  * limits. They never override external-* keys; our own keys take the first places of the 64.
- * As in consul-k8s (and not forbidden by SPEC) an annotation may override a port-<name> key.
+ * As in consul-k8s (and not forbidden by docs/reference.md) an annotation may override a port-<name> key.
  */
 export function annotationMeta(
   annotations: Record<string, unknown>,

@@ -1,4 +1,4 @@
-// Names and IDs in Consul (SPEC.md §4): the Consul service name of a Kubernetes Service (prefix,
+// Names and IDs in Consul (docs/reference.md "Kubernetes → Consul"): the Consul service name of a Kubernetes Service (prefix,
 // namespace suffix, service-name annotation) and the service ID of one instance.
 import { hash } from 'node:crypto';
 
@@ -7,10 +7,10 @@ import { annotationsOf, serviceRefOf, stringField } from './accessors.js';
 import type { Service, ServiceRef, ToConsulSettings } from './types.js';
 import { quote } from './warnings.js';
 
-/** SPEC §4: the service-name annotation is used when it is 1–255 characters after trimming. */
+/** docs/reference.md "Kubernetes → Consul": the service-name annotation is used when it is 1–255 characters after trimming. */
 export const SERVICE_NAME_MAX_LENGTH = 255;
 
-/** `<consul name>-<first 12 hex of sha1("<ns>/<name>/<address>")>` (SPEC §4 Service ID). */
+/** `<consul name>-<first 12 hex of sha1("<ns>/<name>/<address>")>` (docs/reference.md "Kubernetes → Consul" Service ID). */
 export function serviceInstanceId(
   consulName: string,
   namespace: string,

@@ -1,4 +1,4 @@
-// Which port an instance is registered with (SPEC.md §4 port): the service-port annotation or
+// Which port an instance is registered with (docs/reference.md "Kubernetes → Consul" port): the service-port annotation or
 // the first port, and the port reachable at an instance's address for each service port.
 import { ANNOTATION_SERVICE_PORT } from './keys.js';
 import { safePort, stringField } from './accessors.js';
@@ -12,7 +12,7 @@ export type DefaultPort =
 /**
  * service-port annotation: digits are a port number used as Port exactly (1–65535; Kubernetes
  * port names always contain a letter, so digits can never be a name); anything else names a
- * port. Not in SPEC: an out-of-range number warns and falls back to the first port.
+ * port. Not in docs/reference.md: an out-of-range number warns and falls back to the first port.
  */
 export function chooseDefaultPort(
   annotations: Record<string, unknown>,
@@ -60,7 +60,7 @@ export function reachablePort(p: ServicePort, inst: Instance): number {
       const wanted = p.name ?? '';
       const match = inst.slicePorts.find((sp) => (sp.name ?? '') === wanted);
       if (match && safePort(match.port) > 0) return safePort(match.port);
-      // Not in SPEC: a slice without the port (or one that does not restrict ports) → the
+      // Not in docs/reference.md: a slice without the port (or one that does not restrict ports) → the
       // numeric targetPort, else the service port (Kubernetes' default targetPort).
       if (typeof p.targetPort === 'number' && safePort(p.targetPort) > 0) return p.targetPort;
       return safePort(p.port);

@@ -1,4 +1,4 @@
-// Kubernetes → Consul (SPEC.md §4): one Service, its EndpointSlices and Nodes → the Consul
+// Kubernetes → Consul (docs/reference.md "Kubernetes → Consul"): one Service, its EndpointSlices and Nodes → the Consul
 // registrations it should have. Pure: no I/O, no clock; never throws on input matching the types.
 // Each step's rule lives in its own file (eligibility, naming, instances, ports, meta); this one
 // assembles the registrations and re-exports what the rest of the product imports from here.
@@ -68,7 +68,7 @@ export interface TranslateInput {
 export const CHECK_OUTPUT_PASSING = 'Kubernetes health checks passing';
 export const CHECK_OUTPUT_CRITICAL = 'Kubernetes health checks failing';
 
-/** The full translation of one Kubernetes service (SPEC §4). */
+/** The full translation of one Kubernetes service (docs/reference.md "Kubernetes → Consul"). */
 export function translateService(
   input: TranslateInput,
   settings: ToConsulSettings,

@@ -1,4 +1,4 @@
-// Consul → Kubernetes (SPEC.md §5): a Consul `services` view → the ExternalName services that
+// Consul → Kubernetes (docs/reference.md "Consul → Kubernetes"): a Consul `services` view → the ExternalName services that
 // should exist in the write namespace. Pure; invalid names are skipped with a warning.
 import {
   ANNOTATION_SERVICE_SYNC,
@@ -55,7 +55,7 @@ export function desiredAnnotations(): Record<string, string> {
 }
 
 /**
- * The view's services → desired ExternalName services (SPEC §5). Consul names are visited in
+ * The view's services → desired ExternalName services (docs/reference.md "Consul → Kubernetes"). Consul names are visited in
  * sorted order; when two lower-case to the same Kubernetes name the first is kept (both point
  * at the same lower-case DNS name anyway, since Consul DNS is case-insensitive).
  */
@@ -65,7 +65,7 @@ export function translateServicesView(
   options: {
     /**
      * Names with at least one instance without the k8s tag (not registered from Kubernetes).
-     * Not in SPEC: such a service is mirrored even when its other instances carry the tag, so
+     * Not in docs/reference.md: such a service is mirrored even when its other instances carry the tag, so
      * a Kubernetes service joining a VM service by name never removes the VM service's mirror.
      */
     notOnlyFromKubernetes?: ReadonlySet<string>;
@@ -76,7 +76,7 @@ export function translateServicesView(
   const warnings: string[] = [];
   const byName = new Map<string, string>();
   const source: Record<string, unknown> = typeof view === 'object' && view !== null ? view : {};
-  // Not in SPEC: a trailing dot on the domain is dropped (`consul.` and `consul` are the same
+  // Not in docs/reference.md: a trailing dot on the domain is dropped (`consul.` and `consul` are the same
   // zone) and the domain is lower-cased with the name, as consul-k8s lower-cases the DNS entry.
   const domain = settings.consulDomain.replace(/\.+$/, '').toLowerCase();
 

@@ -1,5 +1,5 @@
 // Every benchmark scenario at a tiny size, asserting correctness only (no timing): events are
-// answered allowed and leave the registrations SPEC.md §4 describes, reconcile converges and its
+// answered allowed and leave the registrations docs/reference.md "Kubernetes → Consul" describes, reconcile converges and its
 // 1% run writes only the changed services, end-to-end changes arrive in both directions, the
 // footprint figures are measured, with Consul hung the breaker opens, defers every write and
 // converges all of them once Consul answers, and a maximum-size Service registers exactly
@@ -44,7 +44,7 @@ import type { RegistrationRow, TxnOpRecord } from './emulators.js';
 
 const SYNC_NODE = 'k8s-sync';
 
-/** SPEC.md §4: `<consul name>-<first 12 hex of sha1("<namespace>/<k8s name>/<Address>")>`. */
+/** docs/reference.md "Kubernetes → Consul": `<consul name>-<first 12 hex of sha1("<namespace>/<k8s name>/<Address>")>`. */
 const instanceId = (consulName: string, ns: string, name: string, address: string): string =>
   `${consulName}-${createHash('sha1').update(`${ns}/${name}/${address}`).digest('hex').slice(0, 12)}`;
 
@@ -72,7 +72,7 @@ const view = (r: RegistrationRow): Expected => ({
   ...(r.Check ? { check: r.Check.Status } : {}),
 });
 
-/** The registrations an event-path service must end with, from SPEC.md §4 and its last event. */
+/** The registrations an event-path service must end with, from docs/reference.md "Kubernetes → Consul" and its last event. */
 function expectedForEventService(kind: EventKind, k: number, gen: number | null): Expected[] {
   const name = eventServiceName(kind, k);
   const id = (address: string): string => instanceId(name, EVENT_NAMESPACE, name, address);
@@ -137,7 +137,7 @@ test('parseArgs: scenarios, --json, --scale', () => {
   assert.throws(() => parseArgs(['--scale', '0']), /--scale must be a positive number/);
 });
 
-test('event path: every review answered allowed, registrations as SPEC.md §4 says', async () => {
+test('event path: every review answered allowed, registrations as docs/reference.md "Kubernetes → Consul" says', async () => {
   let seen: Expected[] = [];
   let expected: Expected[] = [];
   let baselineServices = 0;
@@ -201,7 +201,7 @@ test('reconcile scale: converges, no-change writes nothing, the 1% run writes on
   const { size } = ctx;
   assert.equal(size.services, 100);
 
-  // SPEC.md §4 instance counts, from the world's objects.
+  // docs/reference.md "Kubernetes → Consul" instance counts, from the world's objects.
   const nodes = worldNodes(size);
   assert.ok(nodes.every((n) => n.internal)); // every node has an address: no NodePort gaps
   let instances = 0;
@@ -305,7 +305,7 @@ test('end-to-end lag: Kubernetes writes reach Consul and Consul registrations re
     [...inspected.k8sServices].map(([name, ip]) => `${name} ${ip}:8080`).sort(),
   );
   assert.equal(foreign.length, 20);
-  // SPEC.md §5: an ExternalName service per Consul service, `<name>.service.consul`.
+  // docs/reference.md "Consul → Kubernetes": an ExternalName service per Consul service, `<name>.service.consul`.
   for (const name of inspected.consulServices)
     assert.ok(
       externalNames.includes(`${name} ExternalName ${name}.service.consul`),

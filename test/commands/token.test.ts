@@ -1,4 +1,4 @@
-// The `token` command (SPEC.md §2): mint, then verify through the authenticator the server uses;
+// The `token` command (docs/reference.md "Commands"): mint, then verify through the authenticator the server uses;
 // usage problems are one line on stderr and exit 2.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -24,7 +24,7 @@ const commandFor = (flag: string): string => {
 const parseFor = (flag: string, argv: string[], env: NodeJS.ProcessEnv = {}): Config =>
   parseConfig([commandFor(flag), ...argv], env);
 
-test('defaults follow SPEC.md section 2', () => {
+test('defaults follow docs/reference.md "Commands"', () => {
   const c = parse([]);
   assert.equal(c.command, 'serve');
   assert.equal(c.toConsul, true);
@@ -50,7 +50,7 @@ test('defaults follow SPEC.md section 2', () => {
   assert.equal(c.server.maxBodyBytes, 16777216);
   assert.equal(c.server.writeTimeoutMs, 3000);
   assert.equal(c.server.reconcileIntervalMs, 0);
-  // not in SPEC.md: ours (README, Configuration)
+  // not in docs/reference.md: ours (README, Configuration)
   assert.equal(c.server.nodeCacheTtlMs, 10000);
   // issue 14: confirmations after about 1 s and 5 s, breaker after 3 outages, guard above 10
   assert.deepEqual(c.server.confirmAfterMs, [1000, 5000]);

@@ -30,7 +30,7 @@ export interface Change {
   ref: string;
   /** Consul service name, or the Kubernetes object's name. */
   name: string;
-  /** Whether the product owned it before / after (SPEC ownership rules; true when absent). */
+  /** Whether the product owned it before / after (docs/reference.md ownership rules; true when absent). */
   ownedBefore: boolean;
   ownedAfter: boolean;
 }

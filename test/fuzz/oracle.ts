@@ -1,6 +1,6 @@
 // The per-request oracle: from the request as sent (the JSON text the server decodes, its
 // credential and transport) what the answer may be and what it may write, decided by an
-// independent model of the rules (SPEC.md, README "HTTP API", "Authentication", "Guarantees"),
+// independent model of the rules (docs/reference.md, README "HTTP API", "Authentication", "Guarantees"),
 // not by the product's decoder; then the check of one answer and the writes attributed to it.
 // Validity of Services and EndpointSlices is decided as kube-apiserver does it: an invalid edit
 // from invalid.ts is invalid by construction, anything else (a mutated object) by

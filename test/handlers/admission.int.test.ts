@@ -1,5 +1,5 @@
 // Kubernetes → Consul end to end: AdmissionReviews and audit batches through the real app, the
-// real clients and the emulators. Expected registrations are written from SPEC.md section 4.
+// real clients and the emulators. Expected registrations are written from docs/reference.md "Kubernetes → Consul".
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';

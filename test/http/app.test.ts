@@ -54,7 +54,7 @@ test('GET /readyz: 503 until both Consul and Kubernetes answered within 30 s', a
   assert.equal(res.body.consul.lastOkAgoMs, READY_WINDOW_MS + 1);
 });
 
-test('GET /metrics is Prometheus text with the metrics of SPEC.md section 8', async () => {
+test('GET /metrics is Prometheus text with the metrics of docs/reference.md "Observability"', async () => {
   const { app, metrics } = setup();
   metrics.events.inc({ source: 'admission', outcome: 'ok' });
   const res = await request(app).get('/metrics').expect(200);

@@ -1,4 +1,4 @@
-// The admission path token through the real app (SPEC.md §3): a JWT carried as base32 path
+// The admission path token through the real app (docs/reference.md "HTTP API"): a JWT carried as base32 path
 // segments the API server accepts in clientConfig.service.path authenticates like a header token
 // (same keys, iss/aud/exp, scope); a corrupted path is a 401, a raw JWT segment and the header
 // still work, and neither the segments nor the JWT reach a log line.
@@ -26,7 +26,7 @@ const secretFile = dir.write('secret', `${hmacSecret}\n`);
 const ec = ecKeyPair('P-256');
 const ecFile = dir.write('ec.pem', ec.publicPem);
 
-/** Claims as SPEC.md §3 requires them (iss/aud default to k8s-consul-sync, §2.3). */
+/** Claims as docs/reference.md "HTTP API" requires them (iss/aud default to k8s-consul-sync, §2.3). */
 function claims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const now = nowSeconds();
   return {

@@ -1,4 +1,4 @@
-// The credential table of issue 7 against a real app (SPEC.md §2.3, §3): every refusal is a 401
+// The credential table of issue 7 against a real app (docs/reference.md "Flags and environment", "HTTP API"): every refusal is a 401
 // or 403 with the same detail-free body, counted by reason; the handler runs only when valid.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,7 +23,7 @@ import {
   type PemKeyPair,
 } from '../auth/support.js';
 
-// SPEC.md §2.3: both default to k8s-consul-sync.
+// docs/reference.md "Flags and environment": both default to k8s-consul-sync.
 const ISSUER = 'k8s-consul-sync';
 const AUDIENCE = 'k8s-consul-sync';
 const UNAUTHENTICATED = {

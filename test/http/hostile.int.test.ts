@@ -1,4 +1,4 @@
-// Hostile input over every event endpoint (issue 7; SPEC.md §3), with authentication on (an
+// Hostile input over every event endpoint (issue 7; docs/reference.md "HTTP API"), with authentication on (an
 // HMAC key and a PEM public key, a valid token) against the real app, runtime and emulators:
 // malformed JSON, wrong apiVersion/kind, missing uid, nulls where objects belong, 10,000-deep
 // nesting, 20 MB bodies, a gzip bomb, unicode and control characters in names and annotations,

@@ -1,4 +1,4 @@
-// TLS serving (SPEC.md §2.3): certificate rotation by file change without restart (in place and by
+// TLS serving (docs/reference.md "Flags and environment"): certificate rotation by file change without restart (in place and by
 // symlink swap), TLS 1.2 minimum, no plain HTTP on the TLS port, and mTLS as authentication.
 // Certificates are made with the openssl CLI (node:crypto cannot sign X.509 certificates).
 import { test, after } from 'node:test';

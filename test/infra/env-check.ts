@@ -1,5 +1,5 @@
 // Checks the environment variables the manifests set against what the product reads: SYNC_*
-// names from the flag table, CONSUL_* names from SPEC.md section 2.2 that the config code reads.
+// names from the flag table, CONSUL_* names from docs/reference.md "Flags and environment" that the config code reads.
 import assert from 'node:assert/strict';
 import { FLAGS, envName, parseConfig, type Config, type FlagDef } from '../../src/config/index.js';
 import { readRepoFile } from './load.js';
@@ -9,7 +9,7 @@ export const SYNC_VARS: ReadonlyMap<string, FlagDef> = new Map(
   FLAGS.map((f) => [envName(f.name), f]),
 );
 
-/** Consul's standard variables, as SPEC.md section 2.2 lists them. */
+/** Consul's standard variables, as docs/reference.md "Flags and environment" lists them. */
 export const SPEC_CONSUL_VARS = [
   'CONSUL_HTTP_ADDR',
   'CONSUL_HTTP_SSL',
@@ -24,7 +24,7 @@ export const SPEC_CONSUL_VARS = [
 
 /**
  * The CONSUL_* variables the product really reads: named in the README's configuration
- * section and read by the config code (`env.CONSUL_…`), and in SPEC.md's list.
+ * section and read by the config code (`env.CONSUL_…`), and in docs/reference.md's list.
  */
 export function consulVarsReadByProduct(): Set<string> {
   const code = new Set(

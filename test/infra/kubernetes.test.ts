@@ -1,4 +1,4 @@
-// Structural tests of the kustomize base and overlays (SPEC.md section 9): rendered with
+// Structural tests of the kustomize base and overlays (infra/README.md): rendered with
 // `kubectl kustomize` and checked object by object against the flag table, the server's routes
 // and the Kubernetes API's own rules.
 import { before, describe, test } from 'node:test';
@@ -156,7 +156,7 @@ describe('kustomize base: infra/kubernetes', { skip }, () => {
     );
   });
 
-  test('renders every object SPEC.md section 9 lists, and no Secret', () => {
+  test('renders every object infra/README.md lists, and no Secret', () => {
     const kinds = objects.map((o) => o.kind).sort();
     assert.deepEqual(kinds, [
       'Certificate',
@@ -206,7 +206,7 @@ describe('kustomize base: infra/kubernetes', { skip }, () => {
     assert.deepEqual(loadWebhookConfiguration(), webhook);
   });
 
-  test('webhook: the settings SPEC.md section 9 requires', () => {
+  test('webhook: the settings infra/README.md requires', () => {
     assert.equal(webhook.webhooks?.length, 1);
     const hook = webhook.webhooks[0]!;
     assert.ok(
@@ -221,7 +221,7 @@ describe('kustomize base: infra/kubernetes', { skip }, () => {
     );
     assert.equal(hook.timeoutSeconds, 5);
     assert.equal(hook.matchPolicy, 'Equivalent');
-    // The only objects left out are the ones this product creates from Consul (SPEC.md §4: never
+    // The only objects left out are the ones this product creates from Consul (docs/reference.md "Kubernetes → Consul": never
     // synced back); the API server matches old and new object, so a user's Service is never hidden.
     assert.deepEqual(
       hook.objectSelector,

@@ -281,7 +281,7 @@ describe('infra ValidatingWebhookConfiguration → admission handler of a listen
       [],
     );
     // a synced Service that gets the label: its old version matches, so the handler is called
-    // and deregisters it (SPEC.md §4: a Service labelled consul=true is not eligible)
+    // and deregisters it (docs/reference.md "Kubernetes → Consul": a Service labelled consul=true is not eligible)
     await w.core.createNamespacedService({
       namespace: 'shop',
       body: externalIpService('shop', 'relabelled', '192.0.2.80', 80),

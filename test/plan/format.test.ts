@@ -1,4 +1,4 @@
-// Plan rendering and ordering (SPEC.md §7: every change named with op, target, name and why),
+// Plan rendering and ordering (docs/reference.md "Reconcile and plan": every change named with op, target, name and why),
 // and the delete-ratio guard.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

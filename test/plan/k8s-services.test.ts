@@ -1,4 +1,4 @@
-// Planning of Kubernetes services made from Consul (SPEC.md §5, §6): only Services labelled
+// Planning of Kubernetes services made from Consul (docs/reference.md "Consul → Kubernetes", "Ownership and safety"): only Services labelled
 // consul=true in the write namespace are ours; a same-named Service without it is a conflict.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

@@ -1,4 +1,4 @@
-// Planning of Consul registrations (SPEC.md §6): ownership by external-source + sync id,
+// Planning of Consul registrations (docs/reference.md "Ownership and safety"): ownership by external-source + sync id,
 // conflicts never written, sets before deletes, unchanged instances not rewritten.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

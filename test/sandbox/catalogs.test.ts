@@ -1,5 +1,5 @@
 // The sandbox's reading of both catalogs and its comparison with the expected state: which
-// registrations are ours (SPEC.md §6: meta external-source=kubernetes and our sync id), Consul's
+// registrations are ours (docs/reference.md "Ownership and safety": meta external-source=kubernetes and our sync id), Consul's
 // aggregate health, which Consul services become ExternalName services (§5: not those tagged
 // k8s; a same-named service without consul=true is left alone), and the diff --once prints.
 import { test } from 'node:test';
@@ -251,7 +251,7 @@ test('Consul services of others → their ExternalName service, or why not', () 
   );
 });
 
-test('expectedServiceId follows SPEC.md §4 (sha1 of namespace/name/address, 12 hex)', () => {
+test('expectedServiceId follows docs/reference.md "Kubernetes → Consul" (sha1 of namespace/name/address, 12 hex)', () => {
   const sha1 = createHash('sha1').update('shop/web/192.0.2.11').digest('hex');
   const id = expectedServiceId({
     service: 'web',

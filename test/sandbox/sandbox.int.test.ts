@@ -1,5 +1,5 @@
 // The sandbox end to end. `sandbox --once` as a newcomer runs it (a child process through tsx):
-// exit 0 and the final catalogs SPEC.md §4/§5 give for the seeded world. The interactive command
+// exit 0 and the final catalogs docs/reference.md "Kubernetes → Consul", "Consul → Kubernetes" give for the seeded world. The interactive command
 // as a child too: what it prints to reach it (KUBECONFIG, CONSUL_HTTP_ADDR, a token, a curl line)
 // works as printed, and its log outlives it. Then the interactive mode in process: an example
 // manifest created with kubectl (or the client when kubectl is absent) is registered in Consul
@@ -103,7 +103,7 @@ async function waitFor<T>(
   }
 }
 
-test('sandbox --once: exits 0 within 15 s and prints the catalogs SPEC.md gives for the seed', async () => {
+test('sandbox --once: exits 0 within 15 s and prints the catalogs docs/reference.md gives for the seed', async () => {
   const { code, stdout, stderr, ms } = await run(['sandbox', '--once'], 30_000);
   // Where it ran, before the steps; what it left, after.
   const printed = printedConnection(stdout.slice(0, stdout.indexOf('  ok    ')));
@@ -135,7 +135,7 @@ test('sandbox --once: exits 0 within 15 s and prints the catalogs SPEC.md gives 
   }
   const final = stdout.slice(stdout.indexOf('Final catalogs:'));
   assert.ok(final.length > 0, 'the final catalogs are printed');
-  // SPEC.md §4, NodePort with --node-port-sync-type ExternalFirst: one instance per node running
+  // docs/reference.md "Kubernetes → Consul", NodePort with --node-port-sync-type ExternalFirst: one instance per node running
   // an endpoint, node ExternalIP else InternalIP, nodePort, readiness check passing.
   assert.match(final, /^shop\/web {2}\(NodePort\)$/m);
   assert.match(final, /^ {2}→ web {2}192\.0\.2\.11:30080 {2}passing {2}node node-a$/m);
@@ -147,7 +147,7 @@ test('sandbox --once: exits 0 within 15 s and prints the catalogs SPEC.md gives 
   assert.match(final, /^shop\/internal-admin {2}\(NodePort\)\n {2}not synced: .*service-sync/m);
   assert.match(final, /^kube-system\/dashboard {2}\(NodePort\)\n {2}not synced: .*kube-system/m);
   assert.doesNotMatch(final, /cart|ledger/);
-  // SPEC.md §5: every Consul service not tagged k8s → default/<name> ExternalName.
+  // docs/reference.md "Consul → Kubernetes": every Consul service not tagged k8s → default/<name> ExternalName.
   for (const name of ['billing-db', 'consul', 'legacy-api']) {
     assert.ok(
       final.includes(`  → default/${name}  ExternalName ${name}.service.consul`),
@@ -299,7 +299,7 @@ describe('sandbox, interactive mode in process', () => {
       1000,
     );
     t.diagnostic(`registered ${Date.now() - created} ms after the create was sent`);
-    // SPEC.md §4: node address per ExternalFirst, the nodePort, tags k8s then the annotation's,
+    // docs/reference.md "Kubernetes → Consul": node address per ExternalFirst, the nodePort, tags k8s then the annotation's,
     // the service-meta annotation, the readiness check.
     const byAddress = new Map(instances.map((s) => [`${s.Address}:${s.Port}`, s]));
     assert.deepEqual([...byAddress.keys()].sort(), ['10.0.0.12:30082', '192.0.2.11:30082']);

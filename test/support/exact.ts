@@ -1,4 +1,4 @@
-// "Exact" for both catalogs (SPEC.md §4–§6), read back from the emulators: what Consul holds
+// "Exact" for both catalogs (docs/reference.md "Kubernetes → Consul" to "Ownership and safety"), read back from the emulators: what Consul holds
 // under our sync id against the translation of the final Kubernetes objects, and what the
 // write namespace holds under label consul=true against the translation of Consul's final view.
 import type { World } from './world.js';
@@ -99,7 +99,7 @@ export async function expectedState(w: World): Promise<CatalogState> {
     .map(shapeOf)
     .sort(byId);
 
-  // SPEC §5: a Service of that name without label consul=true is never touched.
+  // docs/reference.md "Consul → Kubernetes": a Service of that name without label consul=true is never touched.
   const notOurs = new Set(
     (services.items as Service[])
       .filter(

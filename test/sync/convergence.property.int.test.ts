@@ -1,4 +1,4 @@
-// Convergence properties (issue 6; SPEC.md §4–§7). Random histories of Service, Service status
+// Convergence properties (issue 6; docs/reference.md "Kubernetes → Consul" to "Reconcile and plan"). Random histories of Service, Service status
 // and EndpointSlice writes in namespace shop and of Consul registrations on an external node are
 // applied through the emulators' real APIs. The events those writes produce are captured as the
 // systems send them (AdmissionReviews from the Kubernetes emulator's webhook dispatch, audit

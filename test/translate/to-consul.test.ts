@@ -1,6 +1,6 @@
-// Table-driven tests of the Kubernetes → Consul translation. Expected values come from SPEC.md §4
+// Table-driven tests of the Kubernetes → Consul translation. Expected values come from docs/reference.md "Kubernetes → Consul"
 // and the reference text (spec/service-sync.md); IDs are computed here with node:crypto from the
-// SPEC formula, never taken from the code under test.
+// docs/reference.md formula, never taken from the code under test.
 import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -1385,7 +1385,7 @@ describe('translateService on odd shapes', () => {
   });
 });
 
-// Not in SPEC (issue 20): --max-instances-per-service bounds the work of one event.
+// Not in docs/reference.md (issue 20): --max-instances-per-service bounds the work of one event.
 describe('--max-instances-per-service', () => {
   const ips = (n: number): string[] =>
     Array.from({ length: n }, (_, i) => `192.0.${i >> 8}.${i & 255}`);

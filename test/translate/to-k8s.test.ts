@@ -1,4 +1,4 @@
-// Consul → Kubernetes translation, from SPEC.md §5 and the reference text (ExternalName services
+// Consul → Kubernetes translation, from docs/reference.md "Consul → Kubernetes" and the reference text (ExternalName services
 // named lower-case(prefix + name), label consul=true, synced/service-sync annotations).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -167,7 +167,7 @@ describe('translateServicesView', () => {
 });
 
 describe('desiredServiceObject', () => {
-  it('is the full v1 ExternalName Service of SPEC §5', () => {
+  it('is the full v1 ExternalName Service of docs/reference.md "Consul → Kubernetes"', () => {
     const [d] = translateServicesView({ 'billing-db': [] }, settings).services;
     assert.deepEqual(desiredServiceObject(d!), {
       apiVersion: 'v1',
@@ -210,7 +210,7 @@ describe('isValidServiceName', () => {
       assert.equal(isValidServiceName(name), expected));
 });
 
-// Not in SPEC (issue 20): a name with any instance not registered from Kubernetes keeps its
+// Not in docs/reference.md (issue 20): a name with any instance not registered from Kubernetes keeps its
 // mirror even when other instances carry the k8s tag.
 describe('translateServicesView with names not only from Kubernetes', () => {
   const view: ServicesView = { 'billing-db': ['k8s', 'primary'], web: ['k8s'] };

@@ -344,6 +344,101 @@ describe('sandbox, interactive mode in process', () => {
     );
   });
 
+  test('kubectl create namespace, create service nodeport, run: the pod becomes Ready and its node instance is in Consul', async (t) => {
+    const hasKubectl =
+      spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
+    const kubectl = async (...args: string[]): Promise<string> =>
+      (
+        await promisify(execFile)('kubectl', ['--kubeconfig', sandbox.kubeconfigPath, ...args], {
+          encoding: 'utf8',
+          timeout: 20_000,
+        })
+      ).stdout;
+    if (hasKubectl) {
+      // The README's first-hour commands, as an operator types them.
+      assert.match(await kubectl('create', 'namespace', 'team-a'), /namespace\/team-a created/);
+      assert.match(
+        await kubectl('-n', 'team-a', 'create', 'service', 'nodeport', 'hello', '--tcp=80:8080'),
+        /service\/hello created/,
+      );
+      assert.match(
+        await kubectl('-n', 'team-a', 'run', 'hello', '--image=nginx', '--labels=app=hello'),
+        /pod\/hello created/,
+      );
+      const waited = await kubectl(
+        '-n',
+        'team-a',
+        'wait',
+        '--for=condition=Ready',
+        'pod/hello',
+        '--timeout=10s',
+      );
+      assert.match(waited, /pod\/hello condition met/);
+    } else {
+      t.diagnostic('kubectl is not installed: the same objects through the Kubernetes client');
+      await sandbox.core.createNamespace({ body: { metadata: { name: 'team-a' } } });
+      // What `kubectl create service nodeport hello --tcp=80:8080` sends.
+      await sandbox.core.createNamespacedService({
+        namespace: 'team-a',
+        body: {
+          metadata: { name: 'hello', labels: { app: 'hello' } },
+          spec: {
+            type: 'NodePort',
+            selector: { app: 'hello' },
+            ports: [{ name: '80-8080', port: 80, protocol: 'TCP', targetPort: 8080 }],
+          },
+        },
+      });
+      await sandbox.core.createNamespacedPod({
+        namespace: 'team-a',
+        body: {
+          metadata: { name: 'hello', labels: { app: 'hello' } },
+          spec: { containers: [{ name: 'hello', image: 'nginx' }] },
+        },
+      });
+    }
+    const pod = await waitFor(
+      'pod team-a/hello Ready',
+      async () => {
+        const p = await sandbox.core.readNamespacedPod({ namespace: 'team-a', name: 'hello' });
+        const ready = p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+        return ready ? p : undefined;
+      },
+      5000,
+    );
+    const svc = await sandbox.core.readNamespacedService({ namespace: 'team-a', name: 'hello' });
+    const nodePort = svc.spec?.ports?.[0]?.nodePort;
+    assert.ok(nodePort, 'the API server allocated a nodePort');
+    const node = await sandbox.core.readNode({ name: pod.spec?.nodeName ?? '' });
+    // ExternalFirst: the node's ExternalIP when it has one, else its InternalIP.
+    const addresses = node.status?.addresses ?? [];
+    const nodeAddress = (
+      addresses.find((a) => a.type === 'ExternalIP') ??
+      addresses.find((a) => a.type === 'InternalIP')
+    )?.address;
+    const instances = await waitFor(
+      'hello in Consul',
+      () => {
+        const found = sandbox.consul
+          .snapshot()
+          .services.filter((s) => s.Service === 'hello' && s.Node === 'k8s-sync');
+        return found.length === 1 ? found : undefined;
+      },
+      3000,
+    );
+    const [hello] = instances;
+    assert.equal(`${hello?.Address}:${hello?.Port}`, `${nodeAddress}:${nodePort}`);
+    assert.equal(hello?.Meta?.['external-k8s-ns'], 'team-a');
+    assert.equal(hello?.Meta?.['external-k8s-name'], 'hello');
+    const checks = sandbox.consul
+      .snapshot()
+      .checks.filter((c) => c.ServiceID === hello?.ID && c.Node === 'k8s-sync');
+    assert.deepEqual(
+      checks.map((c) => c.Status),
+      ['passing'],
+    );
+  });
+
   test('curl register/deregister examples: the ExternalName service comes and goes', async () => {
     const put = async (path: string, file: string): Promise<void> => {
       const res = await fetch(`${sandbox.consul.url}${path}`, {

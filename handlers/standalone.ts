@@ -37,6 +37,7 @@ export function standaloneHandler(
       readiness: runtime.readiness,
       auth,
       handlers: { [name]: handler },
+      foreground: runtime.foreground,
     });
   };
   return (req, res) => {

@@ -19,3 +19,44 @@ export function createLimiter(concurrency: number): Limiter {
     }
   };
 }
+
+/**
+ * Work the API server waits on (admission reviews) in flight, so background work that can wait
+ * (confirmations from stored state) starts in a quiet moment instead of sharing the event loop
+ * with an answer the cluster is waiting for.
+ */
+export class Foreground {
+  private active = 0;
+  private readonly waiters = new Set<() => void>();
+
+  /** Marks one piece of foreground work as started; call the returned function once it ends. */
+  enter(): () => void {
+    this.active++;
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      this.active--;
+      if (this.active === 0) for (const wake of [...this.waiters]) wake();
+    };
+  }
+
+  get busy(): boolean {
+    return this.active > 0;
+  }
+
+  /** Resolves once no foreground work is in flight, or after `maxWaitMs` regardless. */
+  quiet(maxWaitMs: number): Promise<void> {
+    if (this.active === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, maxWaitMs);
+      timer.unref();
+      this.waiters.add(wake);
+    });
+  }
+}

@@ -230,6 +230,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       readiness: runtime.readiness,
       auth,
       handlers: recordHandlers(createHandlers(runtime), events),
+      foreground: runtime.foreground,
     });
     const server = await startServer(app, config, { logger });
     // Only the emulators call this server: a short grace for their in-flight requests.

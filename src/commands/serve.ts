@@ -126,7 +126,15 @@ export async function serve(config: Config): Promise<number> {
     return 2;
   }
   const handlers = createHandlers(runtime);
-  const app = createApp({ config, logger, metrics, readiness, auth, handlers });
+  const app = createApp({
+    config,
+    logger,
+    metrics,
+    readiness,
+    auth,
+    handlers,
+    foreground: runtime.foreground,
+  });
   const server = await startServer(app, config, { logger });
   logger.info({ event: 'listening', url: server.url }, `serving on ${server.url}`);
   process.stdout.write(`k8s-consul-sync serving on ${server.url}\n`);

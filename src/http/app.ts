@@ -9,6 +9,7 @@ import { errorMiddleware, methodNotAllowed, notFound } from './errors.js';
 import { jsonBody, refuseOversized, requireJson } from './json-body.js';
 import type { Authenticator } from './auth.js';
 import { ROUTES, redactPath, type RouteName } from './routes.js';
+import type { Foreground } from '../concurrency.js';
 
 export { ROUTES, redactPath, type RouteDef, type RouteName } from './routes.js';
 
@@ -22,6 +23,8 @@ export interface AppDeps {
   readiness: Readiness;
   auth: Authenticator;
   handlers: Partial<Record<RouteName, Handler>>;
+  /** Authenticated admission reviews are marked here until answered (confirmations yield to them). */
+  foreground?: Foreground;
 }
 
 function requestLogger(logger: Logger): RequestHandler {
@@ -46,6 +49,17 @@ function requestLogger(logger: Logger): RequestHandler {
       if (quiet) logger.debug(line, 'request');
       else logger.info(line, 'request');
     });
+    next();
+  };
+}
+
+/**
+ * Marks the request as foreground work until its response is finished or the socket closes;
+ * after authentication, so that only a verified caller can make background work wait.
+ */
+function inForeground(foreground: Foreground): RequestHandler {
+  return (_req, res, next) => {
+    res.once('close', foreground.enter());
     next();
   };
 }
@@ -88,7 +102,17 @@ export function createApp(deps: AppDeps): Express {
     const handler = deps.handlers[route.name];
     const paths = [route.path, `${route.path}/*token`];
     if (!handler) continue; // a handler not given (a standalone function): the path is 404
-    app.post(paths, oversized, deps.auth.middleware(route.scope), requireJson, body, wrap(handler));
+    const marks =
+      route.name === 'admission' && deps.foreground ? [inForeground(deps.foreground)] : [];
+    app.post(
+      paths,
+      oversized,
+      deps.auth.middleware(route.scope),
+      ...marks,
+      requireJson,
+      body,
+      wrap(handler),
+    );
     app.all(paths, methodNotAllowed('POST'));
   }
 

@@ -16,6 +16,7 @@ import { resolveSyncId, syncSettings, type SyncDeps } from './deps.js';
 import { ServiceEvents } from './service-events.js';
 import { ViewEvents } from './view-events.js';
 import { EventRecorder, type EventRecorderOptions } from './event-recorder.js';
+import { Foreground } from '../concurrency.js';
 
 export interface Runtime {
   config: Config;
@@ -28,6 +29,8 @@ export interface Runtime {
   deps(): Promise<SyncDeps>;
   /** The event paths with their ordering, confirmations and breakers (one per process). */
   events: { services: ServiceEvents; view: ViewEvents };
+  /** Admission reviews in flight, which confirmations yield to (the app marks them). */
+  foreground: Foreground;
   /** Kubernetes Events on synced Services; absent with --emit-events=false, --dry-run or --to-consul=false. */
   eventRecorder?: EventRecorder;
   close(): void;
@@ -98,11 +101,13 @@ export function createRuntime(
     return resolved;
   };
   const { server } = config;
+  const foreground = new Foreground();
   const events = {
     services: new ServiceEvents(
       deps,
       {
         confirmAfterMs: server.confirmAfterMs,
+        foreground,
         breakerFailures: server.breakerFailures,
         probeIntervalMs: server.breakerProbeIntervalMs,
         probeTimeoutMs: Math.min(server.writeTimeoutMs, 2000),
@@ -127,6 +132,7 @@ export function createRuntime(
     kube,
     deps,
     events,
+    foreground,
     ...(eventRecorder ? { eventRecorder } : {}),
     close: () => {
       events.services.close();

@@ -11,7 +11,7 @@ import type { Metrics } from '../telemetry/metrics.js';
 import { describeError, isSyncError } from '../errors.js';
 import { CircuitBreaker } from './breaker.js';
 import { LatestPerKey } from './latest.js';
-import { createLimiter, type Limiter } from '../concurrency.js';
+import { createLimiter, type Foreground, type Limiter } from '../concurrency.js';
 import type { SyncDeps } from './deps.js';
 import type { RegistrationsRead } from '../consul/catalog.js';
 import { convergeService, type ServiceConvergeResult } from './to-consul.js';
@@ -21,6 +21,12 @@ import { isConsulFailure, recordEvents } from './event-recorder.js';
 export interface ServiceEventsOptions {
   /** Delays after an admission at which the stored state is confirmed (empty = never). */
   confirmAfterMs: readonly number[];
+  /**
+   * Admission reviews in flight: a due confirmation waits until none is (at most
+   * CONFIRM_YIELD_MAX_MS), so reading and translating a large stored object never lengthens
+   * an answer the API server is waiting for.
+   */
+  foreground?: Foreground;
   /** Consecutive Consul outages that open the breaker. */
   breakerFailures: number;
   /** Pause between Consul probes while the breaker is open. */
@@ -68,6 +74,12 @@ const keyOf = (ref: ServiceRef): string => `${ref.namespace}/${ref.name}`;
 
 /** Services remembered (uid, eligibility) for the Events of converges that fail before a read. */
 const KNOWN_SERVICES_MAX = 10_000;
+
+/**
+ * The longest a due confirmation yields to admission reviews in flight: under a steady stream
+ * of reviews it runs anyway, a little late (its delays are a floor, not a schedule).
+ */
+export const CONFIRM_YIELD_MAX_MS = 2_000;
 
 function isConfirmation(intent: Intent): boolean {
   return intent.service === undefined && intent.slices.size === 0;
@@ -343,6 +355,7 @@ export class ServiceEvents {
       return;
     }
     try {
+      await this.options.foreground?.quiet(CONFIRM_YIELD_MAX_MS);
       const result = await this.limit(() => this.converge(entry.ref, { names }));
       const corrected = (result?.changes.length ?? 0) > 0;
       this.metrics.confirmations.inc({ outcome: corrected ? 'corrected' : 'unchanged' });

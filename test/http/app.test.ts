@@ -121,6 +121,43 @@ test('malformed JSON: 400 with the JSON error shape', async () => {
   assert.equal(res.body.error.code, 'INVALID_JSON');
 });
 
+test('JSON body forms json({strict: true}) accepts: BOM, surrounding whitespace, UTF8 charset, empty body', async () => {
+  const { app } = setup({ admission: echo });
+  const cases: [string, string, unknown][] = [
+    ['application/json', '\ufeff{"a":1}', { a: 1 }],
+    ['application/json', ' \r\n\t[1, "é"] \n', [1, 'é']],
+    ['application/json; charset=UTF8', '{"b":"ü"}', { b: 'ü' }],
+    ['application/json; charset="utf-8"', '{"c":true}', { c: true }],
+    ['application/merge-patch+json', '{}', {}],
+    ['application/json', '   ', {}],
+  ];
+  for (const [type, body, expected] of cases) {
+    const res = await request(app).post('/k8s/admission').set('content-type', type).send(body);
+    assert.equal(res.status, 200, `${type} ${JSON.stringify(body)}: ${res.text}`);
+    assert.deepEqual(res.body, { got: expected }, `${type} ${body}`);
+  }
+});
+
+test('JSON body: a top-level scalar is 400 INVALID_JSON, another charset is 415', async () => {
+  const { app } = setup({ admission: echo });
+  for (const body of ['"text"', '42', 'null', 'true']) {
+    const res = await request(app)
+      .post('/k8s/admission')
+      .set('content-type', 'application/json')
+      .send(body)
+      .expect(400);
+    assert.equal(res.body.error.code, 'INVALID_JSON', body);
+  }
+  for (const charset of ['utf-16le', 'latin1', 'iso-8859-1']) {
+    const res = await request(app)
+      .post('/k8s/admission')
+      .set('content-type', `application/json; charset=${charset}`)
+      .send('{}')
+      .expect(415);
+    assert.equal(res.body.error.code, 'UNSUPPORTED_MEDIA_TYPE', charset);
+  }
+});
+
 test('deeply nested JSON is refused before parsing', async () => {
   const { app } = setup({ admission: echo });
   const res = await request(app)

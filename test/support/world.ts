@@ -92,6 +92,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     readiness: runtime.readiness,
     auth,
     handlers: createHandlers(runtime),
+    foreground: runtime.foreground,
   });
   const consul = new Consul({
     host: '127.0.0.1',

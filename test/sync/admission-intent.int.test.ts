@@ -2,6 +2,7 @@
 // API server calls our admission webhook and nothing else (no audit, no reconcile). Consul must
 // end equal to what the API server stored, whatever it refused, committed late or answered out of
 // order, and a hung Consul must not slow the API server's writes once the breaker is open.
+import http from 'node:http';
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Service } from '@kubernetes/client-node';
@@ -9,6 +10,7 @@ import { startWiredWorld, waitFor, type WiredWorld } from '../support/wired.js';
 import { expectedState, ownedState } from '../support/exact.js';
 import { serviceInstanceId } from '../../src/translate/to-consul.js';
 import { admissionReview } from '../fixtures/reviews.js';
+import { CONFIRM_YIELD_MAX_MS } from '../../src/sync/service-events.js';
 
 const NS = 'shop';
 let w: WiredWorld;
@@ -93,6 +95,50 @@ test('a create refused after our admission leaves no instance in Consul (no reco
   await settled();
   assert.deepEqual(await addresses('ghost'), []);
   assert.ok((await metric('k8s_consul_sync_confirmation_corrections_total')) > before);
+});
+
+test('a due confirmation waits while an admission review is being received, then runs', async () => {
+  w.kubeEmu.afterAdmission.add({
+    resource: 'services',
+    namespace: NS,
+    name: 'patient',
+    operation: 'CREATE',
+    times: 1,
+    refuse: { cause: 'webhook', webhook: 'policy.kyverno.svc', status: { message: 'no' } },
+  });
+  // An admission review still arriving: headers and half of its body.
+  const held = http.request(`${w.served.url}/k8s/admission`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+  });
+  const answered = new Promise<number>((resolve, reject) => {
+    held.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    held.on('error', reject);
+  });
+  held.write('{"apiVersion": "admission.k8s.io/v1", ');
+  await waitFor('the held review in flight', () => w.runtime.foreground.busy);
+  await assert.rejects(
+    w.core.createNamespacedService({ namespace: NS, body: svc('patient', ['192.0.2.40']) }),
+    (err: { code?: number }) => err.code === 403,
+  );
+  assert.deepEqual(await addresses('patient'), ['192.0.2.40'], 'the admission wrote it');
+  await new Promise((r) => setTimeout(r, 400)); // past the first confirmation (100 ms)
+  assert.deepEqual(
+    await addresses('patient'),
+    ['192.0.2.40'],
+    'no confirmation ran while a review was in flight',
+  );
+  held.end('"kind": "AdmissionReview"}');
+  assert.equal(await answered, 400, 'the held review was not a full AdmissionReview');
+  const took = await waitFor(
+    'the phantom to go once the review was answered',
+    async () => (await addresses('patient')).length === 0,
+  );
+  assert.ok(took < CONFIRM_YIELD_MAX_MS, `corrected ${took} ms after the answer`);
+  await settled();
 });
 
 test('an update refused after our admission leaves Consul at the stored version', async () => {

@@ -243,8 +243,16 @@ export interface ApiHooks {
   onChange?: (resource: string, type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject) => void;
 }
 
+/** A stored object as the resource's version serves it (ResourceDef.fromStorage). */
+export function asServed(def: ResourceDef, obj: KubeObject): KubeObject {
+  return def.fromStorage ? def.fromStorage(obj) : obj;
+}
+
 export class KubeApi {
+  /** the resources with storage of their own, by resource name */
   readonly defs = new Map<string, ResourceDef>();
+  /** every resource served, including those served from another's storage */
+  readonly served: readonly ResourceDef[];
   gcEnabled = false;
   hooks: ApiHooks = {};
   /** set on close: background work (namespace termination, garbage collection) stops */
@@ -261,7 +269,8 @@ export class KubeApi {
     private readonly audit: AuditBackend | undefined,
     private readonly log: (line: string) => void,
   ) {
-    for (const d of defs) this.defs.set(d.resource, d);
+    this.served = defs;
+    for (const d of defs) if (!d.fromStorage) this.defs.set(d.resource, d);
   }
 
   def(resource: string): ResourceDef {
@@ -319,12 +328,15 @@ export class KubeApi {
     if (req.subresource === 'binding' && req.verb !== 'create') {
       throw methodNotSupported({ group: '', resource: 'pods/binding' }, req.verb);
     }
+    // a resource served from another's storage only reads (and its discovery says so)
+    if (def.fromStorage && !def.verbs.includes(req.verb))
+      throw methodNotSupported(gr(def), req.verb);
     const dryRun = this.dryRun(req);
     switch (req.verb) {
       case 'get': {
         const obj = this.get(def.resource, req.namespace || undefined, req.name);
         if (!obj) throw notFound(gr(def), req.name);
-        return { status: 200, body: obj, warnings };
+        return { status: 200, body: asServed(def, obj), warnings };
       }
       case 'list':
         return { status: 200, body: this.list(req), warnings };
@@ -1062,6 +1074,7 @@ export class KubeApi {
       namespace: req.def.namespaced && req.namespace ? req.namespace : undefined,
       labels: parseLabelSelector(req.query.get('labelSelector')),
       fields: parseFieldSelector(req.query.get('fieldSelector'), req.def.selectableFields),
+      fieldValue: req.def.fieldValue,
     };
   }
 
@@ -1139,7 +1152,7 @@ export class KubeApi {
       if (limit && items.length >= limit) break;
       const o = valueAt(k);
       lastKey = k;
-      if (o && (!selectors || matchesFilter(filter, o))) items.push(o);
+      if (o && (!selectors || matchesFilter(filter, o))) items.push(asServed(def, o));
     }
     const meta: JsonObject = { resourceVersion: str(rv) };
     let more = false;

@@ -124,6 +124,8 @@ export function openApiV3GroupVersion(gv: GroupVersion): unknown {
     const gvk = { group: d.group, version: d.version, kind: d.kind };
     const base = `/${gvPath(gv)}${d.namespaced ? '/namespaces/{namespace}' : ''}/${d.resource}`;
     const ok = { responses: { '200': { description: 'OK' } } };
+    // a read-only resource (core/v1 events here) has no write operation to describe
+    if (!d.verbs.includes('create')) continue;
     paths[base] = {
       post: {
         ...ok,

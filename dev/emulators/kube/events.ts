@@ -1,9 +1,12 @@
 // The events.k8s.io/v1 Event resource (what k8s-consul-sync records on Services), with the
 // API server's strategy for it: ValidateEventCreate/ValidateEventUpdate as they apply to
 // requests in events.k8s.io/v1, and MicroTime fields decoded as strictly as Go decodes them.
+// The same stored Events are served as core/v1 Events too (what `kubectl describe` and
+// `kubectl events` read), converted as pkg/apis/events/v1 converts them; read verbs only.
 import type { ResourceDef } from './resources.js';
+import { fieldValue } from './selectors.js';
 import { badRequest, fieldErr, type FieldError } from './status.js';
-import { isObject, str, type KubeObject } from './util.js';
+import { isObject, str, type JsonObject, type KubeObject } from './util.js';
 import {
   isDNS1123Subdomain,
   isQualifiedName,
@@ -156,4 +159,96 @@ export const events: ResourceDef = {
     }
     return errs;
   },
+};
+
+// ---- core/v1 events: the same storage, another version -------------------------------------
+
+const coreViews = new WeakMap<KubeObject, KubeObject>();
+
+/**
+ * A stored events.k8s.io/v1 Event as core/v1 serves it: Convert_v1_Event_To_core_Event, then
+ * the core/v1 Event's JSON encoding (omitempty strings and count left out; involvedObject and
+ * source always there; zero Time and MicroTime as null; reportingComponent and
+ * reportingInstance always there). Stored objects never change, so each is converted once.
+ */
+export function toCoreEvent(stored: KubeObject): KubeObject {
+  const cached = coreViews.get(stored);
+  if (cached) return cached;
+  const text = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
+  const fields: JsonObject = {
+    involvedObject: isObject(stored.regarding) ? stored.regarding : {},
+    reason: text(stored.reason),
+    message: text(stored.note),
+    source: isObject(stored.deprecatedSource) ? stored.deprecatedSource : {},
+    firstTimestamp: stored.deprecatedFirstTimestamp ?? null,
+    lastTimestamp: stored.deprecatedLastTimestamp ?? null,
+    count:
+      typeof stored.deprecatedCount === 'number' && stored.deprecatedCount
+        ? stored.deprecatedCount
+        : undefined,
+    type: text(stored.type),
+    eventTime: stored.eventTime ?? null,
+    series: isObject(stored.series) ? stored.series : undefined,
+    action: text(stored.action),
+    related: isObject(stored.related) ? stored.related : undefined,
+    reportingComponent: text(stored.reportingController) ?? '',
+    reportingInstance: text(stored.reportingInstance) ?? '',
+  };
+  const out: KubeObject = { kind: 'Event', apiVersion: 'v1', metadata: stored.metadata };
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) out[k] = v;
+  coreViews.set(stored, out);
+  return out;
+}
+
+/**
+ * ToSelectableFields (pkg/registry/core/event), the field set selectors of both versions
+ * match, by its core/v1 names: `source` is the source component, else the reporting controller.
+ */
+function coreEventField(stored: KubeObject, field: string): string {
+  const ev = toCoreEvent(stored);
+  if (field === 'source') {
+    const source = isObject(ev.source) ? ev.source : {};
+    return str(source.component || ev.reportingComponent || '');
+  }
+  return fieldValue(ev, field);
+}
+
+export const coreEvents: ResourceDef = {
+  ...events,
+  group: '',
+  verbs: ['get', 'list', 'watch'],
+  fieldOrder: [
+    'involvedObject',
+    'reason',
+    'message',
+    'source',
+    'firstTimestamp',
+    'lastTimestamp',
+    'count',
+    'type',
+    'eventTime',
+    'series',
+    'action',
+    'related',
+    'reportingComponent',
+    'reportingInstance',
+  ],
+  // AddFieldLabelConversionsForEvent (core/v1 names).
+  selectableFields: [
+    'metadata.name',
+    'metadata.namespace',
+    'involvedObject.kind',
+    'involvedObject.namespace',
+    'involvedObject.name',
+    'involvedObject.uid',
+    'involvedObject.apiVersion',
+    'involvedObject.resourceVersion',
+    'involvedObject.fieldPath',
+    'reason',
+    'reportingComponent',
+    'source',
+    'type',
+  ],
+  fromStorage: toCoreEvent,
+  fieldValue: coreEventField,
 };

@@ -1,7 +1,7 @@
 // The resources the emulator serves and each one's strategy (defaulting, create/update
 // preparation, validation), as the API server's registry/<kind>/strategy.go define them.
 import type { PatchMeta } from './patch.js';
-import { events } from './events.js';
+import { coreEvents, events } from './events.js';
 import {
   defaultService,
   prepareServiceForCreate,
@@ -65,6 +65,15 @@ export interface ResourceDef {
   prepareForStatusUpdate(obj: KubeObject, old: KubeObject): void;
   validate(obj: KubeObject): FieldError[];
   validateUpdate(obj: KubeObject, old: KubeObject): FieldError[];
+  /**
+   * Set on a resource served from the storage of the resource of the same name in another
+   * group-version, as the API server serves one stored Event as core/v1 and events.k8s.io/v1:
+   * a stored object as this version shows it. Such a resource has no storage of its own and
+   * serves the read verbs only.
+   */
+  fromStorage?(stored: KubeObject): KubeObject;
+  /** The value of a selectable field of a stored object (default: the field at that path). */
+  fieldValue?: (stored: KubeObject, field: string) => string;
   beginCreate?(obj: KubeObject, dryRun: boolean): Txn;
   beginUpdate?(obj: KubeObject, old: KubeObject, dryRun: boolean): Txn;
   afterDelete?(obj: KubeObject): void;
@@ -487,5 +496,6 @@ export function createResourceDefs(alloc: ServiceAllocators): ResourceDef[] {
     endpointSlices,
     validatingWebhookConfigurations,
     events,
+    coreEvents,
   ];
 }

@@ -215,7 +215,11 @@ export function parseFieldSelector(
   return out;
 }
 
-function fieldValue(obj: KubeObject, path: string): string {
+/** How a selectable field's value is read from an object. */
+export type FieldValue = (obj: KubeObject, field: string) => string;
+
+/** The value at a field path, as a field selector compares it. */
+export function fieldValue(obj: KubeObject, path: string): string {
   let cur: unknown = obj;
   for (const seg of path.split('.')) {
     if (!isObject(cur)) return '';
@@ -229,9 +233,13 @@ function fieldValue(obj: KubeObject, path: string): string {
       : '';
 }
 
-export function matchesFields(sel: FieldSelector, obj: KubeObject): boolean {
+export function matchesFields(
+  sel: FieldSelector,
+  obj: KubeObject,
+  value: FieldValue = fieldValue,
+): boolean {
   for (const r of sel) {
-    const v = fieldValue(obj, r.field);
+    const v = value(obj, r.field);
     if (r.op === '=' ? v !== r.value : v === r.value) return false;
   }
   return true;

@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import type { ApiRequest, ApiResponse, KubeApi, Verb } from './api.js';
-import { ADMIN_USER } from './api.js';
+import { ADMIN_USER, asServed } from './api.js';
 import {
   apiGroupDoc,
   apiGroupList,
@@ -113,7 +113,7 @@ export class HttpFront {
   private readonly watches = new Set<() => void>();
 
   constructor(private readonly deps: ServerDeps) {
-    this.gvs = groupVersions([...deps.api.defs.values()]);
+    this.gvs = groupVersions([...deps.api.served]);
   }
 
   /** End every open watch (server shutdown). */
@@ -427,7 +427,7 @@ export class HttpFront {
 
   /** A protobuf body as the JSON object it encodes (delete bodies are DeleteOptions). */
   private decodeProtobuf(raw: Buffer, r: Route): unknown {
-    const defs = [...this.deps.api.defs.values()];
+    const defs = this.deps.api.served;
     const deleting = r.verb === 'delete' || r.verb === 'deletecollection';
     const binding = r.subresource === 'binding';
     return decodeProtobufBody(raw, {
@@ -468,12 +468,14 @@ export class HttpFront {
     const write = (type: string, object: string): void => {
       res.write(`{"type":"${type}","object":${object}}\n`);
     };
-    const render = (obj: KubeObject): string =>
-      table
+    const render = (stored: KubeObject): string => {
+      const obj = asServed(def, stored);
+      return table
         ? JSON.stringify(
             toTable(def, [obj], { resourceVersion: obj.metadata.resourceVersion }, table),
           )
         : objectJson(obj);
+    };
     const send = (type: WatchEventType, obj: KubeObject): void => {
       lastRv = Math.max(lastRv, Number(obj.metadata.resourceVersion ?? 0));
       write(type, render(obj));

@@ -6,6 +6,7 @@ import {
   matchesFields,
   matchesLabels,
   type FieldSelector,
+  type FieldValue,
   type LabelSelector,
 } from './selectors.js';
 import type { KubeObject } from './util.js';
@@ -26,6 +27,8 @@ export interface WatchFilter {
   namespace?: string;
   labels: LabelSelector;
   fields: FieldSelector;
+  /** how `fields` read an object (ResourceDef.fieldValue) */
+  fieldValue?: FieldValue;
 }
 
 export interface Watcher {
@@ -43,7 +46,7 @@ export function keyFor(namespace: string | undefined, name: string): string {
 export function matchesFilter(f: WatchFilter, obj: KubeObject): boolean {
   if (f.namespace && obj.metadata.namespace !== f.namespace) return false;
   if (f.labels.length && !matchesLabels(f.labels, obj.metadata.labels)) return false;
-  if (f.fields.length && !matchesFields(f.fields, obj)) return false;
+  if (f.fields.length && !matchesFields(f.fields, obj, f.fieldValue)) return false;
   return true;
 }
 
@@ -138,7 +141,10 @@ export class Store {
   readonly resources = new Map<string, ResourceStore>();
 
   constructor(defs: readonly ResourceDef[]) {
-    for (const d of defs) this.resources.set(d.resource, new ResourceStore(d));
+    for (const d of defs) {
+      // a resource served from another's storage (ResourceDef.fromStorage) has none of its own
+      if (!d.fromStorage) this.resources.set(d.resource, new ResourceStore(d));
+    }
   }
 
   currentRv(): number {

@@ -1,5 +1,6 @@
 // Server-side printing (meta.k8s.io/v1 Table) with the columns pkg/printers/internalversion
 // defines, so `kubectl get` prints what it prints against a real cluster.
+import { toCoreEvent } from './events.js';
 import type { ResourceDef } from './resources.js';
 import { apiVersionOf } from './resources.js';
 import { asArray, asObject, isObject, stringMap, type KubeObject, str } from './util.js';
@@ -202,6 +203,45 @@ function podCells(obj: KubeObject): unknown[] {
   ];
 }
 
+/** translateTimestampSince / translateMicroTimestampSince */
+function since(ts: unknown): string {
+  if (typeof ts !== 'string' || !ts) return '<unknown>';
+  return humanDuration(Math.floor((Date.now() - Date.parse(ts)) / 1000));
+}
+
+/**
+ * printEvent, for both versions of the one stored Event (the API server prints the internal
+ * Event), with the cells of GenerateOptions{Wide: true} as the API server generates them.
+ */
+function eventCells(obj: KubeObject): unknown[] {
+  const ev = obj.apiVersion === 'v1' ? obj : toCoreEvent(obj);
+  const first = ev.firstTimestamp ? since(ev.firstTimestamp) : since(ev.eventTime);
+  let last = ev.lastTimestamp ? since(ev.lastTimestamp) : first;
+  let count = typeof ev.count === 'number' ? ev.count : 0;
+  if (isObject(ev.series)) {
+    last = since(ev.series.lastObservedTime);
+    count = Number(ev.series.count ?? 0);
+  } else if (count === 0) count = 1; // singleton events have no count in the new API
+  const involved = asObject(ev.involvedObject);
+  const kind = str(involved.kind ?? '').toLowerCase();
+  const target = involved.name ? `${kind}/${str(involved.name)}` : kind;
+  const source = asObject(ev.source);
+  const component = str(source.component || ev.reportingComponent || '');
+  const instance = str(source.host || ev.reportingInstance || '');
+  return [
+    last,
+    ev.type ?? '',
+    ev.reason ?? '',
+    target,
+    involved.fieldPath ?? '',
+    instance ? `${component}, ${instance}` : component,
+    str(ev.message ?? '').trim(),
+    first,
+    count,
+    ev.metadata.name,
+  ];
+}
+
 interface Printer {
   columns: ColumnDefinition[];
   cells(obj: KubeObject): unknown[];
@@ -376,6 +416,48 @@ const printers: Record<string, Printer> = {
       }
       return [obj.metadata.name, obj.addressType ?? '', portStr, endpoints, age(obj)];
     },
+  },
+  events: {
+    columns: [
+      col(
+        'Last Seen',
+        'string',
+        'The time at which the most recent occurrence of this event was recorded.',
+      ),
+      col(
+        'Type',
+        'string',
+        'Type of this event (Normal, Warning), new types could be added in the future',
+      ),
+      col(
+        'Reason',
+        'string',
+        "This should be a short, machine understandable string that gives the reason for the transition into the object's current status.",
+      ),
+      col('Object', 'string', 'The object that this event is about.'),
+      col(
+        'Subobject',
+        'string',
+        'If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement, such as desiredState.manifest.containers[2]. For example, if the object reference is to a container within a pod, this would take on a value like: "spec.containers{name}" (where "name" refers to the name of the container that triggered the event) or if no container name is specified "spec.containers[2]" (container with index 2 in this pod). This syntax is chosen only to have some well-defined way of referencing a part of an object.',
+        1,
+      ),
+      col(
+        'Source',
+        'string',
+        'The component reporting this event. Should be a short machine understandable string.',
+        1,
+      ),
+      col('Message', 'string', 'A human-readable description of the status of this operation.'),
+      col(
+        'First Seen',
+        'string',
+        'The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)',
+        1,
+      ),
+      col('Count', 'string', 'The number of times this event has occurred.', 1),
+      { ...NAME_COL, priority: 1 },
+    ],
+    cells: eventCells,
   },
   validatingwebhookconfigurations: {
     columns: [

@@ -1,5 +1,8 @@
 # syntax=docker/dockerfile:1
-# k8s-consul-sync: build with dev dependencies, run compiled JS with production dependencies only.
+# k8s-consul-sync: build with dev dependencies, run the bundled CLI alone. `npm run build`
+# compiles with tsc and bundles src/cli.ts with esbuild into dist/bundle/ (the CLI, its chunks
+# and every dependency it uses, tree-shaken), so the runtime image needs no node_modules: it
+# starts faster and holds less (see README, Performance).
 
 FROM node:20.19-bookworm-slim AS build
 WORKDIR /src
@@ -13,12 +16,12 @@ RUN npm run build
 FROM node:20.19-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
-COPY --from=build /src/dist ./dist
+# package.json: the version --version prints.
+COPY package.json ./
+COPY --from=build /src/dist/bundle ./dist/bundle
 COPY infra ./infra
 # The image's built-in unprivileged user (uid 1000); the Deployment also sets runAsNonRoot.
 USER 1000:1000
 EXPOSE 8443
-ENTRYPOINT ["node", "dist/src/cli.js"]
+ENTRYPOINT ["node", "dist/bundle/k8s-consul-sync.mjs"]
 CMD ["serve"]

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Entry point for the package binary: runs the compiled CLI (dist/, built by `npm ci` through the
-// `prepare` script, or `npm run build`), else the TypeScript source through tsx. In a clone, a
+// Entry point for the package binary: runs the bundled CLI (dist/bundle/, esbuild output of
+// src/cli.ts, built by `npm ci` through the `prepare` script, or `npm run build`), else the
+// compiled one (dist/src/), else the TypeScript source through tsx. In a clone, a
 // source file changed since the build also runs the sources, so an edit is never shadowed by a
 // stale build. The development tools (sandbox, emulate) are never compiled into the build: in a
 // clone they always run from source.
@@ -9,7 +10,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const compiled = join(root, 'dist', 'src', 'cli.js');
+const bundled = join(root, 'dist', 'bundle', 'k8s-consul-sync.mjs');
+const compiled = existsSync(bundled) ? bundled : join(root, 'dist', 'src', 'cli.js');
 // `sandbox`, `emulate`, `help sandbox`: the development tools (a flag's value is never one of these).
 const devTool =
   process.argv.slice(2).some((a) => a === 'sandbox' || a === 'emulate') &&

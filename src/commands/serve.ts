@@ -1,16 +1,17 @@
-// `serve`: the HTTP(S) server with every handler, readiness probes and graceful shutdown.
+// `serve`: the HTTP(S) server with every handler, readiness probes and graceful shutdown. It
+// listens first and loads the clients and handlers (serve-runtime.ts) beside it: `/healthz`
+// answers as soon as the port is open, `/readyz` once both backends answered, and an event that
+// arrives before the handlers are loaded waits for them.
 import { locateKubeConfig, type Config } from '../config/index.js';
-import { createApp } from '../http/app.js';
+import { ROUTES, createApp, type Handler, type RouteName } from '../http/app.js';
 import { createAuthenticator, type JwtAuthenticator } from '../http/auth.js';
 import { KeyLoadError } from '../auth/keys.js';
-import { Readiness, startReadinessProbe } from '../telemetry/readiness.js';
+import { Readiness } from '../telemetry/readiness.js';
 import { startServer } from '../http/server.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 import { createMetrics, type Metrics } from '../telemetry/metrics.js';
-import { createRuntime, type Runtime } from '../sync/runtime.js';
-import { reconcile } from '../sync/reconcile.js';
-import { createHandlers } from '../../handlers/index.js';
-import { describeError } from '../errors.js';
+import { Foreground } from '../concurrency.js';
+import type { ServeRuntime } from './serve-runtime.js';
 
 /** Why the server must not start as configured (plain HTTP, no authentication), or undefined. */
 function refusal(config: Config): string | undefined {
@@ -42,48 +43,6 @@ function authenticator(
   }
 }
 
-/**
- * `--reconcile-interval`: a reconcile every interval, skipped while the previous one runs
- * (single-instance deployments only: with several replicas, use the CronJob instead). Returns
- * the stop function.
- */
-function startPeriodicReconcile(config: Config, runtime: Runtime): () => void {
-  const { logger, metrics } = runtime;
-  let running = false;
-  const interval = setInterval(() => {
-    if (running) return;
-    running = true;
-    runtime
-      .deps()
-      .then(
-        (deps) =>
-          reconcile(deps, {
-            direction: config.reconcile.direction,
-            dryRun: false,
-            force: config.reconcile.force,
-            maxDeleteRatio: config.reconcile.maxDeleteRatio,
-            deleteGuardMin: config.reconcile.deleteGuardMin,
-          }),
-        (err: unknown) => {
-          // No sync id, no run: counted here, as reconcile() counts every run it starts.
-          metrics.events.inc({ source: 'reconcile', outcome: 'error' });
-          throw err;
-        },
-      )
-      .catch((err: unknown) =>
-        logger.error(
-          { event: 'reconcile-failed', err: describeError(err) },
-          'periodic reconcile failed',
-        ),
-      )
-      .finally(() => {
-        running = false;
-      });
-  }, config.server.reconcileIntervalMs);
-  interval.unref();
-  return () => clearInterval(interval);
-}
-
 /** Resolves with the name of the first SIGTERM or SIGINT. */
 function untilSignal(logger: Logger): Promise<string> {
   return new Promise((resolve) => {
@@ -111,40 +70,38 @@ export async function serve(config: Config): Promise<number> {
 
   const metrics = createMetrics();
   const readiness = new Readiness();
-  const runtime = createRuntime(config, { logger, metrics, readiness });
-  const probe = startReadinessProbe(readiness, {
-    consul: () => runtime.consul.ping(),
-    kubernetes: () => runtime.kube.ping(),
-  });
-  void probe.probeNow();
-  // Resolve the sync id early so the first event does not pay for it (retried on failure).
-  runtime.deps().catch(() => undefined);
-
+  const foreground = new Foreground();
   const auth = authenticator(config, logger, metrics);
   if ('unusable' in auth) {
     process.stderr.write(`k8s-consul-sync: ${auth.unusable}\n`);
     return 2;
   }
-  const handlers = createHandlers(runtime);
-  const app = createApp({
-    config,
-    logger,
-    metrics,
-    readiness,
-    auth,
-    handlers,
-    foreground: runtime.foreground,
-  });
+  // Loaded beside the listen; a setting found unusable there (a kubeconfig) stops the server.
+  const loading: Promise<ServeRuntime> = import('./serve-runtime.js').then((m) =>
+    m.startServeRuntime(config, { logger, metrics, readiness, foreground }),
+  );
+  loading.catch(() => undefined);
+  const handlers = Object.fromEntries(
+    ROUTES.map((r): [RouteName, Handler] => [
+      r.name,
+      async (req, res) => (await loading).handlers[r.name](req, res),
+    ]),
+  ) as Record<RouteName, Handler>;
+  const app = createApp({ config, logger, metrics, readiness, auth, handlers, foreground });
   const server = await startServer(app, config, { logger });
   logger.info({ event: 'listening', url: server.url }, `serving on ${server.url}`);
   process.stdout.write(`k8s-consul-sync serving on ${server.url}\n`);
+  const signalled = untilSignal(logger);
+  let runtime: ServeRuntime;
+  try {
+    runtime = await loading;
+  } catch (err) {
+    await server.close();
+    auth.close();
+    throw err;
+  }
 
-  const stopReconciling =
-    config.server.reconcileIntervalMs > 0 ? startPeriodicReconcile(config, runtime) : undefined;
-
-  await untilSignal(logger);
-  probe.stop();
-  stopReconciling?.();
+  await signalled;
   await server.close();
   auth.close();
   runtime.close();

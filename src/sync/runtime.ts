@@ -45,6 +45,8 @@ export function createRuntime(
     kubeConfig?: KubeConfig;
     /** Aggregation and queue of Kubernetes Events (tests shorten the interval). */
     eventRecorder?: EventRecorderOptions;
+    /** The app's admission marks, when the app exists before the runtime (serve listens first). */
+    foreground?: Foreground;
   },
 ): Runtime {
   const readiness = base.readiness ?? new Readiness();
@@ -101,7 +103,7 @@ export function createRuntime(
     return resolved;
   };
   const { server } = config;
-  const foreground = new Foreground();
+  const foreground = base.foreground ?? new Foreground();
   const events = {
     services: new ServiceEvents(
       deps,

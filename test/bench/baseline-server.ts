@@ -1,7 +1,8 @@
 // The event-path baseline: the floor for "one hop in, one write out". A minimal express server
 // that parses the same AdmissionReview body, sends one equivalent PUT /v1/txn (node + one
 // service) to the same Consul emulator over a keep-alive connection, and answers allowed.
-// No translation, no reads, no logging, no metrics. Started by event-path.ts in its own process.
+// No translation, no reads, no logging, no metrics. Started by event-path.ts in its own process,
+// and by cold-start.ts (compiled, spawned fresh each run, with GET /healthz).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -51,7 +52,7 @@ function txnFor(review: Review): string {
   ]);
 }
 
-function start(consulAddress: string): void {
+function start(consulAddress: string, listen = { host: '127.0.0.1', port: 0 }): void {
   const [host, portText] = consulAddress.split(':') as [string, string];
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const put = (body: string): Promise<number> =>
@@ -79,6 +80,9 @@ function start(consulAddress: string): void {
     });
 
   const app = express();
+  app.get('/healthz', (_req, res) => {
+    res.send('ok');
+  });
   app.use(express.json({ limit: '16mb' }));
   app.post('/k8s/admission', (req, res) => {
     const review = req.body as Review;
@@ -95,7 +99,7 @@ function start(consulAddress: string): void {
         });
       });
   });
-  const server = app.listen(0, '127.0.0.1', () => {
+  const server = app.listen(listen.port, listen.host, () => {
     const port = (server.address() as AddressInfo).port;
     process.send?.({ url: `http://127.0.0.1:${port}` });
   });
@@ -106,5 +110,17 @@ function start(consulAddress: string): void {
   });
 }
 
-process.once('message', (msg: unknown) => start((msg as { consulAddress: string }).consulAddress));
-process.on('disconnect', () => process.exit(0));
+// Forked (event-path): the Consul address arrives by IPC and the URL goes back by IPC. Spawned
+// (cold-start): `--consul=HOST:PORT --listen=HOST:PORT` on the command line.
+const argv = Object.fromEntries(
+  process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=', 2) as [string, string]),
+);
+if (argv.consul && argv.listen) {
+  const [host, port] = argv.listen.split(':') as [string, string];
+  start(argv.consul, { host, port: Number(port) });
+} else {
+  process.once('message', (msg: unknown) =>
+    start((msg as { consulAddress: string }).consulAddress),
+  );
+  process.on('disconnect', () => process.exit(0));
+}

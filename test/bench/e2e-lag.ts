@@ -16,7 +16,7 @@ export interface E2eLagOptions {
   changes: number;
   serveNodeArgs?: string[];
   /**
-   * Run serve compiled (`node dist/src/cli.js`, as the Dockerfile does; default) rather than
+   * Run serve built (`node dist/bundle/k8s-consul-sync.mjs`, as the Dockerfile does; default) rather than
    * through tsx.
    */
   compiled?: boolean;

@@ -38,7 +38,7 @@ export interface EventPathOptions {
   /** Node options for serve, e.g. --cpu-prof. */
   serveNodeArgs?: string[];
   /**
-   * Run serve compiled (`node dist/src/cli.js`, as the Dockerfile does; default) rather than
+   * Run serve built (`node dist/bundle/k8s-consul-sync.mjs`, as the Dockerfile does; default) rather than
    * through tsx.
    */
   compiled?: boolean;

@@ -1,6 +1,6 @@
 // Scenario 4, footprint: RSS of an idle `serve` (started, connected, no traffic) and under the
 // event-path load. Idle is measured twice: through tsx (`npm start`, the command the benchmark
-// drives) and compiled (`node dist/src/cli.js serve`, as the Dockerfile runs it). Probes
+// drives) and built (`node dist/bundle/k8s-consul-sync.mjs serve`, as the Dockerfile runs it). Probes
 // attribute the idle figure: the runtime with the tsx loader alone, and with
 // @kubernetes/client-node loaded.
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -1,6 +1,6 @@
 // Child processes of the benchmark: `serve` (the real CLI), the baseline server, and one-shot
 // scripts (reconcile-child.ts); and their memory as the kernel reports it (/proc/PID/status).
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
   closeSync,
   existsSync,
@@ -99,7 +99,10 @@ export interface ServeOptions {
   /** Extra node options, e.g. ['--cpu-prof', '--cpu-prof-dir=DIR']. */
   nodeArgs?: string[];
   env?: Record<string, string>;
-  /** Run the compiled CLI in this directory (buildCompiled) instead of the sources through tsx. */
+  /**
+   * Run the built CLI of this directory (buildCompiled: the esbuild bundle the Dockerfile runs)
+   * instead of the sources through tsx.
+   */
   compiledDir?: string;
 }
 
@@ -116,7 +119,7 @@ export async function startServe(options: ServeOptions): Promise<ServeProcess> {
     [
       ...(options.nodeArgs ?? []),
       ...(options.compiledDir
-        ? [join(options.compiledDir, 'dist', 'src', 'cli.js')]
+        ? [join(options.compiledDir, BUNDLE_DIR, BUNDLE_ENTRY)]
         : ['--import', 'tsx', 'src/cli.ts']),
       'serve',
       '--insecure-http',
@@ -171,10 +174,14 @@ export async function startServe(options: ServeOptions): Promise<ServeProcess> {
 
 let compiled: Promise<string> | undefined;
 
+/** Where `npm run build` puts the bundled CLI (package.json `bundle`), relative to the root. */
+export const BUNDLE_DIR = 'dist/bundle';
+export const BUNDLE_ENTRY = 'k8s-consul-sync.mjs';
+
 /**
- * Compiles src/ and handlers/ (tsconfig.build.json, as the Dockerfile's build stage does) plus
- * the benchmark's reconcile child into a temporary directory with node_modules linked in, once
- * per process; returns that directory (removed at exit).
+ * Compiles src/ and handlers/ (tsconfig.build.json) and the benchmark's reconcile child, and
+ * bundles the CLI as the Dockerfile's build stage does, into a temporary directory with
+ * node_modules linked in, once per process; returns that directory (removed at exit).
  */
 export function buildCompiled(): Promise<string> {
   compiled ??= (async () => {
@@ -195,7 +202,10 @@ export function buildCompiled(): Promise<string> {
           typeRoots: [join(REPO_ROOT, 'node_modules', '@types')],
         },
         include: [join(REPO_ROOT, 'src'), join(REPO_ROOT, 'handlers')],
-        files: [join(REPO_ROOT, 'test', 'bench', 'reconcile-child.ts')],
+        files: [
+          join(REPO_ROOT, 'test', 'bench', 'reconcile-child.ts'),
+          join(REPO_ROOT, 'test', 'bench', 'baseline-server.ts'),
+        ],
       }),
     );
     const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -211,6 +221,17 @@ export function buildCompiled(): Promise<string> {
     for (const f of ['dist/src/cli.js', 'dist/test/bench/reconcile-child.js']) {
       if (!existsSync(join(dir, f))) throw new Error(`compiling failed: ${output.slice(-2000)}`);
     }
+    // The shipped form (the Dockerfile runs it): package.json's own bundle script, elsewhere.
+    const bundle = spawnSync(
+      'npm',
+      ['run', '-s', 'bundle', '--', `--outdir=${join(dir, BUNDLE_DIR)}`],
+      {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+      },
+    );
+    if (bundle.status !== 0 || !existsSync(join(dir, BUNDLE_DIR, BUNDLE_ENTRY)))
+      throw new Error(`bundling failed: ${bundle.stderr.slice(-2000)}`);
     return dir;
   })();
   return compiled;

@@ -15,6 +15,7 @@ import { runFootprint } from './footprint.js';
 import { runAdmissionFault } from './admission-fault.js';
 import { runHeavyInput } from './heavy-input.js';
 import { runCliStartup } from './cli.js';
+import { runColdStart } from './cold-start.js';
 import { machine, markdownTable, type ScenarioResult } from './report.js';
 
 export const SCENARIOS = [
@@ -25,6 +26,7 @@ export const SCENARIOS = [
   'admission-fault',
   'heavy-input',
   'cli',
+  'cold-start',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -136,6 +138,13 @@ export async function runBench(args: BenchArgs): Promise<ScenarioResult[]> {
         break;
       case 'cli': // issue 19: --help and plan --help against node -e 0
         result = await runCliStartup({ runs: Math.max(5, Math.round(20 * args.scale)) });
+        break;
+      case 'cold-start': // issue 18: spawn → first /healthz and first admission, and RSS
+        result = await runColdStart({
+          runs: Math.max(3, Math.round(12 * args.scale)),
+          admissions: Math.max(60, Math.round(1_000 * args.scale)),
+          idleMs: args.scale >= 1 ? 5000 : 1000,
+        });
         break;
     }
     results.push(result);

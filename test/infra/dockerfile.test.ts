@@ -1,6 +1,6 @@
-// Structure of the Dockerfile (read as text): multi-stage, pinned bases, production
-// dependencies only, a non-root final user, and an ENTRYPOINT that is where the build puts
-// src/cli.ts.
+// Structure of the Dockerfile (read as text): multi-stage, pinned bases, no dependencies
+// installed at runtime (the bundle carries them), a non-root final user, and an ENTRYPOINT that
+// is where the build puts the bundled src/cli.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -22,16 +22,6 @@ function workdirOf(stage: DockerStage, beforeIndex = stage.instructions.length):
     if (i.op === 'WORKDIR') dir = posix.resolve(dir, i.args.trim());
   }
   return dir;
-}
-
-/** compilerOptions of a tsconfig file, following `extends` within the repository. */
-function compilerOptions(file: string): Record<string, unknown> {
-  const json = JSON.parse(readRepoFile(file)) as {
-    extends?: string;
-    compilerOptions?: Record<string, unknown>;
-  };
-  const base = json.extends ? compilerOptions(posix.join(posix.dirname(file), json.extends)) : {};
-  return { ...base, ...json.compilerOptions };
 }
 
 test('multi-stage: a build stage and a runtime stage that copies its output', () => {
@@ -70,15 +60,16 @@ test('base images are pinned by version (or digest), and the Node version meets 
   }
 });
 
-test('the runtime stage installs production dependencies only, from the lock file', () => {
+test('the runtime stage installs nothing: the bundle carries its dependencies', () => {
   const installs = final.instructions.filter(
     (i) => i.op === 'RUN' && /\bnpm (ci|install|i)\b/.test(i.args),
   );
-  assert.ok(installs.length > 0, 'the runtime stage installs dependencies');
-  for (const i of installs) {
-    assert.match(i.args, /\bnpm ci\b/, 'npm ci (the lock file decides)');
-    assert.match(i.args, /--omit=dev\b/, 'without dev dependencies');
-  }
+  assert.deepEqual(installs, [], 'no npm install in the runtime stage');
+  const copied = final.instructions.filter((i) => i.op === 'COPY').map((i) => i.args);
+  assert.ok(
+    !copied.some((c) => /node_modules/.test(c)),
+    `no node_modules copied: ${copied.join('; ')}`,
+  );
   const env = final.instructions
     .filter((i) => i.op === 'ENV')
     .map((i) => i.args)
@@ -95,24 +86,25 @@ test('the final stage runs as a non-root user', () => {
   assert.match(name, /^[1-9]\d*$/, 'a numeric uid, so runAsNonRoot can verify it');
 });
 
-test('ENTRYPOINT runs the compiled src/cli.ts where the build writes it', () => {
+test('ENTRYPOINT runs the bundled src/cli.ts where the build writes it', () => {
   const entry = JSON.parse(lastArgs(final, 'ENTRYPOINT') ?? 'null') as string[] | null;
   assert.ok(Array.isArray(entry), 'ENTRYPOINT is in exec (JSON) form, so signals reach node');
   assert.equal(entry[0], 'node');
   const script = entry[1]!;
 
-  // Where `npm run build` puts src/cli.ts: outDir + (path relative to rootDir), .ts → .js.
+  // Where `npm run build` puts the bundle: the bundle script's --outdir and --entry-names.
   const pkg = JSON.parse(readRepoFile('package.json')) as { scripts: Record<string, string> };
-  const project = /tsc -p (\S+)/.exec(pkg.scripts.build ?? '')?.[1];
-  assert.ok(project, 'the build script runs tsc -p <tsconfig>');
-  const opts = compilerOptions(project);
-  assert.ok(typeof opts.outDir === 'string' && typeof opts.rootDir === 'string');
+  assert.match(pkg.scripts.build ?? '', /npm run -s bundle/, 'the build script bundles');
+  const bundle = pkg.scripts.bundle ?? '';
+  assert.match(bundle, /^esbuild src\/cli\.ts --bundle /, 'the bundle script bundles src/cli.ts');
+  const outdir = /--outdir=(\S+)/.exec(bundle)?.[1];
+  const name = /--entry-names=(\S+)/.exec(bundle)?.[1];
+  const ext = /--out-extension:\.js=(\S+)/.exec(bundle)?.[1] ?? '.js';
+  assert.ok(outdir && name, 'the bundle script names --outdir and --entry-names');
   assert.ok(existsSync(join(REPO_ROOT, 'src/cli.ts')));
-  const compiled = posix.normalize(
-    posix.join(opts.outDir, posix.relative(opts.rootDir, 'src/cli.ts')).replace(/\.ts$/, '.js'),
-  );
+  const built = posix.join(outdir, `${name}${ext}`);
 
-  // The build stage builds in its WORKDIR; the runtime stage copies that outDir somewhere.
+  // The build stage builds in its WORKDIR; the runtime stage copies that outdir somewhere.
   const build = stages.find((s) =>
     s.instructions.some((i) => i.op === 'RUN' && /npm run build/.test(i.args)),
   );
@@ -124,16 +116,15 @@ test('ENTRYPOINT runs the compiled src/cli.ts where the build writes it', () => 
   const [src, dest] = final.instructions[copyIndex]!.args.split(/\s+/).filter(
     (w) => !w.startsWith('--'),
   );
-  const builtOutDir = posix.resolve(workdirOf(build), opts.outDir);
-  assert.equal(posix.resolve(workdirOf(build), src!), builtOutDir, 'it copies the build outDir');
+  const builtOutDir = posix.resolve(workdirOf(build), outdir);
+  assert.equal(posix.resolve(workdirOf(build), src!), builtOutDir, 'it copies the bundle outdir');
   const runtimeOutDir = posix.resolve(workdirOf(final, copyIndex), dest!);
   const runtimeScript = posix.resolve(workdirOf(final), script);
   assert.equal(
     runtimeScript,
-    posix.join(runtimeOutDir, posix.relative(opts.outDir, compiled)),
-    `ENTRYPOINT ${script} is the compiled ${compiled}`,
+    posix.join(runtimeOutDir, posix.relative(outdir, built)),
+    `ENTRYPOINT ${script} is the bundled ${built}`,
   );
-  assert.equal(script, compiled);
 });
 
 test('CMD defaults to serve, and EXPOSE is the default listen port', () => {

@@ -4,6 +4,7 @@ import type { Runtime } from '../src/sync/runtime.js';
 import { createAdmissionHandler } from './admission.js';
 import { createAuditHandler } from './audit.js';
 import { createConsulServicesHandler } from './consul-services.js';
+import { createConsulChecksHandler } from './consul-checks.js';
 import { createReconcileHandler } from './reconcile.js';
 import type { Handler, HandlerContext } from './context.js';
 
@@ -31,6 +32,7 @@ export function createHandlers(runtime: Runtime): Record<RouteName, Handler> {
     admission: createAdmissionHandler(ctx),
     audit: createAuditHandler(ctx),
     consulServices: createConsulServicesHandler(ctx),
+    consulChecks: createConsulChecksHandler(ctx),
     reconcile: createReconcileHandler(ctx, {
       maxDeleteRatio: runtime.config.reconcile.maxDeleteRatio,
       deleteGuardMin: runtime.config.reconcile.deleteGuardMin,

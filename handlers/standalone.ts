@@ -57,4 +57,5 @@ export function standaloneHandler(
 export const admission = standaloneHandler('admission');
 export const audit = standaloneHandler('audit');
 export const consulServices = standaloneHandler('consulServices');
+export const consulChecks = standaloneHandler('consulChecks');
 export const reconcile = standaloneHandler('reconcile');

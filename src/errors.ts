@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'INVALID_ADMISSION_REVIEW'
   | 'INVALID_AUDIT_EVENT_LIST'
   | 'INVALID_SERVICES_VIEW'
+  | 'INVALID_HEALTH_CHECKS'
   | 'INVALID_QUERY'
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
@@ -48,6 +49,7 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorClass>> = {
   INVALID_ADMISSION_REVIEW: request(400),
   INVALID_AUDIT_EVENT_LIST: request(400),
   INVALID_SERVICES_VIEW: request(400),
+  INVALID_HEALTH_CHECKS: request(400),
   INVALID_QUERY: request(400),
   UNAUTHENTICATED: request(401),
   FORBIDDEN: request(403),

@@ -115,6 +115,7 @@ const SOURCE: Record<RouteName, SandboxEvent['source']> = {
   admission: 'admission',
   audit: 'audit',
   consulServices: 'consul-watch',
+  consulChecks: 'consul-watch',
   reconcile: 'reconcile',
 };
 

@@ -26,6 +26,8 @@ export interface ExpectedState {
   registrations: ExpectedInstance[];
   /** Consul service names that must have an ExternalName service in the write namespace. */
   k8sServices: string[];
+  /** Their consul.hashicorp.com/tags annotation, for those with Consul tags. */
+  k8sServiceTags?: Record<string, string>;
 }
 
 export interface ExpectSettings {
@@ -98,7 +100,7 @@ export function mirrorLine(m: MirrorView): string {
 }
 
 /** SPEC.md §5: the Service made from Consul service `name`. */
-export function expectedMirrorLine(name: string, s: ExpectSettings): string {
+export function expectedMirrorLine(name: string, s: ExpectSettings, tags?: string): string {
   const lower = name.toLowerCase();
   return mirrorLine({
     namespace: s.k8sWriteNamespace,
@@ -109,6 +111,8 @@ export function expectedMirrorLine(name: string, s: ExpectSettings): string {
     annotations: {
       'consul.hashicorp.com/synced': 'true',
       'consul.hashicorp.com/service-sync': 'false',
+      // The Consul tags, as annotation (issue 16).
+      ...(tags ? { 'consul.hashicorp.com/tags': tags } : {}),
     },
   });
 }
@@ -127,7 +131,7 @@ export function expectedLines(
 ): { consul: string[]; kubernetes: string[] } {
   return {
     consul: e.registrations.map((r) => expectedRegistrationLine(r, s)).sort(),
-    kubernetes: e.k8sServices.map((n) => expectedMirrorLine(n, s)).sort(),
+    kubernetes: e.k8sServices.map((n) => expectedMirrorLine(n, s, e.k8sServiceTags?.[n])).sort(),
   };
 }
 
@@ -200,4 +204,6 @@ export const SEED_EXPECTED: ExpectedState = {
   ],
   // Every Consul service not tagged k8s: the server agent's own `consul` too. Not inventory.
   k8sServices: ['billing-db', 'consul', 'legacy-api'],
+  // The seed's Consul tags (dev/sandbox/seed.ts), carried as annotation.
+  k8sServiceTags: { 'billing-db': 'primary', 'legacy-api': 'v1' },
 };

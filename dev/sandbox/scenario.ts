@@ -81,6 +81,7 @@ function withSeed(extra: Partial<ExpectedState>): ExpectedState {
   return {
     registrations: [...SEED_EXPECTED.registrations, ...(extra.registrations ?? [])],
     k8sServices: [...SEED_EXPECTED.k8sServices, ...(extra.k8sServices ?? [])],
+    k8sServiceTags: { ...SEED_EXPECTED.k8sServiceTags, ...extra.k8sServiceTags },
   };
 }
 

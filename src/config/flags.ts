@@ -28,6 +28,11 @@ const namespacePattern = {
   allowed: 'a namespace name (DNS-1123 label) or *',
 };
 
+const consulGlobPattern = {
+  test: (v: string): boolean => v.length > 0 && v.length <= 512 && !/[\s,]/.test(v),
+  allowed: 'a Consul service name or a glob with * (no spaces or commas, at most 512)',
+};
+
 /** The commands that run the sync against Consul and Kubernetes themselves. */
 const RUNS_SYNC = ['serve', 'reconcile', 'plan'];
 /** The sync settings also shape the sandbox's server. */
@@ -201,6 +206,43 @@ export const FLAGS: readonly FlagDef[] = [
       test: (v) => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i.test(v),
       allowed: 'a DNS domain such as consul or consul.example.com',
     },
+    commands: SYNC_SETTINGS,
+  },
+  {
+    name: 'consul-to-k8s-mode',
+    kind: 'enum',
+    group: 'sync',
+    default: 'externalname',
+    allowed: ['externalname', 'endpoints'],
+    description:
+      'ExternalName Services (Consul DNS in CoreDNS) or selector-less ones with EndpointSlices.',
+    commands: SYNC_SETTINGS,
+  },
+  {
+    name: 'consul-to-k8s-service-type',
+    kind: 'enum',
+    group: 'sync',
+    default: 'Headless',
+    allowed: ['Headless', 'ClusterIP'],
+    description: 'Endpoints mode: headless (clusterIP None) or a virtual IP.',
+    commands: SYNC_SETTINGS,
+  },
+  {
+    name: 'allow-consul-service',
+    kind: 'list',
+    group: 'sync',
+    default: ['*'],
+    description: 'Consul service names synced to Kubernetes (globs: * is any run).',
+    pattern: consulGlobPattern,
+    commands: SYNC_SETTINGS,
+  },
+  {
+    name: 'deny-consul-service',
+    kind: 'list',
+    group: 'sync',
+    default: [],
+    description: 'Consul service names never synced; wins over allow.',
+    pattern: consulGlobPattern,
     commands: SYNC_SETTINGS,
   },
   {

@@ -29,7 +29,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'The HTTP(S) server: admission, audit, Consul watch and reconcile endpoints.',
     usage: 'serve [flags]',
     description:
-      'Serves POST /k8s/admission, /k8s/audit, /consul/services and /reconcile, and /healthz, /readyz and /metrics, until SIGINT or SIGTERM. Plain HTTP and unauthenticated calls must both be asked for.',
+      'Serves POST /k8s/admission, /k8s/audit, /consul/services, /consul/checks and /reconcile, and /healthz, /readyz and /metrics, until SIGINT or SIGTERM. Plain HTTP and unauthenticated calls must both be asked for.',
     examples: [
       'k8s-consul-sync serve --tls-cert-file tls.crt --tls-key-file tls.key --auth-jwt-secret-file jwt-hmac-key',
       'k8s-consul-sync serve --insecure-http --auth-disabled --listen 127.0.0.1:8443   # local use only',

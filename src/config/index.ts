@@ -5,7 +5,12 @@
 // Nothing is accepted silently: an unknown flag or command gets the nearest names, a flag of
 // another command or a stray argument is refused, each in one line (exit 2).
 import { FLAGS, envName, parseDuration, type FlagDef } from './flags.js';
-import type { ToConsulSettings, ToK8sSettings } from '../translate/types.js';
+import type {
+  ConsulToK8sMode,
+  ConsulToK8sServiceType,
+  ToConsulSettings,
+  ToK8sSettings,
+} from '../translate/types.js';
 // Booleans take Go's strconv.ParseBool spellings, as consul-k8s flags and annotations do.
 import { parseGoBool } from '../translate/eligibility.js';
 import { ConfigError, HelpRequested } from './errors.js';
@@ -55,6 +60,10 @@ export interface ConsulConnection {
 }
 
 export interface Config extends ToConsulSettings, ToK8sSettings {
+  consulToK8sMode: ConsulToK8sMode;
+  consulToK8sServiceType: ConsulToK8sServiceType;
+  allowConsulServices: readonly string[];
+  denyConsulServices: readonly string[];
   command: string;
   args: readonly string[];
   toConsul: boolean;
@@ -545,6 +554,10 @@ export function parseConfigWith(
     k8sServicePrefix: one('k8s-service-prefix'),
     k8sWriteNamespace: one('k8s-write-namespace'),
     consulDomain: one('consul-domain'),
+    consulToK8sMode: one('consul-to-k8s-mode') as ConsulToK8sMode,
+    consulToK8sServiceType: one('consul-to-k8s-service-type') as ConsulToK8sServiceType,
+    allowConsulServices: list('allow-consul-service'),
+    denyConsulServices: list('deny-consul-service'),
     dryRun: bool('dry-run'),
     emitEvents: bool('emit-events'),
     consul: parseConsulConnection(values, env),

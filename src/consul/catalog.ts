@@ -7,7 +7,13 @@ import { createLimiter } from '../concurrency.js';
 import { consulError } from './errors.js';
 import { packTransactions, type TxnChain } from './txn.js';
 import type { RegistrationChange } from '../plan/index.js';
-import type { CheckStatus, Registration, ServiceRef, ServicesView } from '../translate/types.js';
+import type {
+  CheckStatus,
+  HealthInstance,
+  Registration,
+  ServiceRef,
+  ServicesView,
+} from '../translate/types.js';
 import {
   META_EXTERNAL_SOURCE,
   META_EXTERNAL_SOURCE_VALUE,
@@ -41,6 +47,13 @@ interface HealthCheck {
 /** One `/v1/health/service/:name` entry. */
 interface HealthEntry {
   Service: NodeService;
+  Checks?: HealthCheck[] | null;
+}
+
+/** One `/v1/health/service/:name` entry with its node. */
+interface FullHealthEntry {
+  Node?: { Node?: string; Address?: string } | null;
+  Service?: NodeService | null;
   Checks?: HealthCheck[] | null;
 }
 
@@ -298,6 +311,63 @@ export class ConsulCatalog {
     timeoutMs?: number,
   ): Promise<{ names: Set<string>; filtered: boolean }> {
     const filter = `${filterString(tag)} not in ServiceTags`;
+    const answer = await this.read<ServicesView | null>('services read', (ctx) =>
+      this.consul.client.catalog.service.list({
+        filter,
+        ...this.consul.opts(timeoutMs),
+        ctx,
+      } as never),
+    );
+    return { names: new Set(Object.keys(answer.body ?? {})), filtered: answer.filtered };
+  }
+
+  /**
+   * Every instance of one service with its checks and its node's (`/v1/health/service/:name`),
+   * for endpoints mode: one indexed read per service.
+   */
+  async readHealthInstances(
+    name: string,
+    timeoutMs?: number,
+  ): Promise<{ instances: HealthInstance[]; filtered: boolean }> {
+    const answer = await this.read<FullHealthEntry[] | null>('health read', (ctx) =>
+      this.consul.client.health.service({
+        service: name,
+        ...this.consul.opts(timeoutMs),
+        ctx,
+      } as never),
+    );
+    const instances: HealthInstance[] = [];
+    for (const entry of answer.body ?? []) {
+      const s = entry.Service;
+      if (!s) continue;
+      instances.push({
+        node: entry.Node?.Node ?? '',
+        nodeAddress: entry.Node?.Address ?? '',
+        serviceId: s.ID,
+        serviceAddress: s.Address ?? '',
+        port: s.Port ?? 0,
+        tags: s.Tags ?? [],
+        meta: s.Meta ?? {},
+        checks: (entry.Checks ?? []).map((c) => ({
+          checkId: c.CheckID,
+          serviceId: c.ServiceID ?? '',
+          status: c.Status ?? 'critical',
+        })),
+      });
+    }
+    return { instances, filtered: answer.filtered };
+  }
+
+  /**
+   * Names of services with an instance whose meta `key` is `value`: one filtered read of the
+   * services view (per-service control: meta k8s-sync, k8s-sync-mode).
+   */
+  async readNamesWithMeta(
+    key: string,
+    value: string,
+    timeoutMs?: number,
+  ): Promise<{ names: Set<string>; filtered: boolean }> {
+    const filter = `ServiceMeta[${filterString(key)}] == ${filterString(value)}`;
     const answer = await this.read<ServicesView | null>('services read', (ctx) =>
       this.consul.client.catalog.service.list({
         filter,

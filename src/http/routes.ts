@@ -2,7 +2,7 @@
 import type { Scope } from '../auth/scopes.js';
 import { scrubSecrets } from '../telemetry/logger.js';
 
-export type RouteName = 'admission' | 'audit' | 'consulServices' | 'reconcile';
+export type RouteName = 'admission' | 'audit' | 'consulServices' | 'consulChecks' | 'reconcile';
 
 export interface RouteDef {
   name: RouteName;
@@ -14,6 +14,7 @@ export const ROUTES: readonly RouteDef[] = [
   { name: 'admission', path: '/k8s/admission', scope: 'k8s:admission' },
   { name: 'audit', path: '/k8s/audit', scope: 'k8s:audit' },
   { name: 'consulServices', path: '/consul/services', scope: 'consul:watch' },
+  { name: 'consulChecks', path: '/consul/checks', scope: 'consul:watch' },
   { name: 'reconcile', path: '/reconcile', scope: 'reconcile' },
 ];
 

@@ -14,7 +14,13 @@ import { kubeError, statusOf } from './errors.js';
 import { SyncError } from '../errors.js';
 import { createLimiter } from '../concurrency.js';
 import type { EndpointSlice, Node, Service, ServiceRef } from '../translate/types.js';
-import { LABEL_CONSUL, LABEL_CONSUL_VALUE, LABEL_SERVICE_NAME } from '../translate/keys.js';
+import {
+  LABEL_CONSUL,
+  LABEL_CONSUL_VALUE,
+  LABEL_MANAGED_BY,
+  LABEL_SERVICE_NAME,
+  MANAGED_BY_US,
+} from '../translate/keys.js';
 import type { Readiness } from '../telemetry/readiness.js';
 
 /** Page size for list calls; the API server's own default for kubectl is 500. */
@@ -392,6 +398,84 @@ export class KubeApi {
           options,
         ),
       // 404: already gone, the goal is reached.
+      (status) => (status === 404 ? { value: undefined } : undefined),
+    );
+  }
+
+  /**
+   * The EndpointSlices of the Consul → Kubernetes side in a namespace: labelled consul=true and
+   * managed-by k8s-consul-sync (which Service they belong to, and whether it is ours, the plan
+   * decides). `cached` as for listLabelledServices.
+   */
+  listOwnedEndpointSlices(
+    namespace: string,
+    options: { cached?: boolean } = {},
+  ): Promise<EndpointSlice[]> {
+    const labelSelector = `${LABEL_CONSUL}=${LABEL_CONSUL_VALUE},${LABEL_MANAGED_BY}=${MANAGED_BY_US}`;
+    return this.listAll(
+      `list endpointslices in ${namespace}`,
+      this.timeoutMs,
+      (cont, callOptions) =>
+        this.kube.discovery.listNamespacedEndpointSlice(
+          {
+            namespace,
+            labelSelector,
+            limit: LIST_PAGE_SIZE,
+            ...(options.cached && !cont ? { resourceVersion: '0' } : {}),
+            ...(cont ? { _continue: cont } : {}),
+          },
+          callOptions,
+        ),
+    );
+  }
+
+  /** Reads one EndpointSlice: null when there is none. */
+  readEndpointSlice(namespace: string, name: string): Promise<EndpointSlice | null> {
+    return this.maybe(`read endpointslice ${namespace}/${name}`, (options) =>
+      this.kube.discovery.readNamespacedEndpointSlice({ name, namespace }, options),
+    );
+  }
+
+  /** Creates an EndpointSlice; null when one of that name already exists (409). */
+  createEndpointSlice(namespace: string, body: EndpointSlice): Promise<EndpointSlice | null> {
+    const name = body.metadata?.name ?? '';
+    return this.request(
+      `create endpointslice ${namespace}/${name}`,
+      this.timeoutMs,
+      (options) =>
+        this.kube.discovery.createNamespacedEndpointSlice(
+          { namespace, body: body as never },
+          options,
+        ),
+      (status) => (status === 409 ? { value: null } : undefined),
+    );
+  }
+
+  /** Replaces an EndpointSlice at the resourceVersion in `body` (409 on a concurrent change). */
+  replaceEndpointSlice(namespace: string, body: EndpointSlice): Promise<EndpointSlice> {
+    const name = body.metadata?.name ?? '';
+    return this.call(`replace endpointslice ${namespace}/${name}`, (options) =>
+      this.kube.discovery.replaceNamespacedEndpointSlice(
+        { name, namespace, body: body as never },
+        options,
+      ),
+    );
+  }
+
+  /** Deletes an EndpointSlice only if it is still the one we looked at; 404 is success. */
+  async deleteEndpointSlice(
+    namespace: string,
+    name: string,
+    preconditions: { uid?: string; resourceVersion?: string },
+  ): Promise<void> {
+    await this.request(
+      `delete endpointslice ${namespace}/${name}`,
+      this.timeoutMs,
+      (options) =>
+        this.kube.discovery.deleteNamespacedEndpointSlice(
+          { name, namespace, body: { preconditions } },
+          options,
+        ),
       (status) => (status === 404 ? { value: undefined } : undefined),
     );
   }

@@ -6,7 +6,10 @@ const OP_ORDER = { create: 0, update: 1, delete: 2 } as const;
 
 /** The object a change is about: the Consul service ID, or namespace/name in Kubernetes. */
 export function changeObject(change: Change): string {
-  return change.target === 'consul' ? change.registration.id : `${change.namespace}/${change.name}`;
+  if (change.target === 'consul') return change.registration.id;
+  return change.kind === 'EndpointSlice'
+    ? `${change.namespace}/${change.service ?? ''} endpointslice/${change.name}`
+    : `${change.namespace}/${change.name}`;
 }
 
 /**

@@ -4,3 +4,4 @@ export * from './registrations.js';
 export * from './k8s-services.js';
 export * from './format.js';
 export * from './safety.js';
+export * from './endpoint-slices.js';

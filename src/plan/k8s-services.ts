@@ -1,9 +1,15 @@
 // Consul → Kubernetes planning (docs/reference.md "Consul → Kubernetes", "Ownership and safety"): desired ExternalName services vs the write
 // namespace → changes. Only Services labelled consul=true in the write namespace are ours
 // (translate/ownership.ts).
-import { LABEL_CONSUL, LABEL_CONSUL_VALUE } from '../translate/keys.js';
+import {
+  ANNOTATION_CONSUL_META_PREFIX,
+  ANNOTATION_CONSUL_TAGS,
+  ANNOTATION_MODE,
+  LABEL_CONSUL,
+  LABEL_CONSUL_VALUE,
+} from '../translate/keys.js';
 import { isInWriteNamespace, isOwnedK8sService } from '../translate/ownership.js';
-import type { DesiredK8sService, Service, ToK8sSettings } from '../translate/types.js';
+import type { DesiredK8sService, Service, ServicePort, ToK8sSettings } from '../translate/types.js';
 import { sortChanges } from './format.js';
 import type { K8sServiceChange } from './types.js';
 
@@ -98,14 +104,29 @@ export function planK8sServices(input: {
   return { changes: sortChanges(changes) as K8sServiceChange[], unchanged, conflicts, owned };
 }
 
-/** What an owned Service lacks compared to the desired one; extra labels/annotations are kept. */
+/**
+ * What an owned Service lacks compared to the desired one; extra labels/annotations are kept,
+ * except the ones this product manages from Consul: the tags annotation, the mode annotation and,
+ * once the instances were read (endpoints mode), the meta annotations.
+ */
 export function diffK8sService(current: Service, desired: DesiredK8sService): string[] {
   const parts: string[] = [];
   const type = current.spec?.type ?? 'ClusterIP';
-  if (type !== 'ExternalName') parts.push(`type ${type} → ExternalName`);
-  const externalName = current.spec?.externalName;
-  if (externalName === undefined || externalName === '') parts.push('externalName missing');
-  else if (externalName !== desired.externalName) parts.push('externalName edited by hand');
+  if ((desired.mode ?? 'externalname') === 'externalname') {
+    if (type !== 'ExternalName') parts.push(`type ${type} → ExternalName`);
+    const externalName = current.spec?.externalName;
+    if (externalName === undefined || externalName === '') parts.push('externalName missing');
+    else if (externalName !== desired.externalName) parts.push('externalName edited by hand');
+  } else {
+    const headless = (desired.serviceType ?? 'Headless') === 'Headless';
+    if (type !== 'ClusterIP') parts.push(`type ${type} → ClusterIP (endpoints mode)`);
+    else if (headless !== (current.spec?.clusterIP === 'None'))
+      parts.push(headless ? 'cluster IP → headless' : 'headless → cluster IP');
+    if (current.spec?.selector && Object.keys(current.spec.selector).length > 0)
+      parts.push('selector set by hand');
+    if (desired.ports !== undefined && !samePorts(current.spec?.ports ?? [], desired.ports))
+      parts.push('ports changed');
+  }
   const labels = current.metadata?.labels ?? {};
   for (const [key, value] of Object.entries(desired.labels))
     if (labels[key] !== value) parts.push(`label ${key}=${value} missing`);
@@ -113,7 +134,29 @@ export function diffK8sService(current: Service, desired: DesiredK8sService): st
   for (const [key, value] of Object.entries(desired.annotations))
     if (annotations[key] !== value)
       parts.push(`annotation ${key}: ${JSON.stringify(value)} missing`);
+  for (const key of Object.keys(annotations))
+    if (isManagedAnnotation(key, desired) && !(key in desired.annotations))
+      parts.push(`annotation ${key} stale`);
   return parts;
+}
+
+/** Annotations written from Consul: removed when Consul no longer says them. */
+export function isManagedAnnotation(key: string, desired: DesiredK8sService): boolean {
+  if (key === ANNOTATION_CONSUL_TAGS || key === ANNOTATION_MODE) return true;
+  return desired.metaKnown === true && key.startsWith(ANNOTATION_CONSUL_META_PREFIX);
+}
+
+/** Ports compared by name, protocol and port (the API server fills in targetPort). */
+function samePorts(current: readonly ServicePort[], desired: readonly ServicePort[]): boolean {
+  if (current.length !== desired.length) return false;
+  return desired.every((d, i) => {
+    const c = current[i]!;
+    return (
+      (c.name ?? '') === (d.name ?? '') &&
+      (c.protocol ?? 'TCP') === (d.protocol ?? 'TCP') &&
+      c.port === d.port
+    );
+  });
 }
 
 /** Best guess of the Consul name for a log line: the Kubernetes name without the prefix. */

@@ -1,5 +1,12 @@
 // The change records a plan is made of: what to write where, and why (docs/reference.md "Reconcile and plan" plan output).
-import type { DesiredK8sService, Registration, Service, ServiceRef } from '../translate/types.js';
+import type { DesiredEndpointSlice } from '../translate/endpoint-slices.js';
+import type {
+  DesiredK8sService,
+  EndpointSlice,
+  Registration,
+  Service,
+  ServiceRef,
+} from '../translate/types.js';
 
 export type ChangeOp = 'create' | 'update' | 'delete';
 
@@ -29,6 +36,14 @@ export interface K8sServiceChange {
   /** update/delete (carries resourceVersion). */
   current?: Service;
   reason: string;
+  /** Absent: the change is about the Service itself. */
+  kind?: 'EndpointSlice';
+  /** EndpointSlice changes: the Service the slice belongs to. */
+  service?: string;
+  /** EndpointSlice create/update. */
+  desiredSlice?: DesiredEndpointSlice;
+  /** EndpointSlice update/delete (carries uid and resourceVersion). */
+  currentSlice?: EndpointSlice;
 }
 
 export type Change = RegistrationChange | K8sServiceChange;

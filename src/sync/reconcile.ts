@@ -355,7 +355,9 @@ async function planDirections(
       ? settle(
           deps.consul
             .readServicesView(reconcileTimeoutMs(deps))
-            .then((read) => planServicesView(deps, read.view, { withholdDeletes: read.filtered })),
+            .then((read) =>
+              planServicesView(deps, read.view, { withholdDeletes: read.filtered, full: true }),
+            ),
         )
       : undefined,
   ]);
@@ -387,7 +389,10 @@ function guardDirections(options: ReconcileOptions, planned: Planned): boolean {
     ['to-k8s', planned.viewPlan, planned.toK8s],
   ] as const) {
     if (!plan || !rep) continue;
-    const deletes = plan.changes.filter((c) => c.op === 'delete').length;
+    // Owned objects are Services (and registrations): a Service's EndpointSlices do not count.
+    const deletes = plan.changes.filter(
+      (c) => c.op === 'delete' && !(c.target === 'kubernetes' && c.kind === 'EndpointSlice'),
+    ).length;
     try {
       guardDeletes(options, deletes, plan.owned, what);
     } catch (err) {

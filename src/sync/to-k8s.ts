@@ -1,12 +1,36 @@
 // Consul → Kubernetes: converge the ExternalName services we own to a Consul services view
 // (docs/reference.md "Consul → Kubernetes", "Ownership and safety"). Used by the watch handler and by reconcile.
-import { planK8sServices, withholdDeletes, type K8sServiceChange } from '../plan/index.js';
 import {
+  diffK8sService,
+  isManagedAnnotation,
+  planEndpointSlices,
+  planK8sServices,
+  planSlicesRemoval,
+  sliceService,
+  isOwnedSlice,
+  type K8sServiceChange,
+} from '../plan/index.js';
+import {
+  isConsulServiceAllowed,
   desiredServiceObject,
+  desiredSliceObject,
   isOwnedK8sService,
+  translateInstances,
   translateServicesView,
 } from '../translate/index.js';
-import type { DesiredK8sService, Service, ServicesView } from '../translate/types.js';
+import {
+  ANNOTATION_MODE,
+  META_K8S_SYNC,
+  META_K8S_SYNC_MODE,
+  TAG_SYNC_DISABLED,
+} from '../translate/keys.js';
+import type {
+  ConsulToK8sMode,
+  DesiredK8sService,
+  EndpointSlice,
+  Service,
+  ServicesView,
+} from '../translate/types.js';
 import { SyncError, describeError, isSyncError } from '../errors.js';
 import { createLimiter } from '../concurrency.js';
 import { countWrites, type SyncDeps } from './deps.js';
@@ -33,45 +57,168 @@ export function emptySummary(): DirectionSummary {
   return { created: 0, updated: 0, deleted: 0, unchanged: 0, skipped: 0, failed: 0 };
 }
 
+/** The spec fields an ExternalName Service may not keep (the API server refuses them). */
+const CLUSTER_FIELDS = ['clusterIP', 'clusterIPs', 'ipFamilies', 'ipFamilyPolicy', 'selector'];
+
 /** The replacement object for an owned Service that drifted: ours restored, the rest kept. */
-function restoredObject(current: Service, desired: DesiredK8sService): Service {
+export function restoredObject(current: Service, desired: DesiredK8sService): Service {
   const wanted = desiredServiceObject(desired);
   const spec: Record<string, unknown> = { ...(current.spec ?? {}) };
-  if (current.spec?.type !== 'ExternalName') {
-    // The API server refuses an ExternalName service that keeps a cluster IP or node ports.
-    for (const key of [
-      'clusterIP',
-      'clusterIPs',
-      'ipFamilies',
-      'ipFamilyPolicy',
-      'selector',
-      'ports',
-    ])
-      delete spec[key];
-  }
-  return {
-    ...current,
-    metadata: {
-      ...current.metadata,
-      labels: { ...current.metadata?.labels, ...wanted.metadata?.labels },
-      annotations: { ...current.metadata?.annotations, ...wanted.metadata?.annotations },
-    },
-    spec: { ...spec, type: 'ExternalName', externalName: desired.externalName },
+  const annotations: Record<string, string> = { ...current.metadata?.annotations };
+  for (const key of Object.keys(annotations))
+    if (isManagedAnnotation(key, desired) && !(key in desired.annotations)) delete annotations[key];
+  const metadata = {
+    ...current.metadata,
+    labels: { ...current.metadata?.labels, ...wanted.metadata?.labels },
+    annotations: { ...annotations, ...wanted.metadata?.annotations },
   };
+  if ((desired.mode ?? 'externalname') === 'externalname') {
+    if (current.spec?.type !== 'ExternalName') {
+      for (const key of [...CLUSTER_FIELDS, 'ports']) delete spec[key];
+    }
+    return {
+      ...current,
+      metadata,
+      spec: { ...spec, type: 'ExternalName', externalName: desired.externalName },
+    };
+  }
+  // Endpoints mode: selector-less ClusterIP, headless or with a virtual IP.
+  delete spec.externalName;
+  delete spec.selector;
+  const headless = (desired.serviceType ?? 'Headless') === 'Headless';
+  // From ExternalName the API server allocates the cluster IP; a kept one stays as it is.
+  if (current.spec?.type === 'ExternalName') for (const key of CLUSTER_FIELDS) delete spec[key];
+  if (headless) {
+    spec.clusterIP = 'None';
+    if (current.spec?.type === 'ExternalName' || current.spec?.clusterIP !== 'None') {
+      delete spec.clusterIPs;
+      delete spec.ipFamilies;
+      delete spec.ipFamilyPolicy;
+    }
+  }
+  const ports =
+    desired.ports ?? (current.spec?.ports?.length ? current.spec.ports : wanted.spec?.ports);
+  if (ports && ports.length > 0) spec.ports = ports.map((p) => ({ ...p }));
+  else delete spec.ports;
+  return { ...current, metadata, spec: { ...spec, type: 'ClusterIP' } };
+}
+
+/**
+ * The cluster IP of a Service cannot change in place (None ↔ an IP): such a switch goes through
+ * an ExternalName step, two replaces, so the Service never disappears.
+ */
+function needsTypeStep(current: Service, desired: DesiredK8sService): boolean {
+  if ((desired.mode ?? 'externalname') !== 'endpoints') return false;
+  const type = current.spec?.type ?? 'ClusterIP';
+  if (type === 'ExternalName') return false;
+  const headless = (desired.serviceType ?? 'Headless') === 'Headless';
+  return (current.spec?.clusterIP === 'None') !== headless || type !== 'ClusterIP';
+}
+
+async function replaceService(
+  deps: SyncDeps,
+  ns: string,
+  current: Service,
+  desired: DesiredK8sService,
+): Promise<Service> {
+  let base = current;
+  if (needsTypeStep(current, desired)) {
+    base = await deps.kube.replaceService(
+      ns,
+      restoredObject(current, { ...desired, mode: 'externalname' }),
+    );
+  }
+  return deps.kube.replaceService(ns, restoredObject(base, desired));
 }
 
 /** What applying one change did; `conflict`: a create found a Service that is not ours. */
 type Applied = 'written' | 'conflict';
 
+/** The slice object to write: ours, owned by its Service (garbage-collected with it) when its uid is known. */
+function sliceBody(
+  change: K8sServiceChange,
+  uid: string | undefined,
+  current?: EndpointSlice,
+): EndpointSlice {
+  const body = desiredSliceObject(change.desiredSlice!);
+  const meta = body.metadata!;
+  if (current?.metadata) {
+    meta.labels = { ...current.metadata.labels, ...meta.labels };
+    meta.annotations = { ...current.metadata.annotations, ...meta.annotations };
+    if (current.metadata.resourceVersion) meta.resourceVersion = current.metadata.resourceVersion;
+    if (current.metadata.ownerReferences) meta.ownerReferences = current.metadata.ownerReferences;
+  }
+  if (uid && !meta.ownerReferences?.some((r) => r.uid === uid)) {
+    meta.ownerReferences = [
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        name: change.service ?? '',
+        uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ];
+  }
+  return body;
+}
+
+/** Writes one EndpointSlice change; a slice that turns out not to be ours is a conflict. */
+async function applySliceChange(
+  deps: SyncDeps,
+  change: K8sServiceChange,
+  summary: DirectionSummary,
+  unit: { uid?: string },
+): Promise<Applied> {
+  const ns = change.namespace;
+  const uid = unit.uid ?? change.current?.metadata?.uid;
+  const ours = (s: EndpointSlice | null): s is EndpointSlice =>
+    isOwnedSlice(s) && sliceService(s!) === change.service;
+  if (change.op === 'delete') {
+    const meta = change.currentSlice?.metadata;
+    await deps.kube.deleteEndpointSlice(ns, change.name, {
+      ...(meta?.uid ? { uid: meta.uid } : {}),
+      ...(meta?.resourceVersion ? { resourceVersion: meta.resourceVersion } : {}),
+    });
+    summary.deleted++;
+    return 'written';
+  }
+  if (change.op === 'create') {
+    const created = await deps.kube.createEndpointSlice(ns, sliceBody(change, uid));
+    if (created) {
+      summary.created++;
+      return 'written';
+    }
+    const existing = await deps.kube.readEndpointSlice(ns, change.name);
+    if (!ours(existing)) return 'conflict';
+    await deps.kube.replaceEndpointSlice(ns, sliceBody(change, uid, existing));
+    summary.updated++;
+    return 'written';
+  }
+  try {
+    await deps.kube.replaceEndpointSlice(ns, sliceBody(change, uid, change.currentSlice));
+  } catch (err) {
+    if (!(isSyncError(err) && err.upstreamStatus === 409)) throw err;
+    const fresh = await deps.kube.readEndpointSlice(ns, change.name);
+    if (!ours(fresh)) return 'conflict';
+    await deps.kube.replaceEndpointSlice(ns, sliceBody(change, uid, fresh));
+  }
+  summary.updated++;
+  return 'written';
+}
+
 async function applyChange(
   deps: SyncDeps,
   change: K8sServiceChange,
   summary: DirectionSummary,
+  unit: { uid?: string } = {},
 ): Promise<Applied> {
+  if (change.kind === 'EndpointSlice') return applySliceChange(deps, change, summary, unit);
   const ns = change.namespace;
   if (change.op === 'create') {
     const created = await deps.kube.createService(ns, desiredServiceObject(change.desired!));
     if (created) {
+      if (created.metadata?.uid) unit.uid = created.metadata.uid;
       summary.created++;
       return 'written';
     }
@@ -87,20 +234,21 @@ async function applyChange(
       );
       return 'conflict';
     }
-    await deps.kube.replaceService(ns, restoredObject(existing!, change.desired!));
+    const replaced = await replaceService(deps, ns, existing!, change.desired!);
+    if (replaced.metadata?.uid) unit.uid = replaced.metadata.uid;
     summary.updated++;
     return 'written';
   }
   if (change.op === 'update') {
     try {
-      await deps.kube.replaceService(ns, restoredObject(change.current!, change.desired!));
+      await replaceService(deps, ns, change.current!, change.desired!);
     } catch (err) {
       // 409: the object changed since it was read (or the read came from a cache): once more
       // from a fresh read, and only if it is still ours.
       if (!(isSyncError(err) && err.upstreamStatus === 409)) throw err;
       const fresh = await deps.kube.readService({ namespace: ns, name: change.name });
       if (!isOwnedK8sService(fresh, deps.settings)) return 'conflict';
-      await deps.kube.replaceService(ns, restoredObject(fresh!, change.desired!));
+      await replaceService(deps, ns, fresh!, change.desired!);
     }
     summary.updated++;
     return 'written';
@@ -130,62 +278,265 @@ export interface ViewPlan {
   conflicts: { name: string; reason: string }[];
 }
 
+/** Per-service control read from Consul meta (see readMetaControl). */
+interface MetaControl {
+  optedOut: Set<string>;
+  modes: Map<string, ConsulToK8sMode>;
+}
+
+/**
+ * Meta `k8s-sync: "false"` and `k8s-sync-mode`: three filtered reads of the services view (a
+ * name with both modes takes endpoints). Made on reconcile and when a delivery plans a create.
+ */
+async function readMetaControl(deps: SyncDeps, timeoutMs: number): Promise<MetaControl> {
+  const [off, endpoints, externalname] = await Promise.all([
+    deps.consul.readNamesWithMeta(META_K8S_SYNC, 'false', timeoutMs),
+    deps.consul.readNamesWithMeta(META_K8S_SYNC_MODE, 'endpoints', timeoutMs),
+    deps.consul.readNamesWithMeta(META_K8S_SYNC_MODE, 'externalname', timeoutMs),
+  ]);
+  const modes = new Map<string, ConsulToK8sMode>();
+  for (const name of externalname.names) modes.set(name, 'externalname');
+  for (const name of endpoints.names) modes.set(name, 'endpoints');
+  return { optedOut: off.names, modes };
+}
+
+function isMode(value: unknown): value is ConsulToK8sMode {
+  return value === 'externalname' || value === 'endpoints';
+}
+
 /**
  * Reads the owned services and plans them against the view; writes nothing. A name the plan
  * would create is checked against every Service of the write namespace first, so a name held by
  * a Service that is not ours is a known conflict, never a write attempt.
+ *
+ * Endpoints mode (docs/reference.md "Endpoints mode"): the instances of a service are read
+ * (`/v1/health/service/:name`) only when there is work: always on reconcile (`full`), else when
+ * its Service is missing or differs, or it has no slice; its slices are then planned against the
+ * stored ones. Owned Services leaving endpoints mode, or deleted, lose their slices.
  */
 export async function planServicesView(
   deps: SyncDeps,
   view: ServicesView,
-  options: { cached?: boolean; withholdDeletes?: boolean } = {},
+  options: { cached?: boolean; withholdDeletes?: boolean; full?: boolean } = {},
 ): Promise<ViewPlan> {
   const { settings, logger } = deps;
-  const shared = await sharedNames(deps, view);
-  const translation = translateServicesView(view, settings, {
-    notOnlyFromKubernetes: shared.names,
-  });
+  const ns = settings.k8sWriteNamespace;
+  const [shared, labelled] = await Promise.all([
+    sharedNames(deps, view),
+    deps.kube.listLabelledServices(ns, options),
+  ]);
+  const owned = new Map<string, Service>();
+  for (const svc of labelled)
+    if (isOwnedK8sService(svc, settings) && svc.metadata?.name) owned.set(svc.metadata.name, svc);
+  const timeoutMs = options.full ? settings.writeTimeoutMs * 4 : settings.writeTimeoutMs;
+
+  // On the event path an existing Service keeps the mode meta gave it (annotation), until a
+  // reconcile reads the meta again; a new one takes the meta read before creating.
+  const translate = (control?: MetaControl) => {
+    const modes = new Map<string, ConsulToK8sMode>();
+    for (const consulName of Object.keys(view)) {
+      const k8sName = (settings.k8sServicePrefix + consulName).toLowerCase();
+      const existing = owned.get(k8sName);
+      const stored = existing?.metadata?.annotations?.[ANNOTATION_MODE];
+      const chosen = options.full || !existing ? control?.modes.get(consulName) : stored;
+      if (isMode(chosen)) modes.set(consulName, chosen);
+    }
+    return translateServicesView(view, settings, {
+      notOnlyFromKubernetes: shared.names,
+      modes,
+      ...(control ? { optedOut: control.optedOut } : {}),
+    });
+  };
+  let translation = translate();
+  if (options.full || translation.services.some((d) => !owned.has(d.name))) {
+    try {
+      translation = translate(await readMetaControl(deps, timeoutMs));
+    } catch (err) {
+      if (options.full) throw err;
+      logger.warn(
+        { event: 'meta-read-failed', err: describeError(err) },
+        'could not read the k8s-sync meta of the Consul services: creating with the flags',
+      );
+    }
+  }
   const summary = emptySummary();
   summary.skipped = translation.skipped.filter((s) => s.reason !== 'k8s-tag').length;
   for (const s of translation.skipped) {
     if (s.reason !== 'k8s-tag') deps.metrics.skipped.inc({ reason: s.reason });
   }
   const emptyView = Object.keys(view).length === 0;
-  const ns = settings.k8sWriteNamespace;
-  const desired = translation.services;
-  let plan = planK8sServices({
-    desired,
-    current: await deps.kube.listLabelledServices(ns, options),
-    settings,
-  });
+  const warnings = [...translation.warnings];
+
+  // Endpoints mode: our slices, and the instances of the services with work.
+  const endpointsWanted = translation.services.some((d) => d.mode === 'endpoints');
+  const endpointsHeld = [...owned.values()].some((s) => (s.spec?.type ?? '') !== 'ExternalName');
+  const slices =
+    endpointsWanted || endpointsHeld
+      ? await listSlices(deps, options)
+      : new Map<string, EndpointSlice[]>();
+  const sliceChanges: K8sServiceChange[] = [];
+  const desired: DesiredK8sService[] = [];
+  const limit = createLimiter(settings.concurrency);
+  let sliceUnchanged = 0;
+  const conflictsOfSlices: { name: string; reason: string }[] = [];
+  await Promise.all(
+    translation.services.map((d) =>
+      limit(async () => {
+        if (d.mode !== 'endpoints') {
+          desired.push(d);
+          return;
+        }
+        const current = owned.get(d.name);
+        const held = slices.get(d.name) ?? [];
+        const work =
+          options.full ||
+          current === undefined ||
+          held.length === 0 ||
+          diffK8sService(current, d).length > 0;
+        if (!work) {
+          desired.push(d);
+          return;
+        }
+        const planned = await planInstances(deps, d, current, held, timeoutMs);
+        desired.push(planned.service);
+        warnings.push(...planned.warnings);
+        sliceChanges.push(...planned.changes);
+        sliceUnchanged += planned.unchanged;
+        conflictsOfSlices.push(...planned.conflicts);
+      }),
+    ),
+  );
+  desired.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+  let plan = planK8sServices({ desired, current: labelled, settings });
   if (plan.changes.some((c) => c.op === 'create')) {
     // Only Services labelled consul=true were listed: a name to create may be taken by another.
     const all = await deps.kube.listServices(ns, options);
     plan = planK8sServices({ desired, current: all, settings });
   }
-  summary.unchanged = plan.unchanged;
-  summary.skipped += plan.conflicts.length;
-  reportConflicts(deps, plan.conflicts);
-  let changes = plan.changes;
+  // Slices of a name held by a Service that is not ours are never written.
+  const conflicted = new Set(plan.conflicts.map((c) => c.name));
+  const changes: K8sServiceChange[] = [
+    ...plan.changes,
+    ...sliceChanges.filter((c) => !conflicted.has(c.service ?? '')),
+  ];
+  // Owned Services leaving endpoints mode, or deleted: their slices go.
+  const endpointsNames = new Set(desired.filter((d) => d.mode === 'endpoints').map((d) => d.name));
+  for (const [name, held] of slices) {
+    const svc = owned.get(name);
+    if (!svc || endpointsNames.has(name)) continue;
+    const deleted = plan.changes.some((c) => c.op === 'delete' && c.name === name);
+    changes.push(
+      ...planSlicesRemoval(
+        ns,
+        name,
+        held,
+        deleted ? 'its service is deleted' : 'service left endpoints mode',
+      ).map((c) => ({ ...c, current: svc })),
+    );
+  }
+  summary.unchanged = plan.unchanged + sliceUnchanged;
+  summary.skipped += plan.conflicts.length + conflictsOfSlices.length;
+  reportConflicts(deps, [...plan.conflicts, ...conflictsOfSlices]);
+  let kept = changes;
   let withheldDeletes = 0;
   if (emptyView || options.withholdDeletes || shared.partial) {
     // Consul always lists at least `consul`: an empty view is a token or watch problem; a
     // filtered one hides services that exist.
-    const kept = withholdDeletes(changes);
-    changes = kept.changes;
-    withheldDeletes = kept.withheld.length;
+    const split = withholdServiceDeletes(changes);
+    kept = split.changes;
+    withheldDeletes = split.withheld;
     if (emptyView)
       logger.warn({ event: 'empty-services-view' }, 'empty Consul services view: deleting nothing');
   }
   return {
     summary,
-    changes,
-    warnings: translation.warnings,
+    changes: kept,
+    warnings,
     emptyView,
     filtered: options.withholdDeletes ?? false,
     withheldDeletes,
     owned: plan.owned,
+    conflicts: [...plan.conflicts, ...conflictsOfSlices],
+  };
+}
+
+/**
+ * Withholds the deletion of Services, and of the slices of a Service whose deletion is withheld;
+ * the slice changes of Services that stay are kept.
+ */
+function withholdServiceDeletes(changes: readonly K8sServiceChange[]): {
+  changes: K8sServiceChange[];
+  withheld: number;
+} {
+  const held = new Set(
+    changes.filter((c) => c.op === 'delete' && c.kind === undefined).map((c) => c.name),
+  );
+  const kept = changes.filter(
+    (c) =>
+      !(c.op === 'delete' && (c.kind === undefined ? held.has(c.name) : held.has(c.service ?? ''))),
+  );
+  return { changes: kept, withheld: held.size };
+}
+
+/** Our slices in the write namespace by Service name. */
+async function listSlices(
+  deps: SyncDeps,
+  options: { cached?: boolean },
+): Promise<Map<string, EndpointSlice[]>> {
+  const out = new Map<string, EndpointSlice[]>();
+  for (const slice of await deps.kube.listOwnedEndpointSlices(
+    deps.settings.k8sWriteNamespace,
+    options,
+  )) {
+    if (!isOwnedSlice(slice)) continue;
+    const svc = sliceService(slice);
+    if (!svc) continue;
+    out.set(svc, [...(out.get(svc) ?? []), slice]);
+  }
+  return out;
+}
+
+/**
+ * One endpoints-mode service: its instances read, the Service completed, its slices planned.
+ * A read filtered by ACLs plans no slice change (hidden instances are not gone).
+ */
+export async function planInstances(
+  deps: SyncDeps,
+  d: DesiredK8sService,
+  current: Service | undefined,
+  held: readonly EndpointSlice[],
+  timeoutMs: number,
+): Promise<{
+  service: DesiredK8sService;
+  changes: K8sServiceChange[];
+  unchanged: number;
+  conflicts: { name: string; reason: string }[];
+  warnings: string[];
+}> {
+  const { settings } = deps;
+  const read = await deps.consul.readHealthInstances(d.consulName, timeoutMs);
+  const t = translateInstances(d, read.instances, settings);
+  if (read.filtered) {
+    deps.logger.warn(
+      { event: 'deletes-withheld', service: d.consulName },
+      'consul filtered the instances read by ACLs: endpoint slices left as they are',
+    );
+    return { service: d, changes: [], unchanged: 0, conflicts: [], warnings: t.warnings };
+  }
+  const plan = planEndpointSlices({
+    namespace: d.namespace,
+    service: d.name,
+    desired: t.slices,
+    current: held,
+    reason: `instances of consul service ${d.consulName}`,
+  });
+  return {
+    service: t.service,
+    changes: plan.changes.map((c) => (current ? { ...c, current } : c)),
+    unchanged: plan.unchanged,
     conflicts: plan.conflicts,
+    warnings: t.warnings,
   };
 }
 
@@ -260,13 +611,15 @@ export async function applyServicesView(
     return result;
   }
   const limit = createLimiter(deps.settings.concurrency);
-  const apply = async (change: K8sServiceChange): Promise<void> => {
+  /** False when the write failed: the rest of its Service's unit is not attempted. */
+  const apply = async (change: K8sServiceChange, unit: { uid?: string }): Promise<boolean> => {
     try {
-      if ((await applyChange(deps, change, summary)) === 'conflict') {
+      if ((await applyChange(deps, change, summary, unit)) === 'conflict') {
         result.conflicted.push(change);
-        return;
+        return change.kind !== undefined || change.op !== 'create';
       }
       countWrites(deps.metrics, 'kubernetes', [change], 'ok');
+      return true;
     } catch (err) {
       summary.failed++;
       if (isSyncError(err) && err.code === 'KUBE_UNAVAILABLE') result.unavailable = true;
@@ -282,9 +635,39 @@ export async function applyServicesView(
         },
         'kubernetes write failed',
       );
+      return false;
     }
   };
-  await Promise.all(changes.map((change) => limit(() => apply(change))));
+  // One unit per Service, its writes in order (docs/reference.md "Endpoints mode"): the Service
+  // created, slices written, the Service updated, slices deleted, the Service deleted. A mode
+  // switch thus never leaves the Service without its slices, nor slices without the Service.
+  const units = new Map<string, K8sServiceChange[]>();
+  for (const c of changes) {
+    const key = c.kind === undefined ? c.name : (c.service ?? c.name);
+    units.set(key, [...(units.get(key) ?? []), c]);
+  }
+  const step = (c: K8sServiceChange): number =>
+    c.kind === undefined
+      ? c.op === 'create'
+        ? 0
+        : c.op === 'update'
+          ? 2
+          : 4
+      : c.op === 'delete'
+        ? 3
+        : 1;
+  await Promise.all(
+    [...units.values()].map((unit) =>
+      limit(async () => {
+        const state: { uid?: string } = {};
+        const ordered = unit
+          .map((c, i) => ({ c, i }))
+          .sort((a, b) => step(a.c) - step(b.c) || a.i - b.i)
+          .map((x) => x.c);
+        for (const change of ordered) if (!(await apply(change, state))) return;
+      }),
+    ),
+  );
   return result;
 }
 
@@ -307,17 +690,20 @@ export async function convergeServicesView(
  * nothing.
  */
 async function confirmDeletes(deps: SyncDeps, plan: ViewPlan): Promise<ViewPlan> {
-  if (!plan.changes.some((c) => c.op === 'delete')) return plan;
+  if (!plan.changes.some((c) => c.op === 'delete' && c.kind === undefined)) return plan;
   const { settings } = deps;
   let stillThere: Set<string> | undefined;
   try {
     const own = await deps.consul.readServicesView(settings.writeTimeoutMs);
     // A name carrying the k8s tag was already decided from our own read (sharedNames).
     const tag = settings.consulK8sTag;
+    // A name denied by the lists or tagged k8s-sync-disabled is gone for this direction.
     if (!own.filtered && Object.keys(own.view).length > 0)
       stillThere = new Set(
         Object.entries(own.view)
           .filter(([, tags]) => tag === '' || !(Array.isArray(tags) && tags.includes(tag)))
+          .filter(([, tags]) => !(Array.isArray(tags) && tags.includes(TAG_SYNC_DISABLED)))
+          .filter(([n]) => isConsulServiceAllowed(n, settings))
           .map(([n]) => (settings.k8sServicePrefix + n).toLowerCase()),
       );
   } catch (err) {
@@ -326,13 +712,25 @@ async function confirmDeletes(deps: SyncDeps, plan: ViewPlan): Promise<ViewPlan>
       'could not confirm the deletions of a watch delivery: deleting nothing this time',
     );
   }
-  const keep = (c: K8sServiceChange): boolean =>
-    c.op !== 'delete' || (stillThere !== undefined && !stillThere.has(c.name));
+  // A slice deletion follows its Service's: withheld with it (the Service's slices of a
+  // Service that stays are not deletions of a mirror).
+  const serviceDeleted = new Set(
+    plan.changes.filter((c) => c.op === 'delete' && c.kind === undefined).map((c) => c.name),
+  );
+  const keep = (c: K8sServiceChange): boolean => {
+    if (c.op !== 'delete') return true;
+    const name = c.kind === undefined ? c.name : (c.service ?? '');
+    if (c.kind !== undefined && !serviceDeleted.has(name)) return true;
+    return stillThere !== undefined && !stillThere.has(name);
+  };
   const changes = plan.changes.filter(keep);
   return {
     ...plan,
     changes,
-    withheldDeletes: plan.withheldDeletes + plan.changes.length - changes.length,
+    withheldDeletes:
+      plan.withheldDeletes +
+      plan.changes.filter((c) => c.kind === undefined).length -
+      changes.filter((c) => c.kind === undefined).length,
   };
 }
 

@@ -14,6 +14,28 @@ export const LABEL_CONSUL = 'consul';
 export const LABEL_CONSUL_VALUE = 'true';
 /** Label linking an EndpointSlice to its Service. */
 export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
+/** Label marking who manages an EndpointSlice; ours carry MANAGED_BY_US. */
+export const LABEL_MANAGED_BY = 'endpointslice.kubernetes.io/managed-by';
+export const MANAGED_BY_US = 'k8s-consul-sync';
+/** Label the EndpointSlice controller puts on the slices of a headless Service (kube-proxy skips them). */
+export const LABEL_HEADLESS = 'service.kubernetes.io/headless';
+/** Consul → Kubernetes: the Consul tags of a mirrored service, comma-separated (`\,` escapes a comma). */
+export const ANNOTATION_CONSUL_TAGS = 'consul.hashicorp.com/tags';
+/** Consul → Kubernetes: one annotation per Consul meta key of the instances (endpoints mode). */
+export const ANNOTATION_CONSUL_META_PREFIX = 'consul.hashicorp.com/meta-';
+/** On a mirrored Service: the mode chosen by the Consul meta `k8s-sync-mode` (absent: the flag's). */
+export const ANNOTATION_MODE = 'k8s-consul-sync/mode';
+/** On our EndpointSlices: the Consul service name they hold the instances of. */
+export const ANNOTATION_CONSUL_SERVICE = 'k8s-consul-sync/consul-service';
+/** On our EndpointSlices: digest of the instances' checks when written (POST /consul/checks compares). */
+export const ANNOTATION_CHECKS_DIGEST = 'k8s-consul-sync/checks-digest';
+/** Consul tag opting a service out of Consul → Kubernetes. */
+export const TAG_SYNC_DISABLED = 'k8s-sync-disabled';
+/** Consul meta opting a service out (value "false", read on reconcile and before a create). */
+export const META_K8S_SYNC = 'k8s-sync';
+/** Consul meta choosing the mode of one service: externalname or endpoints. */
+export const META_K8S_SYNC_MODE = 'k8s-sync-mode';
+
 /** Namespace name label the API server sets on every namespace. */
 export const LABEL_NAMESPACE_NAME = 'kubernetes.io/metadata.name';
 

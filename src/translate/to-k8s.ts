@@ -1,15 +1,67 @@
 // Consul → Kubernetes (docs/reference.md "Consul → Kubernetes"): a Consul `services` view → the ExternalName services that
 // should exist in the write namespace. Pure; invalid names are skipped with a warning.
 import {
+  ANNOTATION_CONSUL_TAGS,
+  ANNOTATION_MODE,
   ANNOTATION_SERVICE_SYNC,
   ANNOTATION_SYNCED,
   LABEL_CONSUL,
   LABEL_CONSUL_VALUE,
+  TAG_SYNC_DISABLED,
 } from './keys.js';
 import { compareStrings } from './order.js';
-import type { DesiredK8sService, Service, ServicesView, ToK8sSettings } from './types.js';
+import type {
+  ConsulToK8sMode,
+  DesiredK8sService,
+  Service,
+  ServicesView,
+  ToK8sSettings,
+} from './types.js';
 
-export type SkipReason = 'k8s-tag' | 'invalid-name' | 'duplicate';
+/**
+ * k8s-tag: registered from Kubernetes; disabled: tag k8s-sync-disabled or meta k8s-sync "false";
+ * denied: not allowed by --allow-consul-service, or denied by --deny-consul-service.
+ */
+export type SkipReason = 'k8s-tag' | 'invalid-name' | 'duplicate' | 'disabled' | 'denied';
+
+/** A name glob of --allow-consul-service / --deny-consul-service: `*` matches any run of characters. */
+export function matchesGlob(glob: string, name: string): boolean {
+  const parts = glob.split('*');
+  if (parts.length === 1) return glob === name;
+  const first = parts[0]!;
+  const last = parts[parts.length - 1]!;
+  if (name.length < first.length + last.length) return false;
+  if (!name.startsWith(first) || !name.endsWith(last)) return false;
+  let at = first.length;
+  const end = name.length - last.length;
+  for (const middle of parts.slice(1, -1)) {
+    const found = name.indexOf(middle, at);
+    if (found === -1 || found + middle.length > end) return false;
+    at = found + middle.length;
+  }
+  return true;
+}
+
+/** Allowed by the name lists: some allow glob matches and no deny glob does (deny wins). */
+export function isConsulServiceAllowed(
+  name: string,
+  settings: Pick<ToK8sSettings, 'allowConsulServices' | 'denyConsulServices'>,
+): boolean {
+  const allow = settings.allowConsulServices ?? ['*'];
+  const deny = settings.denyConsulServices ?? [];
+  return allow.some((g) => matchesGlob(g, name)) && !deny.some((g) => matchesGlob(g, name));
+}
+
+/**
+ * Tags as one annotation value: sorted, deduplicated, joined by commas, a comma inside a tag
+ * written `\,` (and a backslash `\\`), as consul-k8s's tag annotation is read.
+ */
+export function formatTagsAnnotation(tags: readonly string[]): string {
+  return [...new Set(tags)]
+    .sort(compareStrings)
+    .map((t) => t.replaceAll('\\', '\\\\').replaceAll(',', '\\,'))
+    .join(',');
+}
 
 export interface SkippedConsulService {
   consulName: string;
@@ -69,6 +121,10 @@ export function translateServicesView(
      * a Kubernetes service joining a VM service by name never removes the VM service's mirror.
      */
     notOnlyFromKubernetes?: ReadonlySet<string>;
+    /** Consul names opted out by meta k8s-sync "false" (read on reconcile and before creates). */
+    optedOut?: ReadonlySet<string>;
+    /** The mode chosen by meta k8s-sync-mode, per Consul name (absent: --consul-to-k8s-mode). */
+    modes?: ReadonlyMap<string, ConsulToK8sMode>;
   } = {},
 ): K8sTranslation {
   const services: DesiredK8sService[] = [];
@@ -95,6 +151,22 @@ export function translateServicesView(
       });
       continue;
     }
+    if (!isConsulServiceAllowed(consulName, settings)) {
+      skipped.push({
+        consulName,
+        reason: 'denied',
+        message: `consul service ${consulName} is not allowed by --allow-consul-service/--deny-consul-service`,
+      });
+      continue;
+    }
+    if (tags.includes(TAG_SYNC_DISABLED) || options.optedOut?.has(consulName)) {
+      skipped.push({
+        consulName,
+        reason: 'disabled',
+        message: `consul service ${consulName} opted out (tag ${TAG_SYNC_DISABLED} or meta k8s-sync "false")`,
+      });
+      continue;
+    }
     const name = (settings.k8sServicePrefix + consulName).toLowerCase();
     const externalName = `${consulName.toLowerCase()}.service.${domain}`;
     let problem: string | undefined;
@@ -116,30 +188,70 @@ export function translateServicesView(
       continue;
     }
     byName.set(name, consulName);
+    const annotations = desiredAnnotations();
+    const shown = tags.filter((t): t is string => typeof t === 'string');
+    if (shown.length > 0) annotations[ANNOTATION_CONSUL_TAGS] = formatTagsAnnotation(shown);
+    const chosen = options.modes?.get(consulName);
+    if (chosen !== undefined) annotations[ANNOTATION_MODE] = chosen;
+    const mode = chosen ?? settings.consulToK8sMode ?? 'externalname';
     services.push({
       namespace: settings.k8sWriteNamespace,
       name,
       consulName,
       externalName,
       labels: desiredLabels(),
-      annotations: desiredAnnotations(),
+      annotations,
+      // mode absent: externalname.
+      ...(mode === 'endpoints'
+        ? { mode, serviceType: settings.consulToK8sServiceType ?? 'Headless' }
+        : {}),
     });
   }
   services.sort((a, b) => compareStrings(a.name, b.name));
   return { services, skipped, warnings };
 }
 
+/** A ClusterIP Service with no instance port known yet gets this port (the API server needs one). */
+export const PLACEHOLDER_PORT = 80;
+/** The name of the one Service port and EndpointSlice port of endpoints mode. */
+export const ENDPOINTS_PORT_NAME = 'default';
+
 /** The full v1 Service to create or replace. */
 export function desiredServiceObject(d: DesiredK8sService): Service {
+  const metadata = {
+    name: d.name,
+    namespace: d.namespace,
+    labels: { ...d.labels },
+    annotations: { ...d.annotations },
+  };
+  if ((d.mode ?? 'externalname') === 'externalname')
+    return {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata,
+      spec: { type: 'ExternalName', externalName: d.externalName },
+    };
+  const headless = (d.serviceType ?? 'Headless') === 'Headless';
+  const ports =
+    d.ports ??
+    (headless
+      ? []
+      : [
+          {
+            name: ENDPOINTS_PORT_NAME,
+            protocol: 'TCP',
+            port: PLACEHOLDER_PORT,
+            targetPort: PLACEHOLDER_PORT,
+          },
+        ]);
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: {
-      name: d.name,
-      namespace: d.namespace,
-      labels: { ...d.labels },
-      annotations: { ...d.annotations },
+    metadata,
+    spec: {
+      type: 'ClusterIP',
+      ...(headless ? { clusterIP: 'None' } : {}),
+      ...(ports.length > 0 ? { ports: ports.map((p) => ({ ...p })) } : {}),
     },
-    spec: { type: 'ExternalName', externalName: d.externalName },
   };
 }

@@ -10,7 +10,14 @@ export interface ObjectMeta {
   resourceVersion?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
-  ownerReferences?: { kind?: string; name?: string; uid?: string }[];
+  ownerReferences?: {
+    apiVersion?: string;
+    kind?: string;
+    name?: string;
+    uid?: string;
+    controller?: boolean;
+    blockOwnerDeletion?: boolean;
+  }[];
 }
 
 export interface ServicePort {
@@ -135,18 +142,29 @@ export interface ToConsulSettings {
   maxInstancesPerService?: number;
 }
 
+export type ConsulToK8sMode = 'externalname' | 'endpoints';
+export type ConsulToK8sServiceType = 'Headless' | 'ClusterIP';
+
 /** Settings of the Consul → Kubernetes translation. */
 export interface ToK8sSettings {
   consulK8sTag: string;
   k8sServicePrefix: string;
   k8sWriteNamespace: string;
   consulDomain: string;
+  /** --consul-to-k8s-mode (absent: externalname). */
+  consulToK8sMode?: ConsulToK8sMode;
+  /** --consul-to-k8s-service-type, endpoints mode only (absent: Headless). */
+  consulToK8sServiceType?: ConsulToK8sServiceType;
+  /** --allow-consul-service name globs (absent: every name). */
+  allowConsulServices?: readonly string[];
+  /** --deny-consul-service name globs; wins over allow (absent: none). */
+  denyConsulServices?: readonly string[];
 }
 
 /** A Consul `services` view: service name → tags. */
 export type ServicesView = Record<string, string[]>;
 
-/** A desired ExternalName service made from a Consul service. */
+/** A desired Service made from a Consul service (ExternalName, or selector-less in endpoints mode). */
 export interface DesiredK8sService {
   namespace: string;
   name: string;
@@ -154,4 +172,35 @@ export interface DesiredK8sService {
   externalName: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;
+  /** Absent: externalname. */
+  mode?: ConsulToK8sMode;
+  /** Endpoints mode: headless (clusterIP None, the default) or a virtual IP. */
+  serviceType?: ConsulToK8sServiceType;
+  /** Endpoints mode: the ports, when the instances were read; absent: keep the current ones. */
+  ports?: ServicePort[];
+  /** Endpoints mode: the meta annotations are known (instances read): stale ones are removed. */
+  metaKnown?: boolean;
+}
+
+/** One instance of a Consul service as `/v1/health/service/:name` shows it. */
+export interface HealthInstance {
+  node: string;
+  nodeAddress: string;
+  serviceId: string;
+  serviceAddress: string;
+  port: number;
+  tags: string[];
+  meta: Record<string, string>;
+  /** The instance's checks and its node's (serviceId ''). */
+  checks: { checkId: string; serviceId: string; status: string }[];
+}
+
+/** One check of a `checks` watch delivery (`/v1/health/state/any`), normalized. */
+export interface CheckState {
+  node: string;
+  checkId: string;
+  status: string;
+  serviceId: string;
+  serviceName: string;
+  serviceTags: string[];
 }

@@ -6,6 +6,7 @@ import { createLogger } from '../../src/telemetry/logger.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { createRuntime } from '../../src/sync/runtime.js';
 import { reconcile } from '../../src/sync/reconcile.js';
+import { META_K8S_SYNC, META_K8S_SYNC_MODE } from '../../src/translate/keys.js';
 
 export interface ReconcileChildInput {
   /** 'reconcile': the full two-way reconcile; 'lists': only the reads it must make. */
@@ -58,6 +59,10 @@ async function main(input: ReconcileChildInput): Promise<ReconcileChildOutput> {
         deps.kube.listLabelledServices(deps.settings.k8sWriteNamespace),
         // Which k8s-tagged names also have other instances (they keep their mirror).
         deps.consul.readNamesWithoutTag(deps.settings.consulK8sTag),
+        // Per-service control: meta k8s-sync "false" and k8s-sync-mode (issue 16).
+        deps.consul.readNamesWithMeta(META_K8S_SYNC, 'false'),
+        deps.consul.readNamesWithMeta(META_K8S_SYNC_MODE, 'endpoints'),
+        deps.consul.readNamesWithMeta(META_K8S_SYNC_MODE, 'externalname'),
       ]);
       const wallMs = performance.now() - started;
       return {

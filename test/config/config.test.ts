@@ -132,6 +132,10 @@ const cases: [string, string, (c: Config) => unknown, unknown][] = [
   ['format', 'path', (c) => c.token.format, 'path'],
   ['detailed-exitcode', 'true', (c) => c.reconcile.detailedExitCode, true],
   ['emit-events', 'false', (c) => c.emitEvents, false],
+  ['consul-to-k8s-mode', 'endpoints', (c) => c.consulToK8sMode, 'endpoints'],
+  ['consul-to-k8s-service-type', 'ClusterIP', (c) => c.consulToK8sServiceType, 'ClusterIP'],
+  ['allow-consul-service', 'db-*,web', (c) => c.allowConsulServices, ['db-*', 'web']],
+  ['deny-consul-service', 'consul', (c) => c.denyConsulServices, ['consul']],
 ];
 
 test('every flag is covered by the table below', () => {

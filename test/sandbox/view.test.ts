@@ -333,6 +333,9 @@ test('the handler wrapper records what each call was about and how long it took'
       audit: async (_req, res) => {
         res.status(503).json({ error: { code: 'WRITE_FAILED', message: 'x' } });
       },
+      consulChecks: async (_req, res) => {
+        res.json({});
+      },
       reconcile: async (_req, res) => {
         res.json({});
       },

@@ -28,7 +28,14 @@ describe('translateServicesView', () => {
     name: string;
     view: ServicesView;
     settings?: Partial<ToK8sSettings>;
-    services: { name: string; consulName: string; externalName: string; namespace?: string }[];
+    services: {
+      name: string;
+      consulName: string;
+      externalName: string;
+      namespace?: string;
+      /** The consul.hashicorp.com/tags annotation expected (absent: the service has no tag). */
+      tags?: string;
+    }[];
     skipped?: { consulName: string; reason: 'k8s-tag' | 'invalid-name' | 'duplicate' }[];
     warnings?: number;
   }[] = [
@@ -36,7 +43,12 @@ describe('translateServicesView', () => {
       name: 'one service → one ExternalName service',
       view: { 'billing-db': ['primary'] },
       services: [
-        { name: 'billing-db', consulName: 'billing-db', externalName: 'billing-db.service.consul' },
+        {
+          name: 'billing-db',
+          consulName: 'billing-db',
+          externalName: 'billing-db.service.consul',
+          tags: 'primary',
+        },
       ],
     },
     {
@@ -50,7 +62,7 @@ describe('translateServicesView', () => {
       name: 'a custom consul-k8s-tag is the one that is skipped',
       view: { a: ['k8s'], b: ['from-k8s'] },
       settings: { consulK8sTag: 'from-k8s' },
-      services: [{ name: 'a', consulName: 'a', externalName: 'a.service.consul' }],
+      services: [{ name: 'a', consulName: 'a', externalName: 'a.service.consul', tags: 'k8s' }],
       skipped: [{ consulName: 'b', reason: 'k8s-tag' }],
     },
     {
@@ -151,7 +163,10 @@ describe('translateServicesView', () => {
           consulName: e.consulName,
           externalName: e.externalName,
           labels: LABELS,
-          annotations: ANNOTATIONS,
+          annotations:
+            e.tags === undefined
+              ? ANNOTATIONS
+              : { ...ANNOTATIONS, 'consul.hashicorp.com/tags': e.tags },
         })),
       );
       assert.deepEqual(

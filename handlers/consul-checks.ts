@@ -1,0 +1,56 @@
+// POST /consul/checks: a Consul `checks` watch result (`/v1/health/state/any`, an array of
+// HealthCheck objects) → the EndpointSlices of the endpoints-mode services whose checks changed
+// converged (docs/reference.md "Checks watch"). Same scope and validation style as
+// /consul/services; nothing is written for a refused body. 503 when a Kubernetes write failed
+// (the next delivery or reconcile repairs).
+import { decodeHealthChecks } from '../src/events/checks.js';
+import { convergeChecks } from '../src/sync/checks.js';
+import { assertNoFailures } from '../src/sync/to-k8s.js';
+import { counted, elapsedSeconds, type Handler, type HandlerContext } from './context.js';
+
+export function createConsulChecksHandler(ctx: HandlerContext): Handler {
+  return counted(ctx, 'consul-watch', async (req, res, count) => {
+    const start = process.hrtime.bigint();
+    const checks = decodeHealthChecks(req.body);
+    const index = req.get('X-Consul-Index') ?? null;
+    if (!ctx.settings.toK8s) {
+      count('ignored');
+      res.json({ index, ignored: true });
+      return;
+    }
+    const done = (outcome: string, fields: Record<string, unknown> = {}): void => {
+      count(outcome);
+      ctx.logger.info(
+        {
+          event: 'consul-checks',
+          source: 'consul-watch',
+          index,
+          outcome,
+          checks: checks.length,
+          ...fields,
+          durationMs: elapsedSeconds(start) * 1000,
+        },
+        'consul checks',
+      );
+    };
+    let result;
+    try {
+      result = await convergeChecks(await ctx.deps(), checks);
+      assertNoFailures(result);
+    } catch (err) {
+      done('error');
+      throw err;
+    }
+    done(result.changes.length > 0 ? 'written' : 'unchanged', {
+      ...result.summary,
+      changed: result.changed.length,
+    });
+    res.json({
+      index,
+      ...result.summary,
+      services: result.services,
+      changed: result.changed,
+      warnings: result.warnings,
+    });
+  });
+}

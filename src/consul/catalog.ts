@@ -5,7 +5,7 @@ import type { ConsulHandle } from './client.js';
 import { SyncError } from '../errors.js';
 import { createLimiter } from '../concurrency.js';
 import { consulError } from './errors.js';
-import { packTransactions, type TxnChain } from './txn.js';
+import { packTransactions, type TxnChain, type TxnOp } from './txn.js';
 import type { RegistrationChange } from '../plan/index.js';
 import type {
   CheckStatus,
@@ -392,9 +392,12 @@ export class ConsulCatalog {
   }
 
   /**
-   * Applies changes grouped per Kubernetes service. Chains (one service past the op limit) run
-   * in order; independent chains run with bounded concurrency. Throws on the first failure
-   * after in-flight transactions settle; transactions are atomic, so nothing is half-written.
+   * Applies changes grouped per Kubernetes service, every transaction within the concurrency
+   * bound. A service past the op limit (a chain) writes its sets in transactions that run at once
+   * (each registration whole in one), then its deletes in order once every set succeeded, so it
+   * never has fewer instances than it needs. Throws on the first failure after in-flight
+   * transactions settle; transactions are atomic, so none is half-written, and after a failure
+   * no further transaction starts (a later converge finishes the service).
    */
   async apply(
     groups: readonly (readonly RegistrationChange[])[],
@@ -405,10 +408,9 @@ export class ConsulCatalog {
     const result: ApplyResult = { transactions: 0, operations: 0 };
     const limit = createLimiter(this.options.concurrency);
     let failure: unknown;
-    const run = async (chain: TxnChain): Promise<void> => {
-      // After a failure no further chain starts; those in flight finish.
-      if (failure !== undefined) return;
-      for (const ops of chain) {
+    const one = (ops: TxnOp[]): Promise<void> =>
+      limit(async () => {
+        if (failure !== undefined) return;
         try {
           await this.runTxn(ops, timeoutMs);
         } catch (err) {
@@ -417,9 +419,15 @@ export class ConsulCatalog {
         }
         result.transactions++;
         result.operations += ops.length;
+      });
+    const run = async (chain: TxnChain): Promise<void> => {
+      await Promise.all(chain.sets.map(one));
+      for (const ops of chain.ordered) {
+        if (failure !== undefined) return;
+        await one(ops);
       }
     };
-    await Promise.all(chains.map((chain) => limit(() => run(chain))));
+    await Promise.all(chains.map(run));
     if (failure !== undefined) {
       throw failure instanceof Error
         ? failure

@@ -104,14 +104,22 @@ export function opsForChange(
   return { sets, deletes };
 }
 
-/** A sequence of transactions that must run in order (one service split past the limit). */
-export type TxnChain = TxnOp[][];
+/**
+ * The transactions of one service, or of several small ones packed together: `sets` may run at
+ * once (each holds whole registrations: a check never lands before its service), `ordered` (the
+ * deletes of a service past the limit) run after every set, in order.
+ */
+export interface TxnChain {
+  sets: TxnOp[][];
+  ordered: TxnOp[][];
+}
 
 /**
  * Packs per-service groups of changes into chains of transactions of at most `maxOps`
- * operations. A service's operations share one transaction unless they alone exceed the limit
- * (then a chain, applied in order, sets first). Groups are packed first-fit-decreasing, so
- * a reconcile needs about ceil(operations / maxOps) transactions.
+ * operations. A service's operations share one transaction unless they alone exceed the limit;
+ * then its sets are split between registrations (never inside one) into transactions that may
+ * run at once, and its deletes follow in order. Groups are packed first-fit-decreasing, so a
+ * reconcile needs about ceil(operations / maxOps) transactions.
  *
  * With `ensureNode` every transaction starts with an idempotent Node `set` (Consul leaves an
  * identical node untouched), so service sets never fail for a node removed by hand; the event
@@ -129,21 +137,32 @@ export function packTransactions(
   const chains: TxnChain[] = [];
   const small: TxnOp[][] = [];
   for (const group of groups) {
-    const sets: TxnOp[] = [];
+    const sets: TxnOp[][] = [];
     const deletes: TxnOp[] = [];
+    let count = 0;
     for (const change of group) {
       const ops = opsForChange(change, cas);
-      sets.push(...ops.sets);
+      if (ops.sets.length > 0) sets.push(ops.sets);
       deletes.push(...ops.deletes);
+      count += ops.sets.length + ops.deletes.length;
     }
-    const ops = [...sets, ...deletes];
-    if (ops.length === 0) continue;
-    if (ops.length > room) {
-      const chain: TxnChain = [];
-      for (let i = 0; i < ops.length; i += room) chain.push(txn(ops.slice(i, i + room)));
+    if (count === 0) continue;
+    if (count > room) {
+      const chain: TxnChain = { sets: [], ordered: [] };
+      let current: TxnOp[] = [];
+      for (const ops of sets) {
+        if (current.length + ops.length > room && current.length > 0) {
+          chain.sets.push(txn(current));
+          current = [];
+        }
+        current.push(...ops);
+      }
+      if (current.length > 0) chain.sets.push(txn(current));
+      for (let i = 0; i < deletes.length; i += room)
+        chain.ordered.push(txn(deletes.slice(i, i + room)));
       chains.push(chain);
     } else {
-      small.push(ops);
+      small.push([...sets.flat(), ...deletes]);
     }
   }
   // First-fit decreasing: stable for equal sizes, so the same plan packs the same way.
@@ -155,6 +174,6 @@ export function packTransactions(
     if (bin) bin.push(...ops.ops);
     else bins.push([...ops.ops]);
   }
-  for (const bin of bins) chains.push([txn(bin)]);
+  for (const bin of bins) chains.push({ sets: [txn(bin)], ordered: [] });
   return chains;
 }

@@ -79,3 +79,50 @@ test('after a failed transaction no further chain starts; the call rejects', asy
   // The failed one and the one in flight beside it; the four waiting never went out.
   assert.equal(stats.calls, 2);
 });
+
+test('one service past the limit: its sets at once within the bound, its deletes after them; none after a failed set', async () => {
+  const sets: RegistrationChange[] = Array.from({ length: 200 }, (_, i) => ({
+    ...group(0)[0]!,
+    op: 'create',
+    registration: { ...group(0)[0]!.registration, id: `svc0-new-${i}` },
+  }));
+  const deletes = group(0); // 40 deletes
+  const order: string[] = [];
+  const { handle, stats } = fakeConsul(async () => {
+    await pause(5);
+  });
+  const create = (handle.client.transaction as unknown as { create: (ops: unknown[]) => unknown })
+    .create;
+  (handle.client.transaction as unknown as { create: (ops: unknown[]) => unknown }).create = (
+    ops: unknown[],
+  ) => {
+    order.push(JSON.stringify(ops).includes('"delete"') ? 'delete' : 'set');
+    return create(ops);
+  };
+  const catalog = new ConsulCatalog(handle, { nodeName: 'k8s-sync', concurrency: 3 });
+  const result = await catalog.apply([[...deletes, ...sets]], 1000, { ensureNode: false });
+  // 200 sets in 64-op transactions (4), then 40 deletes in one.
+  assert.deepEqual(order, ['set', 'set', 'set', 'set', 'delete']);
+  assert.equal(result.operations, 240);
+  assert.equal(stats.peak, 3, 'the sets ran at once, within --concurrency');
+
+  const failing = fakeConsul(async (call) => {
+    await pause(5);
+    if (call === 1) throw new Error('consul said no');
+  });
+  const seen: string[] = [];
+  const createFailing = (
+    failing.handle.client.transaction as unknown as { create: (ops: unknown[]) => unknown }
+  ).create;
+  (failing.handle.client.transaction as unknown as { create: (ops: unknown[]) => unknown }).create =
+    (ops: unknown[]) => {
+      seen.push(JSON.stringify(ops).includes('"delete"') ? 'delete' : 'set');
+      return createFailing(ops);
+    };
+  const failingCatalog = new ConsulCatalog(failing.handle, {
+    nodeName: 'k8s-sync',
+    concurrency: 3,
+  });
+  await assert.rejects(failingCatalog.apply([[...deletes, ...sets]], 1000, { ensureNode: false }));
+  assert.ok(!seen.includes('delete'), 'no delete after a set failed: the old instances stay');
+});

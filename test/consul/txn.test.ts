@@ -49,7 +49,8 @@ test('one service: one transaction, node first, sets before deletes; deletes car
     'k8s-sync',
   );
   assert.equal(chains.length, 1);
-  const [txn] = chains[0]!;
+  assert.deepEqual(chains[0]!.ordered, []);
+  const [txn] = chains[0]!.sets;
   assert.deepEqual(Object.keys(txn![0]!), ['Node']);
   assert.equal((txn![1] as { Service: { Verb: string } }).Service.Verb, 'set');
   assert.deepEqual(txn![2], {
@@ -80,13 +81,50 @@ test('a check-only change writes only the check; a check removal deletes the old
   ]);
 });
 
-test('a service past the limit becomes an ordered chain of transactions within the limit', () => {
+test('a service past the limit: its sets in transactions within the limit, then its deletes', () => {
   const group = Array.from({ length: 130 }, (_, i) => change('create', `web-${i}`));
   const chains = packTransactions([group], 'k8s-sync');
   assert.equal(chains.length, 1);
   assert.deepEqual(
-    chains[0]!.map((t) => t.length),
+    chains[0]!.sets.map((t) => t.length),
     [64, 64, 5],
+  );
+  assert.deepEqual(chains[0]!.ordered, []);
+});
+
+test('past the limit, a registration and its check are never split; deletes come after every set', () => {
+  // 40 registrations with a check (2 ops each) and 70 deletes: 63 ops of room per transaction.
+  const sets = Array.from({ length: 40 }, (_, i): RegistrationChange => {
+    const c = change('create', `web-${i}`);
+    return { ...c, registration: reg(`web-${i}`, true), writeCheck: 'set' };
+  });
+  const deletes = Array.from({ length: 70 }, (_, i) => change('delete', `web-old-${i}`));
+  const [chain] = packTransactions([[...deletes, ...sets]], 'k8s-sync');
+  // 31 whole registrations (62 ops) fit in 63; then the other 9.
+  assert.deepEqual(
+    chain!.sets.map((t) => t.length),
+    [1 + 62, 1 + 18],
+  );
+  for (const t of chain!.sets) {
+    const services = t.flatMap((o) =>
+      'Service' in o ? [(o as { Service: { Service: { ID: string } } }).Service.Service.ID] : [],
+    );
+    const checks = t.flatMap((o) =>
+      'Check' in o
+        ? [(o as { Check: { Check: { ServiceID: string } } }).Check.Check.ServiceID]
+        : [],
+    );
+    assert.deepEqual(checks, services, 'each check travels with its service');
+  }
+  assert.deepEqual(
+    chain!.ordered.map((t) => t.length),
+    [64, 8],
+  );
+  assert.ok(
+    chain!.ordered
+      .flat()
+      .every((o) => Object.keys(o)[0] === 'Node' || /delete/.test(JSON.stringify(o))),
+    'only deletes are ordered',
   );
 });
 
@@ -98,7 +136,11 @@ test('many services pack first-fit decreasing into about ceil(ops / 64) transact
   const total = sizes.reduce((a, b) => a + b, 0);
   const chains = packTransactions(groups, 'k8s-sync', { ensureNode: false });
   assert.equal(chains.length, Math.ceil(total / MAX_TXN_OPS));
-  for (const [txn] of chains) {
+  for (const {
+    sets: [txn],
+    ordered,
+  } of chains) {
+    assert.deepEqual(ordered, []);
     assert.ok(txn!.length <= MAX_TXN_OPS);
     const services = new Set(
       txn!.map(

@@ -55,6 +55,10 @@ export type Instance =
       nodeName?: string;
       ready: boolean;
       slicePorts: readonly EndpointPort[];
+      /** The first endpoint's targetRef kind and name, and zone, where the slice has them. */
+      refKind?: string;
+      refName?: string;
+      zone?: string;
     };
 
 /** externalIPs win over the type; then the type decides (docs/reference.md "Kubernetes → Consul" Instances). */
@@ -184,7 +188,14 @@ function nodeAddress(
 function endpointInstances(slices: readonly EndpointSlice[]): Instance[] {
   const byAddress = new Map<
     string,
-    { nodeName?: string; ready: boolean; slicePorts: readonly EndpointPort[] }
+    {
+      nodeName?: string;
+      ready: boolean;
+      slicePorts: readonly EndpointPort[];
+      refKind?: string;
+      refName?: string;
+      zone?: string;
+    }
   >();
   for (const slice of slices) {
     const slicePorts = Array.isArray(slice.ports) ? slice.ports.filter(isObject) : [];
@@ -200,7 +211,15 @@ function endpointInstances(slices: readonly EndpointSlice[]): Instance[] {
           seen.ready ||= ready;
           seen.nodeName ??= nodeName;
         } else {
-          byAddress.set(address, { nodeName, ready, slicePorts });
+          const ref = isObject(ep.targetRef) ? ep.targetRef : undefined;
+          byAddress.set(address, {
+            nodeName,
+            ready,
+            slicePorts,
+            refKind: shortString(ref?.kind),
+            refName: shortString(ref?.name),
+            zone: shortString(ep.zone),
+          });
         }
       }
     }
@@ -208,8 +227,22 @@ function endpointInstances(slices: readonly EndpointSlice[]): Instance[] {
   return [...byAddress].map(([address, v]) => {
     const inst: Instance = { kind: 'endpoint', address, ready: v.ready, slicePorts: v.slicePorts };
     if (v.nodeName !== undefined) inst.nodeName = v.nodeName;
+    if (v.refKind !== undefined && v.refName !== undefined) {
+      inst.refKind = v.refKind;
+      inst.refName = v.refName;
+    }
+    if (v.zone !== undefined) inst.zone = v.zone;
     return inst;
   });
+}
+
+/**
+ * A reference field carried into Consul meta: at most a DNS subdomain's 253 characters (Consul
+ * refuses meta values past 512 bytes; the API server validates names, not every sender does).
+ */
+function shortString(value: unknown): string | undefined {
+  const s = nonEmptyString(value);
+  return s !== undefined && s.length <= 253 ? s : undefined;
 }
 
 /** Kubernetes: an absent (nil) ready condition is unknown and read as ready. */

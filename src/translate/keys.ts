@@ -45,6 +45,10 @@ export const META_K8S_NAMESPACE = 'external-k8s-ns';
 export const META_K8S_NAME = 'external-k8s-name';
 export const META_SYNC_ID = 'external-k8s-sync-id';
 export const META_K8S_NODE_NAME = 'external-k8s-node-name';
+/** consul-k8s's per-endpoint meta: the endpoint's targetRef and zone (endpoint instances). */
+export const META_K8S_REF_KIND = 'external-k8s-ref-kind';
+export const META_K8S_REF_NAME = 'external-k8s-ref-name';
+export const META_K8S_TOPOLOGY_ZONE = 'external-k8s-topology-zone';
 export const META_PORT_PREFIX = 'port-';
 /** Meta keys the product owns; annotations can never override them. */
 export const META_RESERVED_PREFIX = 'external-';

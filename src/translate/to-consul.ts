@@ -8,6 +8,9 @@ import {
   META_K8S_NAME,
   META_K8S_NAMESPACE,
   META_K8S_NODE_NAME,
+  META_K8S_REF_KIND,
+  META_K8S_REF_NAME,
+  META_K8S_TOPOLOGY_ZONE,
   META_PORT_PREFIX,
   META_SYNC_ID,
   READINESS_CHECK_NAME,
@@ -116,6 +119,14 @@ export function translateService(
       [META_SYNC_ID]: settings.syncId,
     };
     if (inst.nodeName !== undefined) meta[META_K8S_NODE_NAME] = inst.nodeName;
+    if (inst.kind === 'endpoint') {
+      // consul-k8s's updateServiceMeta: the endpoint's target and zone, where the slice has them.
+      if (inst.refKind !== undefined && inst.refName !== undefined) {
+        meta[META_K8S_REF_KIND] = inst.refKind;
+        meta[META_K8S_REF_NAME] = inst.refName;
+      }
+      if (inst.zone !== undefined) meta[META_K8S_TOPOLOGY_ZONE] = inst.zone;
+    }
     for (const p of namedPorts) {
       const key = META_PORT_PREFIX + (p.name ?? '');
       if (ownPortKeys.has(key)) meta[key] = String(reachablePort(p, inst));

@@ -59,6 +59,7 @@ export interface Endpoint {
   conditions?: EndpointConditions;
   nodeName?: string;
   targetRef?: { kind?: string; name?: string; namespace?: string };
+  zone?: string;
 }
 
 export interface EndpointPort {

@@ -76,6 +76,8 @@ interface Ep {
   ready?: boolean | null;
   nodeName?: string;
   noConditions?: boolean;
+  targetRef?: { kind?: string; name?: string };
+  zone?: string;
 }
 
 function slice(
@@ -94,9 +96,13 @@ function slice(
         addresses: string[];
         conditions?: { ready?: boolean | null };
         nodeName?: string;
+        targetRef?: { kind?: string; name?: string };
+        zone?: string;
       } = { addresses: e.addresses };
       if (!e.noConditions) out.conditions = e.ready === undefined ? {} : { ready: e.ready };
       if (e.nodeName !== undefined) out.nodeName = e.nodeName;
+      if (e.targetRef !== undefined) out.targetRef = e.targetRef;
+      if (e.zone !== undefined) out.zone = e.zone;
       return out;
     }),
     ports,
@@ -145,6 +151,8 @@ interface Row {
   meta?: Record<string, string>;
   /** The exact meta of every instance. */
   metaExact?: Record<string, string>;
+  /** The whole meta of the registration at each address. */
+  metaByAddress?: Record<string, Record<string, string>>;
   metaAbsent?: string[];
   metaKeyCount?: number;
   weights?: { passing: number; warning: number };
@@ -690,6 +698,42 @@ const rows: Row[] = [
     meta: { 'port-http': '8081', 'port-grpc': '9001' },
   },
   {
+    // consul-k8s's updateServiceMeta: targetRef kind and name, node and zone of the endpoint.
+    name: 'ClusterIP: per-endpoint meta external-k8s-ref-kind/-ref-name/-topology-zone where the endpoint has them',
+    service: svc({ ports: [{ port: 80, targetPort: 8080 }] }),
+    settings: { syncClusterIPServices: true },
+    slices: [
+      slice(
+        'web-1',
+        [
+          {
+            addresses: ['10.1.0.1'],
+            nodeName: 'node-a',
+            targetRef: { kind: 'Pod', name: 'web-7d4b9-abcde' },
+            zone: 'eu-west-1a',
+          },
+          { addresses: ['10.1.0.2'], targetRef: { kind: 'Pod' } },
+        ],
+        [{ name: '', port: 8080 }],
+      ),
+    ],
+    instances: [
+      { address: '10.1.0.1', port: 8080 },
+      { address: '10.1.0.2', port: 8080 },
+    ],
+    metaByAddress: {
+      '10.1.0.1': {
+        ...OWN(),
+        'external-k8s-node-name': 'node-a',
+        'external-k8s-ref-kind': 'Pod',
+        'external-k8s-ref-name': 'web-7d4b9-abcde',
+        'external-k8s-topology-zone': 'eu-west-1a',
+      },
+      // A targetRef without a name names nothing: neither key.
+      '10.1.0.2': { ...OWN() },
+    },
+  },
+  {
     name: 'ClusterIP: unnamed single port matches the unnamed slice port',
     service: svc({ ports: [{ port: 80, targetPort: 8080 }] }),
     settings: { syncClusterIPServices: true },
@@ -1176,6 +1220,8 @@ describe('translateService (table)', () => {
         if (row.meta)
           for (const [k, v] of Object.entries(row.meta)) assert.equal(r.meta[k], v, `meta ${k}`);
         if (row.metaExact) assert.deepEqual(r.meta, row.metaExact);
+        const byAddress = row.metaByAddress?.[r.address];
+        if (byAddress) assert.deepEqual(r.meta, byAddress, `meta of ${r.address}`);
         for (const k of row.metaAbsent ?? [])
           assert.equal(Object.hasOwn(r.meta, k), false, `meta ${k} absent`);
         if (row.metaKeyCount !== undefined)

@@ -10,7 +10,8 @@ export interface AuditOptions {
   token?: string;
   /** the audit webhook kubeconfig file content (YAML): server URL + user token */
   kubeconfig?: string;
-  /** audit.k8s.io/v1 Policy; default: RequestResponse for writes to services, services/status, endpointslices */
+  /** audit.k8s.io/v1 Policy; default: RequestResponse for writes to services, services/status, endpointslices,
+   *  ingresses, ingresses/status */
   policy?: unknown;
   batchMaxSize?: number;
   batchMaxWaitMs?: number;
@@ -38,6 +39,7 @@ export const DEFAULT_POLICY = {
       resources: [
         { group: '', resources: ['services', 'services/status'] },
         { group: 'discovery.k8s.io', resources: ['endpointslices'] },
+        { group: 'networking.k8s.io', resources: ['ingresses', 'ingresses/status'] },
       ],
     },
     { level: 'None' },

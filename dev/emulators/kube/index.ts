@@ -1,8 +1,8 @@
 // Kubernetes API server emulator: a real HTTP server on loopback that answers like
 // kube-apiserver v1.32 for namespaces, services, endpointslices, nodes, pods,
-// validatingwebhookconfigurations and events (events.k8s.io/v1, readable as core/v1 too),
-// with validating admission webhooks, an audit webhook backend and optional EndpointSlice /
-// LoadBalancer controllers. Used by integration tests, the sandbox and the benchmarks through
+// validatingwebhookconfigurations, events (events.k8s.io/v1, readable as core/v1 too) and
+// networking.k8s.io/v1 ingresses and ingressclasses, with validating admission webhooks, an
+// audit webhook backend and optional EndpointSlice / LoadBalancer controllers. Used by integration tests, the sandbox and the benchmarks through
 // the real @kubernetes/client-node and kubectl.
 import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

@@ -1,5 +1,5 @@
 // Request bodies in application/vnd.kubernetes.protobuf (what kubectl's typed clients send for
-// `create namespace` and `create service`): the envelope (magic "k8s\0", then runtime.Unknown) and
+// `create namespace`, `create service` and `create ingress`): the envelope (magic "k8s\0", then runtime.Unknown) and
 // the object in it, decoded with the published Kubernetes schema (./proto, a subset) into the JSON
 // object a client would have sent as application/json.
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,8 @@ const MESSAGES: Record<string, string> = {
   'v1/Node': 'k8s.io.api.core.v1.Node',
   'v1/Binding': 'k8s.io.api.core.v1.Binding',
   'discovery.k8s.io/v1/EndpointSlice': 'k8s.io.api.discovery.v1.EndpointSlice',
+  'networking.k8s.io/v1/Ingress': 'k8s.io.api.networking.v1.Ingress',
+  'networking.k8s.io/v1/IngressClass': 'k8s.io.api.networking.v1.IngressClass',
 };
 
 let root: protobuf.Root | undefined;
@@ -29,7 +31,9 @@ export function protobufSchema(): protobuf.Root {
   if (!root) {
     const dir = fileURLToPath(new URL('./proto/', import.meta.url));
     const r = new protobuf.Root().loadSync(
-      ['runtime.proto', 'core-v1.proto', 'discovery-v1.proto'].map((f) => dir + f),
+      ['runtime.proto', 'core-v1.proto', 'discovery-v1.proto', 'networking-v1.proto'].map(
+        (f) => dir + f,
+      ),
       { keepCase: true },
     );
     r.resolveAll();

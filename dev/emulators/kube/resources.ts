@@ -2,6 +2,7 @@
 // preparation, validation), as the API server's registry/<kind>/strategy.go define them.
 import type { PatchMeta } from './patch.js';
 import { coreEvents, events } from './events.js';
+import { ingressClasses, ingresses } from './ingresses.js';
 import {
   defaultService,
   prepareServiceForCreate,
@@ -497,5 +498,7 @@ export function createResourceDefs(alloc: ServiceAllocators): ResourceDef[] {
     validatingWebhookConfigurations,
     events,
     coreEvents,
+    ingresses,
+    ingressClasses,
   ];
 }

@@ -232,8 +232,20 @@ const TYPE_TEXT: Record<FieldErrorType, string> = {
   FieldValueTooLong: 'Too long',
 };
 
+/**
+ * A value field.Error prints with %#v from its Go type rather than from JSON, e.g. a nil slice
+ * (`[]networking.IngressRule(nil)`): the text is printed as is.
+ */
+export class GoLiteral {
+  constructor(readonly text: string) {}
+  toJSON(): string {
+    return this.text;
+  }
+}
+
 /** Go's %v / %q / %#v as field.Error uses them for the values we report. */
 export function goValue(value: unknown): string {
+  if (value instanceof GoLiteral) return value.text;
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);

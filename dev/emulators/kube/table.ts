@@ -242,6 +242,30 @@ function eventCells(obj: KubeObject): unknown[] {
   ];
 }
 
+/** printIngress: CLASS, HOSTS (first 3), ADDRESS (sorted set, server-side printing is wide), PORTS. */
+function ingressCells(obj: KubeObject): unknown[] {
+  const spec = asObject(obj.spec);
+  const className = typeof spec.ingressClassName === 'string' ? spec.ingressClassName : '<none>';
+  const rules = asArray(spec.rules).filter(isObject);
+  const hosts: string[] = [];
+  let more = false;
+  for (const rule of rules) {
+    if (hosts.length === 3) more = true;
+    if (!more && typeof rule.host === 'string' && rule.host) hosts.push(rule.host);
+  }
+  let hostCell = hosts.length ? hosts.join(',') : '*';
+  if (more) hostCell += ` + ${rules.length - 3} more...`;
+  const lb = asArray(asObject(asObject(obj.status).loadBalancer).ingress).filter(isObject);
+  const addrs = new Set<string>();
+  for (const i of lb) {
+    if (typeof i.ip === 'string' && i.ip) addrs.add(i.ip);
+    else if (typeof i.hostname === 'string' && i.hostname) addrs.add(i.hostname);
+  }
+  const address = [...addrs].sort().join(',');
+  const ports = asArray(spec.tls).length ? '80, 443' : '80';
+  return [obj.metadata.name, className, hostCell, address, ports, age(obj)];
+}
+
 interface Printer {
   columns: ColumnDefinition[];
   cells(obj: KubeObject): unknown[];
@@ -458,6 +482,44 @@ const printers: Record<string, Printer> = {
       { ...NAME_COL, priority: 1 },
     ],
     cells: eventCells,
+  },
+  ingresses: {
+    columns: [
+      NAME_COL,
+      col(
+        'Class',
+        'string',
+        'The name of the IngressClass resource that should be used by this Ingress',
+      ),
+      col(
+        'Hosts',
+        'string',
+        'Hosts that incoming requests are matched against before the ingress rule',
+      ),
+      col('Address', 'string', 'Address is a list containing ingress points for the load-balancer'),
+      col('Ports', 'string', 'Ports of TLS configurations that open'),
+      AGE_COL,
+    ],
+    cells: ingressCells,
+  },
+  ingressclasses: {
+    columns: [
+      NAME_COL,
+      col('Controller', 'string', 'Controller that is responsible for handling this class'),
+      col('Parameters', 'string', 'A reference to a resource with additional parameters'),
+      AGE_COL,
+    ],
+    cells(obj) {
+      const spec = asObject(obj.spec);
+      let parameters = '<none>';
+      if (isObject(spec.parameters)) {
+        const p = spec.parameters;
+        parameters = str(p.kind);
+        if (typeof p.apiGroup === 'string') parameters += `.${p.apiGroup}`;
+        parameters += `/${str(p.name)}`;
+      }
+      return [obj.metadata.name, str(spec.controller), parameters, age(obj)];
+    },
   },
   validatingwebhookconfigurations: {
     columns: [

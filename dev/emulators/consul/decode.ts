@@ -86,6 +86,16 @@ export function strMap(o: Obj, name: string, path: string): Record<string, strin
   return out;
 }
 
+/** Namespace/Partition fields (acl.EnterpriseMeta), set only when given non-empty. */
+function entFields(o: Obj, path: string): { Namespace?: string; Partition?: string } {
+  const out: { Namespace?: string; Partition?: string } = {};
+  const ns = str(o, 'Namespace', path);
+  const ap = str(o, 'Partition', path);
+  if (ns !== '') out.Namespace = ns;
+  if (ap !== '') out.Partition = ap;
+  return out;
+}
+
 function weights(o: Obj, path: string): Weights | null {
   const w = obj(field(o, 'Weights'), `${path}.Weights`, 'Weights');
   if (w === null) return null;
@@ -129,6 +139,7 @@ export function decodeService(o: Obj, path: string, weightsByValue: boolean): Se
     Port: int(o, 'Port', path),
     Weights: weights(o, path) ?? (weightsByValue ? { Passing: 0, Warning: 0 } : null),
     EnableTagOverride: bool(o, 'EnableTagOverride', path),
+    ...entFields(o, path),
   };
 }
 
@@ -140,6 +151,7 @@ export function decodeNode(o: Obj, path: string, nameField: 'Node'): NodeInput {
     Datacenter: str(o, 'Datacenter', path),
     TaggedAddresses: strMap(o, 'TaggedAddresses', path),
     Meta: strMap(o, 'Meta', path),
+    ...(str(o, 'Partition', path) === '' ? {} : { Partition: str(o, 'Partition', path) }),
   };
 }
 
@@ -163,6 +175,7 @@ export function decodeCheck(o: Obj, path: string): CheckInput {
     Timeout: str(o, 'Timeout', path),
     ExposedPort: int(o, 'ExposedPort', path),
     Definition: { ...def },
+    ...entFields(o, path),
   };
 }
 
@@ -176,6 +189,11 @@ export interface RegisterRequest {
   Service: ServiceInput | null;
   Checks: CheckInput[];
   SkipNodeUpdate: boolean;
+  /** Enterprise: the request's EnterpriseMeta (body fields; '' when absent). */
+  Namespace: string;
+  Partition: string;
+  /** Set by register(): whether the node record carries its Partition. */
+  enterprise?: boolean;
 }
 
 export function decodeRegister(body: unknown): RegisterRequest {
@@ -202,6 +220,8 @@ export function decodeRegister(body: unknown): RegisterRequest {
     Service: svc === null ? null : decodeService(svc, `${P}.Service`, false),
     Checks: checks,
     SkipNodeUpdate: bool(o, 'SkipNodeUpdate', P),
+    Namespace: str(o, 'Namespace', P),
+    Partition: str(o, 'Partition', P),
   };
 }
 
@@ -209,6 +229,8 @@ export interface DeregisterRequest {
   Node: string;
   ServiceID: string;
   CheckID: string;
+  Namespace: string;
+  Partition: string;
 }
 
 export function decodeDeregister(body: unknown): DeregisterRequest {
@@ -218,6 +240,51 @@ export function decodeDeregister(body: unknown): DeregisterRequest {
     Node: str(o, 'Node', P),
     ServiceID: str(o, 'ServiceID', P),
     CheckID: str(o, 'CheckID', P),
+    Namespace: str(o, 'Namespace', P),
+    Partition: str(o, 'Partition', P),
+  };
+}
+
+export interface TenancyBody {
+  Name: string;
+  Description: string;
+  ACLs: {
+    PolicyDefaults: { ID: string; Name: string }[];
+    RoleDefaults: { ID: string; Name: string }[];
+  } | null;
+  Meta: Record<string, string> | null;
+  Partition: string;
+}
+
+function aclLinks(o: Obj, name: string, path: string): { ID: string; Name: string }[] {
+  const v = field(o, name);
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) fail(v, `${path}.${name}`, '[]*structs.ACLLink');
+  return v.map((item) => {
+    const l = obj(item, `${path}.${name}`, 'structs.ACLLink') ?? {};
+    return { ID: str(l, 'ID', `${path}.${name}`), Name: str(l, 'Name', `${path}.${name}`) };
+  });
+}
+
+/** The body of PUT /v1/namespace and /v1/partition (api.Namespace, api.Partition). */
+export function decodeTenancy(body: unknown, type: 'Namespace' | 'Partition'): TenancyBody {
+  const o = obj(body, type, `structs.${type}`) ?? {};
+  const acls =
+    type === 'Namespace'
+      ? obj(field(o, 'ACLs'), `${type}.ACLs`, 'structs.NamespaceACLConfig')
+      : null;
+  return {
+    Name: str(o, 'Name', type),
+    Description: str(o, 'Description', type),
+    ACLs:
+      acls === null
+        ? null
+        : {
+            PolicyDefaults: aclLinks(acls, 'PolicyDefaults', `${type}.ACLs`),
+            RoleDefaults: aclLinks(acls, 'RoleDefaults', `${type}.ACLs`),
+          },
+    Meta: type === 'Namespace' ? strMap(o, 'Meta', type) : null,
+    Partition: type === 'Namespace' ? str(o, 'Partition', type) : '',
   };
 }
 

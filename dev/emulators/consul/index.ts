@@ -59,6 +59,14 @@ export interface ConsulEmulatorOptions {
   nodeName?: string;
   watches?: WatchConfig[];
   logger?: (line: string) => void;
+  /**
+   * Answer as Consul Enterprise (1.17+) with namespaces and admin partitions: `?ns=` /
+   * `?partition=` (or X-Consul-Namespace / X-Consul-Partition) on the catalog, health and txn
+   * endpoints, Namespace/Partition fields in bodies and responses, and the /v1/namespace(s) and
+   * /v1/partition(s) endpoints. Partition `default` with its namespace `default` always exists.
+   * Off by default: open-source Consul, which rejects `ns`/`partition` with 400.
+   */
+  enterprise?: boolean;
 }
 
 export interface CatalogSnapshot {
@@ -90,9 +98,28 @@ export interface ConsulEmulator {
   close(): Promise<void>;
 }
 
-function seedServerAgent(store: Store, datacenter: string, nodeName: string, nodeId: string): void {
+function seedServerAgent(
+  store: Store,
+  datacenter: string,
+  nodeName: string,
+  nodeId: string,
+  enterprise: boolean,
+): void {
+  const ent = enterprise ? { Partition: 'default' } : {};
+  const entNs = enterprise ? { Partition: 'default', Namespace: 'default' } : {};
   store.write(() => {
+    if (enterprise) {
+      store.putPartition({ Name: 'default', Description: 'Builtin Default Partition' });
+      store.putNamespace({
+        Name: 'default',
+        Description: 'Builtin Default Namespace',
+        ACLs: null,
+        Meta: null,
+        Partition: 'default',
+      });
+    }
     store.ensureNode({
+      ...ent,
       ID: nodeId,
       Node: nodeName,
       Address: '127.0.0.1',
@@ -124,6 +151,7 @@ function seedServerAgent(store: Store, datacenter: string, nodeName: string, nod
       Port: 8300,
       Weights: { Passing: 1, Warning: 1 },
       EnableTagOverride: false,
+      ...entNs,
     });
     store.ensureCheck({
       Node: nodeName,
@@ -140,6 +168,7 @@ function seedServerAgent(store: Store, datacenter: string, nodeName: string, nod
       Timeout: '',
       ExposedPort: 0,
       Definition: {},
+      ...entNs,
     });
     return { ok: true, value: null };
   });
@@ -155,7 +184,8 @@ export async function startConsulEmulator(
   const log = opts.logger ?? ((): void => undefined);
   const acl = new AclTokens(opts.token, opts.tokens);
   const store = new Store(datacenter);
-  seedServerAgent(store, datacenter, nodeName, nodeId);
+  const enterprise = opts.enterprise === true;
+  seedServerAgent(store, datacenter, nodeName, nodeId, enterprise);
 
   const deliveries: WatchDelivery[] = [];
   const faults = new Faults('exact');
@@ -190,6 +220,7 @@ export async function startConsulEmulator(
     counts,
     log,
     onCatalogChange: () => watches.notify(),
+    enterprise,
   });
 
   const sockets = new Set<Socket>();

@@ -1,23 +1,38 @@
 // JSON renderings of the catalog records, field for field as Consul's Go structs marshal them
 // (structs.Node, ServiceNode, NodeService, HealthCheck), including which fields are omitted
 // when empty and where nil slices/maps come out as null rather than [] / {}.
-import type { CheckRec, KVRec, NodeRec, ServiceRec } from './state.js';
+import type {
+  CheckRec,
+  EntMeta,
+  KVRec,
+  NamespaceRec,
+  NodeRec,
+  PartitionRec,
+  ServiceRec,
+} from './state.js';
 
 export type Json = Record<string, unknown>;
 
 const proxy = (): Json => ({ Mode: '', MeshGateway: {}, Expose: {} });
 
+/**
+ * acl.EnterpriseMeta, squashed into the struct: Consul Enterprise always fills both fields
+ * (normalized to "default"); open source has neither (records carry them only in Enterprise mode).
+ */
+function entMeta(out: Json, r: EntMeta): void {
+  if (r.Partition !== undefined) out.Partition = r.Partition;
+  if (r.Namespace !== undefined) out.Namespace = r.Namespace;
+}
+
 export function renderNode(n: NodeRec): Json {
-  return {
-    ID: n.ID,
-    Node: n.Node,
-    Address: n.Address,
-    Datacenter: n.Datacenter,
-    TaggedAddresses: n.TaggedAddresses,
-    Meta: n.Meta,
-    CreateIndex: n.CreateIndex,
-    ModifyIndex: n.ModifyIndex,
-  };
+  const out: Json = { ID: n.ID, Node: n.Node, Address: n.Address, Datacenter: n.Datacenter };
+  // structs.Node.Partition is `json:",omitempty"`
+  if (n.Partition !== undefined && n.Partition !== '') out.Partition = n.Partition;
+  out.TaggedAddresses = n.TaggedAddresses;
+  out.Meta = n.Meta;
+  out.CreateIndex = n.CreateIndex;
+  out.ModifyIndex = n.ModifyIndex;
+  return out;
 }
 
 /** structs.ServiceNode as /v1/catalog/service/:name returns it (PartialClone: tags/meta never null). */
@@ -45,6 +60,7 @@ export function renderServiceNode(s: ServiceRec, n: NodeRec | undefined): Json {
   out.ServiceEnableTagOverride = s.EnableTagOverride;
   out.ServiceProxy = proxy();
   out.ServiceConnect = {};
+  entMeta(out, s);
   out.CreateIndex = s.CreateIndex;
   out.ModifyIndex = s.ModifyIndex;
   return out;
@@ -70,13 +86,14 @@ export function renderNodeService(s: ServiceRec, emptyTags: boolean): Json {
   out.EnableTagOverride = s.EnableTagOverride;
   out.Proxy = proxy();
   out.Connect = {};
+  entMeta(out, s);
   out.CreateIndex = s.CreateIndex;
   out.ModifyIndex = s.ModifyIndex;
   return out;
 }
 
 export function renderCheck(c: CheckRec, emptyTags: boolean): Json {
-  return {
+  const out: Json = {
     Node: c.Node,
     CheckID: c.CheckID,
     Name: c.Name,
@@ -91,8 +108,30 @@ export function renderCheck(c: CheckRec, emptyTags: boolean): Json {
     Timeout: c.Timeout,
     ExposedPort: c.ExposedPort,
     Definition: { ...c.Definition },
-    CreateIndex: c.CreateIndex,
-    ModifyIndex: c.ModifyIndex,
+  };
+  entMeta(out, c);
+  out.CreateIndex = c.CreateIndex;
+  out.ModifyIndex = c.ModifyIndex;
+  return out;
+}
+
+/** api.Namespace: ACLs and Meta are omitted when empty, as for the builtin default namespace. */
+export function renderNamespace(n: NamespaceRec): Json {
+  const out: Json = { Name: n.Name, Description: n.Description };
+  if (n.ACLs !== null) out.ACLs = structuredClone(n.ACLs);
+  if (n.Meta !== null && Object.keys(n.Meta).length > 0) out.Meta = { ...n.Meta };
+  out.Partition = n.Partition;
+  out.CreateIndex = n.CreateIndex;
+  out.ModifyIndex = n.ModifyIndex;
+  return out;
+}
+
+export function renderPartition(p: PartitionRec): Json {
+  return {
+    Name: p.Name,
+    Description: p.Description,
+    CreateIndex: p.CreateIndex,
+    ModifyIndex: p.ModifyIndex,
   };
 }
 

@@ -1,7 +1,7 @@
 // The HTTP layer of the emulator (plain node:http, no framework): routing, ACL token handling,
 // blocking queries, fault injection and the response headers Consul sets on reads.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CheckRec, Store, ServiceRec } from './state.js';
+import { DEFAULT_SCOPE, type CheckRec, type Scope, type Store, type ServiceRec } from './state.js';
 import {
   checkServiceNodeSchema,
   compileFilter,
@@ -14,13 +14,29 @@ import {
 } from './filter.js';
 import {
   renderCheck,
+  renderNamespace,
   renderNode,
   renderNodeService,
+  renderPartition,
   renderServiceNode,
   type Json,
 } from './render.js';
-import { DecodeError, decodeDeregister, decodeRegister, decodeTxn } from './decode.js';
-import { deregister, MAX_TXN_OPS, register, txn, type Reply } from './writes.js';
+import {
+  DecodeError,
+  decodeDeregister,
+  decodeRegister,
+  decodeTenancy,
+  decodeTxn,
+} from './decode.js';
+import {
+  deregister,
+  MAX_TXN_OPS,
+  OSS_TENANCY,
+  register,
+  txn,
+  type Reply,
+  type WriteTenancy,
+} from './writes.js';
 import { Authorizer, type AclTokens } from './acl.js';
 import { parseGoDuration } from './duration.js';
 import type { Faults } from '../faults.js';
@@ -42,6 +58,8 @@ export interface ServerContext {
   log: (line: string) => void;
   /** Called after every write that changed the catalog. */
   onCatalogChange: () => void;
+  /** Consul Enterprise namespaces and admin partitions (default: open source). */
+  enterprise: boolean;
 }
 
 /** A read endpoint once validated: how to compute its index and its body. */
@@ -67,7 +85,14 @@ class HttpError extends Error {
   }
 }
 
-const ROUTES: { prefix: string; exact: boolean; pattern: string; methods: string[] }[] = [
+const ROUTES: {
+  prefix: string;
+  exact: boolean;
+  pattern: string;
+  methods: string[];
+  /** Consul Enterprise only (open source has no such endpoint). */
+  ent?: boolean;
+}[] = [
   {
     prefix: '/v1/catalog/register',
     exact: true,
@@ -134,11 +159,48 @@ const ROUTES: { prefix: string; exact: boolean; pattern: string; methods: string
   { prefix: '/v1/status/leader', exact: true, pattern: '/v1/status/leader', methods: ['GET'] },
   { prefix: '/v1/status/peers', exact: true, pattern: '/v1/status/peers', methods: ['GET'] },
   { prefix: '/v1/txn', exact: true, pattern: '/v1/txn', methods: ['PUT'] },
+  { prefix: '/v1/namespace', exact: true, pattern: '/v1/namespace', methods: ['PUT'], ent: true },
+  {
+    prefix: '/v1/namespace/',
+    exact: false,
+    pattern: '/v1/namespace/:name',
+    methods: ['GET', 'PUT', 'DELETE'],
+    ent: true,
+  },
+  { prefix: '/v1/namespaces', exact: true, pattern: '/v1/namespaces', methods: ['GET'], ent: true },
+  { prefix: '/v1/partition', exact: true, pattern: '/v1/partition', methods: ['PUT'], ent: true },
+  {
+    prefix: '/v1/partition/',
+    exact: false,
+    pattern: '/v1/partition/:name',
+    methods: ['GET', 'PUT', 'DELETE'],
+    ent: true,
+  },
+  { prefix: '/v1/partitions', exact: true, pattern: '/v1/partitions', methods: ['GET'], ent: true },
 ];
 
-function findRoute(pathname: string): (typeof ROUTES)[number] | undefined {
-  return ROUTES.find((r) => (r.exact ? pathname === r.prefix : pathname.startsWith(r.prefix)));
+function findRoute(pathname: string, enterprise: boolean): (typeof ROUTES)[number] | undefined {
+  return ROUTES.find(
+    (r) =>
+      (enterprise || r.ent !== true) &&
+      (r.exact ? pathname === r.prefix : pathname.startsWith(r.prefix)),
+  );
 }
+
+/** Endpoints that take ?ns= (and ?partition=); catalog/nodes takes only ?partition=. */
+const NAMESPACED = new Set([
+  '/v1/catalog/register',
+  '/v1/catalog/deregister',
+  '/v1/catalog/services',
+  '/v1/catalog/service/:name',
+  '/v1/catalog/node/:node',
+  '/v1/catalog/node-services/:node',
+  '/v1/health/service/:name',
+  '/v1/health/checks/:name',
+  '/v1/health/node/:node',
+  '/v1/health/state/:state',
+]);
+const PARTITIONED = new Set([...NAMESPACED, '/v1/catalog/nodes']);
 
 function parseBoolParam(params: URLSearchParams, key: string): boolean {
   if (!params.has(key)) return false;
@@ -195,7 +257,7 @@ export class ConsulHttp {
       pathname = rawPath;
     }
     const method = (req.method ?? 'GET').toUpperCase();
-    const route = findRoute(pathname);
+    const route = findRoute(pathname, this.ctx.enterprise);
     const kind = `${method} ${route?.pattern ?? pathname}`;
     this.ctx.counts.set(kind, (this.ctx.counts.get(kind) ?? 0) + 1);
     res.on('finish', () =>
@@ -251,6 +313,10 @@ export class ConsulHttp {
     }
     const suffix = route.exact ? '' : pathname.slice(route.prefix.length);
     try {
+      if (route.ent === true) {
+        this.tenancy(req, res, method, route.pattern, suffix, params);
+        return;
+      }
       if (method === 'PUT') {
         this.write(req, res, route.pattern, params);
         return;
@@ -280,6 +346,198 @@ export class ConsulHttp {
     const authz = this.ctx.acl.resolve(given);
     if (authz === undefined) throw new HttpError(403, 'ACL not found');
     return authz;
+  }
+
+  /**
+   * parseEntMeta: open source rejects ?ns= / ?partition= (and the X-Consul-Namespace /
+   * X-Consul-Partition headers) with 400 on the endpoints that take them; Enterprise reads them
+   * (the query parameter over the header), defaulting both to "default".
+   */
+  private scope(req: IncomingMessage, params: URLSearchParams, pattern: string): Scope {
+    const withNs = NAMESPACED.has(pattern);
+    const withAp = PARTITIONED.has(pattern);
+    const nsHeader = headerValue(req, 'x-consul-namespace');
+    const apHeader = headerValue(req, 'x-consul-partition');
+    const nsQuery = params.get('ns') ?? '';
+    const apQuery = params.get('partition') ?? '';
+    if (!this.ctx.enterprise) {
+      if (withNs && nsHeader !== '')
+        throw new HttpError(
+          400,
+          'Invalid header: "X-Consul-Namespace" - Namespaces are a Consul Enterprise feature',
+        );
+      if (withNs && nsQuery !== '')
+        throw new HttpError(
+          400,
+          'Invalid query parameter: "ns" - Namespaces are a Consul Enterprise feature',
+        );
+      if (withAp && apHeader !== '')
+        throw new HttpError(
+          400,
+          'Invalid header: "X-Consul-Partition" - Partitions are a Consul Enterprise feature',
+        );
+      if (withAp && apQuery !== '')
+        throw new HttpError(
+          400,
+          'Invalid query parameter: "partition" - Partitions are a Consul Enterprise feature',
+        );
+      return DEFAULT_SCOPE;
+    }
+    const ns = nsQuery !== '' ? nsQuery : nsHeader !== '' ? nsHeader : 'default';
+    const ap = apQuery !== '' ? apQuery : apHeader !== '' ? apHeader : 'default';
+    return { ap, ns };
+  }
+
+  private tenancyFor(req: IncomingMessage, params: URLSearchParams, pattern: string): WriteTenancy {
+    if (!this.ctx.enterprise) {
+      this.scope(req, params, pattern);
+      return OSS_TENANCY;
+    }
+    return { enterprise: true, scope: this.scope(req, params, pattern) };
+  }
+
+  // ------------------------------------------------------------ namespaces and partitions
+
+  /** /v1/namespace(s) and /v1/partition(s) (Consul Enterprise; operator rights needed). */
+  private tenancy(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    pattern: string,
+    suffix: string,
+    params: URLSearchParams,
+  ): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      try {
+        this.finishTenancy(req, res, method, pattern, suffix, params, Buffer.concat(chunks));
+      } catch (err) {
+        this.fail(res, err);
+      }
+    });
+  }
+
+  private finishTenancy(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    pattern: string,
+    suffix: string,
+    params: URLSearchParams,
+    raw: Buffer,
+  ): void {
+    const { store } = this.ctx;
+    const authz = this.access(req, params);
+    const level = method === 'GET' ? 'read' : 'write';
+    if (!authz.isManagement) {
+      const who = authz.isAnonymous
+        ? 'anonymous token'
+        : `token with AccessorID '${authz.accessorId}'`;
+      throw new HttpError(403, `Permission denied: ${who} lacks permission 'operator:${level}'`);
+    }
+    const isNs = pattern.startsWith('/v1/namespace');
+    const apParam = params.get('partition') || headerValue(req, 'x-consul-partition') || 'default';
+    const meta = {
+      'X-Consul-Index': '',
+      'X-Consul-KnownLeader': 'true',
+      'X-Consul-LastContact': '0',
+    };
+    const reply = (json: unknown): void => {
+      meta['X-Consul-Index'] = String(Math.max(1, store.tenancyIndex));
+      sendJson(res, 200, json, params, method === 'GET' ? meta : {});
+    };
+    const body = (): ReturnType<typeof decodeTenancy> => {
+      const text = raw.toString('utf8');
+      let parsed: unknown;
+      try {
+        parsed = text.trim() === '' ? {} : JSON.parse(text);
+      } catch (err) {
+        throw new HttpError(400, `Request decode failed: ${(err as Error).message}`);
+      }
+      try {
+        return decodeTenancy(parsed, isNs ? 'Namespace' : 'Partition');
+      } catch (err) {
+        if (err instanceof DecodeError)
+          throw new HttpError(400, `Request decode failed: ${err.message}`);
+        throw err;
+      }
+    };
+    const what = isNs ? 'Namespace' : 'Partition';
+
+    if (method === 'GET' && (pattern === '/v1/namespaces' || pattern === '/v1/partitions')) {
+      if (isNs) return reply(store.namespacesIn(apParam).map(renderNamespace));
+      return reply(
+        [...store.partitions.values()]
+          .sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0))
+          .map(renderPartition),
+      );
+    }
+    if (method === 'GET') {
+      const ns = isNs ? store.getNamespace(apParam, suffix) : undefined;
+      const ap = isNs ? undefined : store.getPartition(suffix);
+      const json =
+        ns !== undefined ? renderNamespace(ns) : ap !== undefined ? renderPartition(ap) : null;
+      // the api client's Read answers (nil, nil) on a 404
+      if (json === null) return sendText(res, 404, '');
+      return reply(json);
+    }
+    if (method === 'DELETE') {
+      if (suffix === 'default')
+        throw new HttpError(400, `Cannot delete the default ${what.toLowerCase()}`);
+      store.write(() => {
+        if (isNs) store.deleteNamespace(apParam, suffix);
+        else store.deletePartition(suffix);
+        return { ok: true, value: null };
+      });
+      this.ctx.onCatalogChange();
+      this.commitHappened();
+      sendText(res, 200, '');
+      return;
+    }
+    // PUT /v1/namespace, /v1/namespace/:name (create or update), same for partitions
+    const b = body();
+    if (suffix !== '' && b.Name !== '' && b.Name !== suffix)
+      throw new HttpError(
+        400,
+        `${what} name in the URL path (${JSON.stringify(suffix)}) does not match the name in the body (${JSON.stringify(b.Name)})`,
+      );
+    const name = suffix !== '' ? suffix : b.Name;
+    if (name === '') throw new HttpError(400, `Must specify a Name for ${what}`);
+    if (!/^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/.test(name))
+      throw new HttpError(
+        400,
+        `${what} name ${JSON.stringify(name)} is not a valid DNS hostname label`,
+      );
+    const ap = isNs ? (b.Partition !== '' ? b.Partition : apParam) : name;
+    if (isNs && store.getPartition(ap) === undefined)
+      throw new HttpError(500, `Partition ${JSON.stringify(ap)} does not exist`);
+    const out = store.write(() => {
+      if (!isNs) {
+        const created = store.getPartition(name) === undefined;
+        const rec = store.putPartition({ Name: name, Description: b.Description });
+        // every partition has its own builtin default namespace
+        if (created)
+          store.putNamespace({
+            Name: 'default',
+            Description: 'Builtin Default Namespace',
+            ACLs: null,
+            Meta: null,
+            Partition: name,
+          });
+        return { ok: true, value: renderPartition(rec) };
+      }
+      const rec = store.putNamespace({
+        Name: name,
+        Description: b.Description,
+        ACLs: b.ACLs,
+        Meta: b.Meta,
+        Partition: ap,
+      });
+      return { ok: true, value: renderNamespace(rec) };
+    });
+    this.commitHappened();
+    reply(out.value);
   }
 
   // ------------------------------------------------------------ writes
@@ -330,6 +588,7 @@ export class ConsulHttp {
       throw new HttpError(400, `${decodePrefix}: ${msg}`);
     }
     let reply: Reply & { changed: boolean };
+    const tenancy = this.tenancyFor(req, params, pattern);
     try {
       if (pattern === '/v1/catalog/register') {
         const decoded = decodeRegister(body);
@@ -338,10 +597,16 @@ export class ConsulHttp {
           datacenter,
           decoded,
           this.writeAccess(req, params, decoded.Node !== ''),
+          tenancy,
         );
       } else if (pattern === '/v1/catalog/deregister') {
         const decoded = decodeDeregister(body);
-        reply = deregister(store, decoded, this.writeAccess(req, params, decoded.Node !== ''));
+        reply = deregister(
+          store,
+          decoded,
+          this.writeAccess(req, params, decoded.Node !== ''),
+          tenancy,
+        );
       } else {
         const ops = decodeTxn(body);
         // the operation limit is enforced while decoding, before the token is resolved
@@ -350,6 +615,7 @@ export class ConsulHttp {
           datacenter,
           ops,
           ops.length > MAX_TXN_OPS ? Authorizer.management() : this.access(req, params),
+          tenancy,
         );
       }
     } catch (err) {
@@ -415,7 +681,7 @@ export class ConsulHttp {
     if (pattern === '/v1/catalog/datacenters')
       return sendJson(res, 200, [this.ctx.datacenter], params);
 
-    const plan = this.plan(pattern, suffix, params, authz);
+    const plan = this.plan(pattern, suffix, params, authz, this.scope(req, params, pattern));
     const respond = (): void => {
       if (res.destroyed || res.headersSent) return;
       const { json, filtered } = plan.produce();
@@ -476,8 +742,12 @@ export class ConsulHttp {
     suffix: string,
     params: URLSearchParams,
     authz: Authorizer,
+    sc: Scope,
   ): ReadPlan {
     const { store } = this.ctx;
+    // a wildcard namespace lists every namespace of the partition where Consul supports it;
+    // the single-service endpoints take it literally (no namespace is called "*")
+    const one: Scope = sc;
     const metaOk = nodeMetaFilter(params);
     const tags = params.getAll('tag');
     const requireName = (what: 'service' | 'node' | 'check state'): void => {
@@ -524,11 +794,11 @@ export class ConsulHttp {
           produce: () => {
             const view = filtering
               ? store.servicesView((svc) => {
-                  const node = store.getNode(svc.Node);
+                  const node = store.getNode(svc.Node, sc.ap);
                   if (metaOk !== null && !metaOk(node?.Meta ?? null)) return false;
                   return pred(renderServiceNode(svc, node));
-                })
-              : store.servicesView();
+                }, sc)
+              : store.servicesView(undefined, sc);
             // filterServices: service read on the name only, whatever nodes hold the instances
             const { kept, filtered } = acl(Object.keys(view), serviceOk);
             if (!filtered) return { json: view, filtered: false };
@@ -542,12 +812,12 @@ export class ConsulHttp {
         requireName('service');
         const pred = this.compile(params, serviceNodeSchema);
         return {
-          index: () => store.indexForService(suffix),
+          index: () => store.indexForService(suffix, one),
           produce: () => {
             const out: { svc: ServiceRec; json: Json }[] = [];
-            for (const svc of store.instancesOf(suffix)) {
+            for (const svc of store.instancesOf(suffix, one)) {
               if (tags.length > 0 && !hasAllTags(svc, tags)) continue;
-              const node = store.getNode(svc.Node);
+              const node = store.getNode(svc.Node, sc.ap);
               if (metaOk !== null && !metaOk(node?.Meta ?? null)) continue;
               const json = renderServiceNode(svc, node);
               if (pred(json)) out.push({ svc, json });
@@ -569,13 +839,13 @@ export class ConsulHttp {
         return {
           index: () => store.catalogIndex,
           produce: () => {
-            const node = store.getNode(suffix);
+            const node = store.getNode(suffix, sc.ap);
             const none = asMap ? null : { Node: null, Services: null };
             if (node === undefined) return { json: none, filtered: false };
             // a node the token cannot read is answered as if it did not exist
             if (!nodeOk(node.Node)) return { json: none, filtered: true };
             const all = store
-              .servicesOfNode(node.Node)
+              .servicesOfNode(node.Node, sc)
               .map((s) => renderNodeService(s, true))
               .filter((s) => pred(s));
             // filterNodeServices checks service read on the map key, which is the service
@@ -595,7 +865,8 @@ export class ConsulHttp {
         return {
           index: () => store.nodesIndex,
           produce: () => {
-            const nodes = [...store.nodes.values()]
+            const nodes = store
+              .nodesIn(sc.ap)
               .sort((a, b) => (a.Node < b.Node ? -1 : a.Node > b.Node ? 1 : 0))
               .filter((n) => metaOk === null || metaOk(n.Meta))
               .map(renderNode)
@@ -610,12 +881,12 @@ export class ConsulHttp {
         const passing = parseBoolParam(params, 'passing');
         const pred = this.compile(params, checkServiceNodeSchema);
         return {
-          index: () => store.indexForService(suffix),
+          index: () => store.indexForService(suffix, one),
           produce: () => {
             const out: { svc: ServiceRec; checks: CheckRec[]; json: Json }[] = [];
-            for (const svc of store.instancesOf(suffix)) {
+            for (const svc of store.instancesOf(suffix, one)) {
               if (tags.length > 0 && !hasAllTags(svc, tags)) continue;
-              const node = store.getNode(svc.Node);
+              const node = store.getNode(svc.Node, sc.ap);
               if (node === undefined) continue;
               if (metaOk !== null && !metaOk(node.Meta)) continue;
               const checks = store.checksForInstance(svc);
@@ -643,10 +914,10 @@ export class ConsulHttp {
         requireName('service');
         const pred = this.compile(params, healthCheckSchema);
         return {
-          index: () => store.indexForService(suffix),
+          index: () => store.indexForService(suffix, one),
           produce: () => {
             const checks: CheckRec[] = [];
-            for (const svc of store.instancesOf(suffix)) {
+            for (const svc of store.instancesOf(suffix, one)) {
               for (const c of store.checksForInstance(svc)) if (c.ServiceID !== '') checks.push(c);
             }
             return checkList(checks, pred);
@@ -658,7 +929,7 @@ export class ConsulHttp {
         const pred = this.compile(params, healthCheckSchema);
         return {
           index: () => store.checksIndex,
-          produce: () => checkList(store.checksOfNode(suffix), pred),
+          produce: () => checkList(store.checksOfNode(suffix, sc), pred),
         };
       }
       case '/v1/health/state/:state': {
@@ -667,7 +938,7 @@ export class ConsulHttp {
         const valid = ['any', 'passing', 'warning', 'critical'].includes(suffix);
         return {
           index: () => store.checksIndex,
-          produce: () => checkList(valid ? store.checksInState(suffix) : [], pred),
+          produce: () => checkList(valid ? store.checksInState(suffix, sc) : [], pred),
         };
       }
     }

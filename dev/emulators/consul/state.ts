@@ -18,13 +18,51 @@ export interface NodeRec {
   Node: string;
   Address: string;
   Datacenter: string;
+  /** Enterprise only (absent in open-source mode). */
+  Partition?: string;
   TaggedAddresses: Record<string, string> | null;
   Meta: Record<string, string> | null;
   CreateIndex: number;
   ModifyIndex: number;
 }
 
-export interface ServiceRec {
+/** Enterprise namespace/partition of a service or check; both absent in open-source mode. */
+export interface EntMeta {
+  Namespace?: string;
+  Partition?: string;
+}
+
+/** Where a lookup runs: a partition and a namespace ('*' for every namespace where allowed). */
+export interface Scope {
+  ap: string;
+  ns: string;
+}
+
+export const DEFAULT_SCOPE: Scope = { ap: 'default', ns: 'default' };
+
+export interface NamespaceRec {
+  Name: string;
+  Description: string;
+  ACLs: { PolicyDefaults: AclLink[]; RoleDefaults: AclLink[] } | null;
+  Meta: Record<string, string> | null;
+  Partition: string;
+  CreateIndex: number;
+  ModifyIndex: number;
+}
+
+export interface AclLink {
+  ID: string;
+  Name: string;
+}
+
+export interface PartitionRec {
+  Name: string;
+  Description: string;
+  CreateIndex: number;
+  ModifyIndex: number;
+}
+
+export interface ServiceRec extends EntMeta {
   Node: string;
   Kind: string;
   ID: string;
@@ -40,7 +78,7 @@ export interface ServiceRec {
   ModifyIndex: number;
 }
 
-export interface CheckRec {
+export interface CheckRec extends EntMeta {
   Node: string;
   CheckID: string;
   Name: string;
@@ -122,7 +160,20 @@ function deepEqual(a: unknown, b: unknown): boolean {
 
 const lower = (s: string): string => s.toLowerCase();
 /** memdb indexes node names, service IDs and check IDs case-insensitively. */
-const svcKey = (node: string, id: string): string => `${lower(node)}\u0000${lower(id)}`;
+const apOf = (r: { Partition?: string }): string => r.Partition ?? 'default';
+const nsOf = (r: { Namespace?: string }): string => r.Namespace ?? 'default';
+/** Nodes are unique per partition. */
+const nodeKey = (ap: string, node: string): string => `${ap}\u0000${lower(node)}`;
+/** Service and check IDs are unique per (node, namespace). */
+const innerKey = (ns: string, id: string): string => `${ns}\u0000${lower(id)}`;
+const svcKey = (ap: string, ns: string, node: string, id: string): string =>
+  `${ap}\u0000${ns}\u0000${lower(node)}\u0000${lower(id)}`;
+/** Service names are unique per (partition, namespace). */
+const nameKey = (ap: string, ns: string, name: string): string =>
+  `${ap}\u0000${ns}\u0000${lower(name)}`;
+const viewKey = (ap: string, ns: string, name: string): string => `${ap}\u0000${ns}\u0000${name}`;
+const scopeOf = (r: EntMeta): Scope => ({ ap: apOf(r), ns: nsOf(r) });
+const inNs = (ns: string, r: EntMeta): boolean => ns === '*' || nsOf(r) === ns;
 
 interface TxState {
   idx: number;
@@ -149,26 +200,32 @@ export class Store {
   checksIndex = 1;
   kvIndex = 1;
   extinctionIndex = 0;
+  /** Index of the last namespace or partition write. */
+  tenancyIndex = 1;
   /** Bumped whenever the name→tags services view may have changed. */
   viewVersion = 0;
 
+  /** nodeKey(partition, node) → record */
   readonly nodes = new Map<string, NodeRec>();
-  /** node (lower) → service ID (lower) → record */
+  /** nodeKey → innerKey(namespace, service ID) → record */
   readonly nodeServices = new Map<string, Map<string, ServiceRec>>();
-  /** service name (lower) → svcKey → record */
+  /** nameKey(partition, namespace, name) → svcKey → record */
   readonly byName = new Map<string, Map<string, ServiceRec>>();
-  /** service name (lower) → last index that touched it */
+  /** nameKey → last index that touched it */
   readonly serviceIndex = new Map<string, number>();
-  /** exact service name → instance count, and → tag → count (the services view) */
+  /** viewKey(partition, namespace, exact name) → instance count, and → tag → count */
   readonly nameCounts = new Map<string, number>();
   readonly tagCounts = new Map<string, Map<string, number>>();
-  /** node (lower) → check ID (lower) → record */
+  /** nodeKey → innerKey(namespace, check ID) → record */
   readonly nodeChecks = new Map<string, Map<string, CheckRec>>();
   readonly nodeLevelChecks = new Map<string, Map<string, CheckRec>>();
   /** svcKey → check ID (lower) → record */
   readonly serviceChecks = new Map<string, Map<string, CheckRec>>();
   readonly checksByStatus = new Map<string, Map<string, CheckRec>>();
   readonly kv = new Map<string, KVRec>();
+  /** Enterprise tenancy: partition name → record; `${partition}\0${namespace}` → record. */
+  readonly partitions = new Map<string, PartitionRec>();
+  readonly namespaces = new Map<string, NamespaceRec>();
 
   private tx: TxState | null = null;
 
@@ -215,8 +272,7 @@ export class Store {
     if (tx.kv) this.kvIndex = idx;
     if (tx.touchedNames.size > 0) {
       this.servicesIndex = idx;
-      for (const name of tx.touchedNames) {
-        const key = lower(name);
+      for (const key of tx.touchedNames) {
         if (this.byName.has(key)) this.serviceIndex.set(key, idx);
         else {
           this.serviceIndex.delete(key);
@@ -237,12 +293,16 @@ export class Store {
     return this.tx;
   }
 
-  private touch(name: string): void {
-    this.cur.touchedNames.add(name);
+  private touch(svc: EntMeta & { Service: string }): void {
+    this.cur.touchedNames.add(nameKey(apOf(svc), nsOf(svc), svc.Service));
   }
 
-  private touchServicesOfNode(node: string): void {
-    for (const svc of this.nodeServices.get(lower(node))?.values() ?? []) this.touch(svc.Service);
+  private touchName(sc: Scope, name: string): void {
+    this.cur.touchedNames.add(nameKey(sc.ap, sc.ns, name));
+  }
+
+  private touchServicesOfNode(node: string, ap: string): void {
+    for (const svc of this.nodeServices.get(nodeKey(ap, node))?.values() ?? []) this.touch(svc);
   }
 
   // ------------------------------------------------------------ raw setters (keep indexes)
@@ -255,7 +315,7 @@ export class Store {
   }
 
   private countView(svc: ServiceRec, delta: 1 | -1): void {
-    const name = svc.Service;
+    const name = viewKey(apOf(svc), nsOf(svc), svc.Service);
     const count = (this.nameCounts.get(name) ?? 0) + delta;
     if (count <= 0) {
       this.nameCounts.delete(name);
@@ -282,18 +342,19 @@ export class Store {
     }
   }
 
-  private rawSetService(node: string, id: string, rec: ServiceRec | undefined): void {
-    const nk = lower(node);
-    const key = svcKey(node, id);
+  private rawSetService(node: string, id: string, sc: Scope, rec: ServiceRec | undefined): void {
+    const nk = nodeKey(sc.ap, node);
+    const ik = innerKey(sc.ns, id);
+    const key = svcKey(sc.ap, sc.ns, node, id);
     let perNode = this.nodeServices.get(nk);
-    const prev = perNode?.get(lower(id));
+    const prev = perNode?.get(ik);
     if (prev !== undefined) {
-      const nameKey = lower(prev.Service);
-      const inst = this.byName.get(nameKey);
+      const nkey = nameKey(sc.ap, sc.ns, prev.Service);
+      const inst = this.byName.get(nkey);
       inst?.delete(key);
-      if (inst !== undefined && inst.size === 0) this.byName.delete(nameKey);
+      if (inst !== undefined && inst.size === 0) this.byName.delete(nkey);
       this.countView(prev, -1);
-      perNode?.delete(lower(id));
+      perNode?.delete(ik);
       if (perNode !== undefined && perNode.size === 0) this.nodeServices.delete(nk);
     }
     if (rec !== undefined) {
@@ -301,22 +362,22 @@ export class Store {
         perNode = new Map();
         this.nodeServices.set(nk, perNode);
       }
-      perNode.set(lower(id), rec);
-      const nameKey = lower(rec.Service);
-      let inst = this.byName.get(nameKey);
+      perNode.set(ik, rec);
+      const nkey = nameKey(sc.ap, sc.ns, rec.Service);
+      let inst = this.byName.get(nkey);
       if (inst === undefined) {
         inst = new Map();
-        this.byName.set(nameKey, inst);
+        this.byName.set(nkey, inst);
       }
       inst.set(key, rec);
       this.countView(rec, 1);
     }
-    this.tx?.undo.push(() => this.rawSetService(node, id, prev));
+    this.tx?.undo.push(() => this.rawSetService(node, id, sc, prev));
   }
 
-  private rawSetCheck(node: string, checkId: string, rec: CheckRec | undefined): void {
-    const nk = lower(node);
-    const ck = lower(checkId);
+  private rawSetCheck(node: string, checkId: string, sc: Scope, rec: CheckRec | undefined): void {
+    const nk = nodeKey(sc.ap, node);
+    const ck = innerKey(sc.ns, checkId);
     const statusKey = `${nk}\u0000${ck}`;
     const prev = this.nodeChecks.get(nk)?.get(ck);
     const drop = (map: Map<string, Map<string, CheckRec>>, k: string, inner: string): void => {
@@ -340,16 +401,16 @@ export class Store {
     if (prev !== undefined) {
       drop(this.nodeChecks, nk, ck);
       if (prev.ServiceID === '') drop(this.nodeLevelChecks, nk, ck);
-      else drop(this.serviceChecks, svcKey(node, prev.ServiceID), ck);
+      else drop(this.serviceChecks, svcKey(sc.ap, sc.ns, node, prev.ServiceID), ck);
       drop(this.checksByStatus, prev.Status, statusKey);
     }
     if (rec !== undefined) {
       add(this.nodeChecks, nk, ck, rec);
       if (rec.ServiceID === '') add(this.nodeLevelChecks, nk, ck, rec);
-      else add(this.serviceChecks, svcKey(node, rec.ServiceID), ck, rec);
+      else add(this.serviceChecks, svcKey(sc.ap, sc.ns, node, rec.ServiceID), ck, rec);
       add(this.checksByStatus, rec.Status, statusKey, rec);
     }
-    this.tx?.undo.push(() => this.rawSetCheck(node, checkId, prev));
+    this.tx?.undo.push(() => this.rawSetCheck(node, checkId, sc, prev));
   }
 
   private rawSetKV(key: string, rec: KVRec | undefined): void {
@@ -361,26 +422,35 @@ export class Store {
 
   // ------------------------------------------------------------ reads
 
-  getNode(name: string): NodeRec | undefined {
-    return this.nodes.get(lower(name));
+  getNode(name: string, ap = 'default'): NodeRec | undefined {
+    return this.nodes.get(nodeKey(ap, name));
   }
 
-  getService(node: string, id: string): ServiceRec | undefined {
-    return this.nodeServices.get(lower(node))?.get(lower(id));
+  /** Nodes of one partition. */
+  nodesIn(ap = 'default'): NodeRec[] {
+    const out: NodeRec[] = [];
+    for (const n of this.nodes.values()) if (apOf(n) === ap) out.push(n);
+    return out;
   }
 
-  getCheck(node: string, checkId: string): CheckRec | undefined {
-    return this.nodeChecks.get(lower(node))?.get(lower(checkId));
+  getService(node: string, id: string, sc: Scope = DEFAULT_SCOPE): ServiceRec | undefined {
+    return this.nodeServices.get(nodeKey(sc.ap, node))?.get(innerKey(sc.ns, id));
   }
 
-  servicesOfNode(node: string): ServiceRec[] {
-    return [...(this.nodeServices.get(lower(node))?.values() ?? [])].sort((a, b) =>
-      cmp(a.ID, b.ID),
-    );
+  getCheck(node: string, checkId: string, sc: Scope = DEFAULT_SCOPE): CheckRec | undefined {
+    return this.nodeChecks.get(nodeKey(sc.ap, node))?.get(innerKey(sc.ns, checkId));
   }
 
-  instancesOf(name: string): ServiceRec[] {
-    return [...(this.byName.get(lower(name))?.values() ?? [])].sort(
+  /** The node's services in one namespace, or in all of them (ns '*'). */
+  servicesOfNode(node: string, sc: Scope = DEFAULT_SCOPE): ServiceRec[] {
+    const all = [...(this.nodeServices.get(nodeKey(sc.ap, node))?.values() ?? [])];
+    return all
+      .filter((s) => inNs(sc.ns, s))
+      .sort((a, b) => cmp(nsOf(a), nsOf(b)) || cmp(a.ID, b.ID));
+  }
+
+  instancesOf(name: string, sc: Scope = DEFAULT_SCOPE): ServiceRec[] {
+    return [...(this.byName.get(nameKey(sc.ap, sc.ns, name))?.values() ?? [])].sort(
       (a, b) => cmp(a.Node, b.Node) || cmp(a.ID, b.ID),
     );
   }
@@ -393,50 +463,71 @@ export class Store {
 
   /** Node-level checks first, then the service's own checks (as Consul's parseCheckServiceNodes). */
   checksForInstance(svc: ServiceRec): CheckRec[] {
-    const nodeLevel = [...(this.nodeLevelChecks.get(lower(svc.Node))?.values() ?? [])];
-    const own = [...(this.serviceChecks.get(svcKey(svc.Node, svc.ID))?.values() ?? [])];
+    const ap = apOf(svc);
+    const nodeLevel = [...(this.nodeLevelChecks.get(nodeKey(ap, svc.Node))?.values() ?? [])];
+    const own = [
+      ...(this.serviceChecks.get(svcKey(ap, nsOf(svc), svc.Node, svc.ID))?.values() ?? []),
+    ];
     return [...nodeLevel.sort(byCheckId), ...own.sort(byCheckId)];
   }
 
-  checksOfNode(node: string): CheckRec[] {
-    return [...(this.nodeChecks.get(lower(node))?.values() ?? [])].sort(byCheckId);
+  checksOfNode(node: string, sc: Scope = DEFAULT_SCOPE): CheckRec[] {
+    return [...(this.nodeChecks.get(nodeKey(sc.ap, node))?.values() ?? [])]
+      .filter((c) => inNs(sc.ns, c))
+      .sort((a, b) => cmp(nsOf(a), nsOf(b)) || byCheckId(a, b));
   }
 
-  checksInState(state: string): CheckRec[] {
+  checksInState(state: string, sc: Scope = DEFAULT_SCOPE): CheckRec[] {
     let list: CheckRec[];
     if (state === 'any') {
       list = [];
       for (const m of this.nodeChecks.values()) for (const c of m.values()) list.push(c);
     } else list = [...(this.checksByStatus.get(state)?.values() ?? [])];
-    return list.sort((a, b) => cmp(a.Node, b.Node) || cmp(a.CheckID, b.CheckID));
+    return list
+      .filter((c) => apOf(c) === sc.ap && inNs(sc.ns, c))
+      .sort((a, b) => cmp(a.Node, b.Node) || cmp(a.CheckID, b.CheckID) || cmp(nsOf(a), nsOf(b)));
   }
 
-  /** The `services` view: exact name → sorted distinct tags (Consul's order is random). */
-  servicesView(include?: (svc: ServiceRec) => boolean): Record<string, string[]> {
-    const out: Record<string, string[]> = {};
-    if (include === undefined) {
-      for (const name of [...this.nameCounts.keys()].sort(cmp)) {
-        out[name] = [...(this.tagCounts.get(name)?.keys() ?? [])].sort(cmp);
-      }
-      return out;
-    }
+  /**
+   * The `services` view of one namespace (or, with ns '*', every namespace of the partition
+   * merged by name): exact name → sorted distinct tags (Consul's order is random).
+   */
+  servicesView(
+    include?: (svc: ServiceRec) => boolean,
+    sc: Scope = DEFAULT_SCOPE,
+  ): Record<string, string[]> {
     const acc = new Map<string, Set<string>>();
-    for (const svc of this.allServices()) {
-      if (!include(svc)) continue;
-      let tags = acc.get(svc.Service);
-      if (tags === undefined) {
-        tags = new Set();
-        acc.set(svc.Service, tags);
+    if (include === undefined) {
+      const prefix = sc.ns === '*' ? `${sc.ap}\u0000` : `${sc.ap}\u0000${sc.ns}\u0000`;
+      for (const [key, tagMap] of this.tagCounts) {
+        if (!key.startsWith(prefix)) continue;
+        const name = key.slice(key.lastIndexOf('\u0000') + 1);
+        let tags = acc.get(name);
+        if (tags === undefined) {
+          tags = new Set();
+          acc.set(name, tags);
+        }
+        for (const t of tagMap.keys()) tags.add(t);
       }
-      for (const t of svc.Tags ?? []) tags.add(t);
+    } else {
+      for (const svc of this.allServices()) {
+        if (apOf(svc) !== sc.ap || !inNs(sc.ns, svc) || !include(svc)) continue;
+        let tags = acc.get(svc.Service);
+        if (tags === undefined) {
+          tags = new Set();
+          acc.set(svc.Service, tags);
+        }
+        for (const t of svc.Tags ?? []) tags.add(t);
+      }
     }
+    const out: Record<string, string[]> = {};
     for (const name of [...acc.keys()].sort(cmp)) out[name] = [...(acc.get(name) ?? [])].sort(cmp);
     return out;
   }
 
   /** X-Consul-Index of catalog/service/:name and health/service/:name. */
-  indexForService(name: string): number {
-    const idx = this.serviceIndex.get(lower(name));
+  indexForService(name: string, sc: Scope = DEFAULT_SCOPE): number {
+    const idx = this.serviceIndex.get(nameKey(sc.ap, sc.ns, name));
     if (idx !== undefined) return idx;
     return this.extinctionIndex > 0 ? this.extinctionIndex : this.catalogIndex;
   }
@@ -446,7 +537,8 @@ export class Store {
   /** ensureNodeTxn: no write (and no index bump) when nothing changed. */
   ensureNode(input: NodeInput): NodeRec {
     const tx = this.cur;
-    const key = lower(input.Node);
+    const ap = apOf(input);
+    const key = nodeKey(ap, input.Node);
     const existing = this.nodes.get(key);
     if (existing !== undefined && sameNode(existing, input)) return existing;
     const rec: NodeRec = {
@@ -457,24 +549,25 @@ export class Store {
     this.rawSetNode(key, rec);
     tx.nodes = true;
     tx.catalog = true;
-    this.touchServicesOfNode(input.Node);
+    this.touchServicesOfNode(input.Node, ap);
     return rec;
   }
 
   /** ensureServiceTxn: returns the stored record or an error message. */
   ensureService(node: string, input: ServiceInput): ServiceRec | string {
     const tx = this.cur;
+    const sc = scopeOf(input);
     const metaErr = validateMeta(input.Meta);
     if (metaErr !== null) {
       return `Invalid Service Meta for node ${node} and serviceID ${input.ID}: ${metaErr}`;
     }
-    const nodeRec = this.getNode(node);
+    const nodeRec = this.getNode(node, sc.ap);
     if (nodeRec === undefined) return 'Missing node registration';
     const weights =
       input.Weights !== null && validWeights(input.Weights)
         ? input.Weights
         : { Passing: 1, Warning: 1 };
-    const existing = this.getService(node, input.ID);
+    const existing = this.getService(node, input.ID, sc);
     const candidate: ServiceRec = {
       ...input,
       Node: nodeRec.Node,
@@ -483,25 +576,26 @@ export class Store {
       ModifyIndex: tx.idx,
     };
     if (existing !== undefined && sameService(existing, candidate)) return existing;
-    this.rawSetService(node, input.ID, candidate);
-    if (existing !== undefined && existing.Service !== candidate.Service)
-      this.touch(existing.Service);
-    this.touch(candidate.Service);
+    this.rawSetService(node, input.ID, sc, candidate);
+    if (existing !== undefined && existing.Service !== candidate.Service) this.touch(existing);
+    this.touch(candidate);
     tx.services = true;
     tx.catalog = true;
     return candidate;
   }
 
-  deleteService(node: string, id: string): void {
+  deleteService(node: string, id: string, sc: Scope = DEFAULT_SCOPE): void {
     const tx = this.cur;
-    const existing = this.getService(node, id);
+    const existing = this.getService(node, id, sc);
     if (existing === undefined) return;
-    for (const check of [...(this.serviceChecks.get(svcKey(node, id))?.values() ?? [])]) {
-      this.rawSetCheck(check.Node, check.CheckID, undefined);
+    for (const check of [
+      ...(this.serviceChecks.get(svcKey(sc.ap, sc.ns, node, id))?.values() ?? []),
+    ]) {
+      this.rawSetCheck(check.Node, check.CheckID, sc, undefined);
       tx.checks = true;
     }
-    this.rawSetService(node, id, undefined);
-    this.touch(existing.Service);
+    this.rawSetService(node, id, sc, undefined);
+    this.touch(existing);
     tx.services = true;
     tx.catalog = true;
   }
@@ -509,14 +603,15 @@ export class Store {
   /** ensureCheckTxn. */
   ensureCheck(input: CheckInput): CheckRec | string {
     const tx = this.cur;
-    const existing = this.getCheck(input.Node, input.CheckID);
+    const sc = scopeOf(input);
+    const existing = this.getCheck(input.Node, input.CheckID, sc);
     const status = input.Status === '' ? 'critical' : input.Status;
-    if (this.getNode(input.Node) === undefined) return 'Missing node registration';
+    if (this.getNode(input.Node, sc.ap) === undefined) return 'Missing node registration';
     let serviceName = input.ServiceName;
     let serviceTags = input.ServiceTags;
     let svc: ServiceRec | undefined;
     if (input.ServiceID !== '') {
-      svc = this.getService(input.Node, input.ServiceID);
+      svc = this.getService(input.Node, input.ServiceID, sc);
       if (svc === undefined) return 'Missing service registration';
       serviceName = svc.Service;
       serviceTags = svc.Tags;
@@ -530,41 +625,44 @@ export class Store {
       ModifyIndex: tx.idx,
     };
     if (existing !== undefined && sameCheck(existing, candidate)) return existing;
-    this.rawSetCheck(input.Node, input.CheckID, candidate);
-    if (svc !== undefined) this.touch(svc.Service);
-    else this.touchServicesOfNode(input.Node);
+    this.rawSetCheck(input.Node, input.CheckID, sc, candidate);
+    if (svc !== undefined) this.touch(svc);
+    else this.touchServicesOfNode(input.Node, sc.ap);
     if (
       existing !== undefined &&
       existing.ServiceName !== '' &&
       existing.ServiceName !== serviceName
     ) {
-      this.touch(existing.ServiceName);
+      this.touchName(sc, existing.ServiceName);
     }
     tx.checks = true;
     tx.catalog = true;
     return candidate;
   }
 
-  deleteCheck(node: string, checkId: string): void {
+  deleteCheck(node: string, checkId: string, sc: Scope = DEFAULT_SCOPE): void {
     const tx = this.cur;
-    const existing = this.getCheck(node, checkId);
+    const existing = this.getCheck(node, checkId, sc);
     if (existing === undefined) return;
-    this.rawSetCheck(node, checkId, undefined);
+    this.rawSetCheck(node, checkId, sc, undefined);
     if (existing.ServiceID !== '') {
-      const svc = this.getService(node, existing.ServiceID);
-      this.touch(svc?.Service ?? existing.ServiceName);
-    } else this.touchServicesOfNode(node);
+      const svc = this.getService(node, existing.ServiceID, sc);
+      this.touchName(sc, svc?.Service ?? existing.ServiceName);
+    } else this.touchServicesOfNode(node, sc.ap);
     tx.checks = true;
     tx.catalog = true;
   }
 
-  deleteNode(name: string): void {
+  /** Removes the node with its services and checks in every namespace of its partition. */
+  deleteNode(name: string, ap = 'default'): void {
     const tx = this.cur;
-    const existing = this.getNode(name);
+    const existing = this.getNode(name, ap);
     if (existing === undefined) return;
-    for (const svc of this.servicesOfNode(name)) this.deleteService(name, svc.ID);
-    for (const check of this.checksOfNode(name)) this.deleteCheck(name, check.CheckID);
-    this.rawSetNode(lower(name), undefined);
+    for (const svc of this.servicesOfNode(name, { ap, ns: '*' }))
+      this.deleteService(name, svc.ID, scopeOf(svc));
+    for (const check of this.checksOfNode(name, { ap, ns: '*' }))
+      this.deleteCheck(name, check.CheckID, scopeOf(check));
+    this.rawSetNode(nodeKey(ap, name), undefined);
     tx.nodes = true;
     tx.catalog = true;
   }
@@ -592,6 +690,89 @@ export class Store {
   deleteKVTree(prefix: string): void {
     for (const key of [...this.kv.keys()]) if (key.startsWith(prefix)) this.deleteKV(key);
   }
+
+  // ------------------------------------------------------------ tenancy (Enterprise)
+
+  getPartition(name: string): PartitionRec | undefined {
+    return this.partitions.get(name);
+  }
+
+  getNamespace(ap: string, name: string): NamespaceRec | undefined {
+    return this.namespaces.get(`${ap}\u0000${name}`);
+  }
+
+  namespacesIn(ap: string): NamespaceRec[] {
+    return [...this.namespaces.values()]
+      .filter((n) => n.Partition === ap)
+      .sort((a, b) => cmp(a.Name, b.Name));
+  }
+
+  putPartition(rec: Omit<PartitionRec, 'CreateIndex' | 'ModifyIndex'>): PartitionRec {
+    const tx = this.cur;
+    const existing = this.partitions.get(rec.Name);
+    const stored: PartitionRec = {
+      ...rec,
+      CreateIndex: existing?.CreateIndex ?? tx.idx,
+      ModifyIndex: tx.idx,
+    };
+    this.partitions.set(rec.Name, stored);
+    this.tx?.undo.push(() => {
+      if (existing === undefined) this.partitions.delete(rec.Name);
+      else this.partitions.set(rec.Name, existing);
+    });
+    this.tenancyIndex = tx.idx;
+    return stored;
+  }
+
+  putNamespace(rec: Omit<NamespaceRec, 'CreateIndex' | 'ModifyIndex'>): NamespaceRec {
+    const tx = this.cur;
+    const key = `${rec.Partition}\u0000${rec.Name}`;
+    const existing = this.namespaces.get(key);
+    const stored: NamespaceRec = {
+      ...rec,
+      CreateIndex: existing?.CreateIndex ?? tx.idx,
+      ModifyIndex: tx.idx,
+    };
+    this.namespaces.set(key, stored);
+    this.tx?.undo.push(() => {
+      if (existing === undefined) this.namespaces.delete(key);
+      else this.namespaces.set(key, existing);
+    });
+    this.tenancyIndex = tx.idx;
+    return stored;
+  }
+
+  /** Removes the namespace and, at once, every service and check registered in it. */
+  deleteNamespace(ap: string, name: string): void {
+    const tx = this.cur;
+    const key = `${ap}\u0000${name}`;
+    const existing = this.namespaces.get(key);
+    if (existing === undefined) return;
+    const sc = { ap, ns: name };
+    for (const svc of this.allServices()) {
+      if (apOf(svc) === ap && nsOf(svc) === name) this.deleteService(svc.Node, svc.ID, sc);
+    }
+    for (const perNode of [...this.nodeChecks.values()]) {
+      for (const c of [...perNode.values()]) {
+        if (apOf(c) === ap && nsOf(c) === name) this.deleteCheck(c.Node, c.CheckID, sc);
+      }
+    }
+    this.namespaces.delete(key);
+    this.tx?.undo.push(() => this.namespaces.set(key, existing));
+    this.tenancyIndex = tx.idx;
+  }
+
+  /** Removes the partition with its nodes (and their services and checks) and namespaces. */
+  deletePartition(name: string): void {
+    const tx = this.cur;
+    const existing = this.partitions.get(name);
+    if (existing === undefined) return;
+    for (const n of this.nodesIn(name)) this.deleteNode(n.Node, name);
+    for (const ns of this.namespacesIn(name)) this.deleteNamespace(name, ns.Name);
+    this.partitions.delete(name);
+    this.tx?.undo.push(() => this.partitions.set(name, existing));
+    this.tenancyIndex = tx.idx;
+  }
 }
 
 function cmp(a: string, b: string): number {
@@ -610,6 +791,7 @@ function validWeights(w: Weights): boolean {
 function sameNode(a: NodeRec, b: NodeInput): boolean {
   return (
     a.ID === b.ID &&
+    a.Partition === b.Partition &&
     a.Node === b.Node &&
     a.Address === b.Address &&
     a.Datacenter === b.Datacenter &&

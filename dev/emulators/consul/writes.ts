@@ -1,7 +1,16 @@
 // The write endpoints (catalog register/deregister and /v1/txn) as Consul's RPC layer and state
 // store run them: pre-apply validation and ACL vetting first (nothing applied, no raft index),
 // then one raft apply that either commits every change or rolls all of them back.
-import type { CheckInput, CheckRec, NodeInput, ServiceInput, Store } from './state.js';
+import {
+  DEFAULT_SCOPE,
+  type CheckInput,
+  type CheckRec,
+  type EntMeta,
+  type NodeInput,
+  type Scope,
+  type ServiceInput,
+  type Store,
+} from './state.js';
 import { renderCheck, renderKV, renderNode, renderNodeService, type Json } from './render.js';
 import type { DeregisterRequest, RegisterRequest, TxnOp } from './decode.js';
 import type { Authorizer } from './acl.js';
@@ -14,6 +23,43 @@ export interface Reply {
 }
 
 export const MAX_TXN_OPS = 128;
+
+/**
+ * The tenancy a write runs in: open source (no namespaces or partitions: Namespace/Partition
+ * body fields are ignored, records carry neither), or Enterprise with the request's `ns` and
+ * `partition` (query or header, already defaulted to "default").
+ */
+export interface WriteTenancy {
+  enterprise: boolean;
+  scope: Scope;
+}
+
+export const OSS_TENANCY: WriteTenancy = { enterprise: false, scope: DEFAULT_SCOPE };
+
+const scopeOfRec = (r: EntMeta): Scope => ({
+  ap: r.Partition ?? 'default',
+  ns: r.Namespace ?? 'default',
+});
+
+/** Sets (Enterprise) or strips (open source) the Namespace/Partition of a service or check. */
+function placeIn(rec: EntMeta, t: WriteTenancy, ap: string, ns: string): void {
+  if (t.enterprise) {
+    rec.Partition = ap;
+    rec.Namespace = ns;
+  } else {
+    delete rec.Partition;
+    delete rec.Namespace;
+  }
+}
+
+/** The error Consul Enterprise gives for a write into a partition or namespace that is missing. */
+function tenancyError(store: Store, t: WriteTenancy, ap: string, ns?: string): string | null {
+  if (!t.enterprise) return null;
+  if (store.getPartition(ap) === undefined) return `Partition ${JSON.stringify(ap)} does not exist`;
+  if (ns !== undefined && store.getNamespace(ap, ns) === undefined)
+    return `Namespace ${JSON.stringify(ns)} does not exist`;
+  return null;
+}
 
 /** go-uuid ParseUUID, as nodePreApply uses it. */
 function nodeIdError(id: string): string | null {
@@ -43,7 +89,7 @@ function servicePreApply(svc: ServiceInput): string | null {
 }
 
 function changesNode(store: Store, req: RegisterRequest, dc: string): boolean {
-  const node = store.getNode(req.Node);
+  const node = store.getNode(req.Node, req.Partition === '' ? 'default' : req.Partition);
   if (node === undefined) return true;
   if (req.SkipNodeUpdate) return false;
   const want: NodeInput = nodeFromRegister(req, dc);
@@ -52,6 +98,7 @@ function changesNode(store: Store, req: RegisterRequest, dc: string): boolean {
     want.Node.toLowerCase() === node.Node.toLowerCase() &&
     want.Address === node.Address &&
     want.Datacenter === node.Datacenter &&
+    want.Partition === node.Partition &&
     JSON.stringify(want.TaggedAddresses) === JSON.stringify(node.TaggedAddresses) &&
     JSON.stringify(want.Meta) === JSON.stringify(node.Meta)
   );
@@ -65,6 +112,7 @@ function nodeFromRegister(req: RegisterRequest, dc: string): NodeInput {
     Datacenter: req.Datacenter === '' ? dc : req.Datacenter,
     TaggedAddresses: req.TaggedAddresses,
     Meta: req.NodeMeta,
+    ...(req.enterprise === true ? { Partition: req.Partition } : {}),
   };
 }
 
@@ -77,9 +125,31 @@ export function register(
   dc: string,
   req: RegisterRequest,
   authz: Authorizer,
+  t: WriteTenancy = OSS_TENANCY,
 ): Reply & { changed: boolean } {
   const done = (r: Reply): Reply & { changed: boolean } => ({ ...r, changed: false });
   if (req.Node === '') return done(serverError('Must provide node'));
+  // the body's Namespace/Partition take precedence over ?ns= / ?partition=
+  const ap = t.enterprise && req.Partition !== '' ? req.Partition : t.scope.ap;
+  const ns = t.enterprise && req.Namespace !== '' ? req.Namespace : t.scope.ns;
+  req.Partition = t.enterprise ? ap : '';
+  req.enterprise = t.enterprise;
+  const apErr = tenancyError(store, t, ap);
+  if (apErr !== null) return done(serverError(apErr));
+  if (req.Service !== null) {
+    placeIn(req.Service, t, ap, req.Service.Namespace ?? ns);
+    const nsErr = tenancyError(store, t, ap, req.Service.Namespace);
+    if (nsErr !== null) return done(serverError(nsErr));
+  }
+  for (const check of req.Checks) {
+    const owner =
+      req.Service !== null && check.ServiceID !== '' && check.ServiceID === req.Service.ID
+        ? req.Service.Namespace
+        : undefined;
+    placeIn(check, t, ap, check.Namespace ?? owner ?? ns);
+    const nsErr = tenancyError(store, t, ap, check.Namespace);
+    if (nsErr !== null) return done(serverError(nsErr));
+  }
   const idErr = nodeIdError(req.ID);
   if (idErr !== null) return done(serverError(idErr));
   if (req.Address === '' && !req.SkipNodeUpdate) {
@@ -98,7 +168,7 @@ export function register(
   const vetted = vetRegister(store, dc, req, authz);
   if (vetted !== null) return done(vetted);
   const result = store.write<string | null>(() => {
-    const existing = store.getNode(req.Node);
+    const existing = store.getNode(req.Node, ap);
     if (existing === undefined || changesNode(store, req, dc))
       store.ensureNode(nodeFromRegister(req, dc));
     if (svc !== null) {
@@ -139,7 +209,7 @@ function vetRegister(
     }
     // re-registering an ID that holds another service overwrites it: write on that one too,
     // reported without details (acl.ErrPermissionDenied)
-    const other = store.getService(req.Node, svc.ID);
+    const other = store.getService(req.Node, svc.ID, scopeOfRec(svc));
     if (other !== undefined && !authz.allowed('service', 'write', other.Service)) {
       return forbidden('Permission denied');
     }
@@ -151,7 +221,7 @@ function vetRegister(
       continue;
     }
     if (svc !== null && svc.ID === check.ServiceID) continue;
-    const target = store.getService(req.Node, check.ServiceID);
+    const target = store.getService(req.Node, check.ServiceID, scopeOfRec(check));
     if (target === undefined) {
       return serverError(`Unknown service ID '${check.ServiceID}' for check ID '${check.CheckID}'`);
     }
@@ -167,15 +237,24 @@ export function deregister(
   store: Store,
   req: DeregisterRequest,
   authz: Authorizer,
+  t: WriteTenancy = OSS_TENANCY,
 ): Reply & { changed: boolean } {
   const done = (r: Reply): Reply & { changed: boolean } => ({ ...r, changed: false });
   if (req.Node === '') return done(serverError('Must provide node'));
-  const vetted = vetDeregister(store, req, authz);
+  const sc: Scope = t.enterprise
+    ? {
+        ap: req.Partition !== '' ? req.Partition : t.scope.ap,
+        ns: req.Namespace !== '' ? req.Namespace : t.scope.ns,
+      }
+    : DEFAULT_SCOPE;
+  const apErr = tenancyError(store, t, sc.ap);
+  if (apErr !== null) return done(serverError(apErr));
+  const vetted = vetDeregister(store, req, authz, sc);
   if (vetted !== null) return done(vetted);
   const result = store.write(() => {
-    if (req.ServiceID !== '') store.deleteService(req.Node, req.ServiceID);
-    else if (req.CheckID !== '') store.deleteCheck(req.Node, req.CheckID);
-    else store.deleteNode(req.Node);
+    if (req.ServiceID !== '') store.deleteService(req.Node, req.ServiceID, sc);
+    else if (req.CheckID !== '') store.deleteCheck(req.Node, req.CheckID, sc);
+    else store.deleteNode(req.Node, sc.ap);
     return { ok: true, value: null };
   });
   return { status: 200, json: true, changed: result.commit.catalogChanged };
@@ -186,10 +265,15 @@ export function deregister(
  * write on a service can still clean it up); otherwise the service or service check needs
  * service write, a node check or the whole node needs node write.
  */
-function vetDeregister(store: Store, req: DeregisterRequest, authz: Authorizer): Reply | null {
+function vetDeregister(
+  store: Store,
+  req: DeregisterRequest,
+  authz: Authorizer,
+  sc: Scope,
+): Reply | null {
   if (authz.allowed('node', 'write', req.Node)) return null;
   if (req.ServiceID !== '') {
-    const svc = store.getService(req.Node, req.ServiceID);
+    const svc = store.getService(req.Node, req.ServiceID, sc);
     if (svc === undefined) {
       return serverError(`Unknown service ID '${req.ServiceID}' for node '${req.Node}'`);
     }
@@ -197,7 +281,7 @@ function vetDeregister(store: Store, req: DeregisterRequest, authz: Authorizer):
     return forbidden(authz.denied('service', 'write', svc.Service));
   }
   if (req.CheckID !== '') {
-    const check = store.getCheck(req.Node, req.CheckID);
+    const check = store.getCheck(req.Node, req.CheckID, sc);
     if (check === undefined)
       return serverError(`Unknown check ID '${req.CheckID}' for node '${req.Node}'`);
     if (check.ServiceID !== '') {
@@ -322,15 +406,29 @@ function staleCas(modifyIndex: number, existing: { ModifyIndex: number } | undef
 }
 
 /** One op of txnDispatch against the store; pushes its result, returns an error message. */
-function applyOp(store: Store, dc: string, op: TxnOp, results: Json[]): string | null {
+function applyOp(
+  store: Store,
+  dc: string,
+  op: TxnOp,
+  results: Json[],
+  t: WriteTenancy,
+): string | null {
   switch (op.type) {
     case 'Node': {
+      // api.Node carries its own Partition; the ops ignore ?partition= as they ignore ?ns=
+      const ap = op.node.Partition ?? 'default';
       const input: NodeInput = {
         ...op.node,
         Datacenter: op.node.Datacenter === '' ? dc : op.node.Datacenter,
       };
+      if (t.enterprise) input.Partition = ap;
+      else delete input.Partition;
       const name = input.Node;
-      const existing = store.getNode(name);
+      if (op.verb !== 'get') {
+        const err = tenancyError(store, t, ap);
+        if (err !== null) return err;
+      }
+      const existing = store.getNode(name, t.enterprise ? ap : 'default');
       switch (op.verb) {
         case 'get':
           if (existing === undefined) return `node ${JSON.stringify(name)} doesn't exist`;
@@ -348,16 +446,22 @@ function applyOp(store: Store, dc: string, op: TxnOp, results: Json[]): string |
           if (existing === undefined || existing.ModifyIndex !== op.modifyIndex) {
             return `failed to delete node ${JSON.stringify(name)}, index is stale`;
           }
-          store.deleteNode(name);
+          store.deleteNode(name, existing.Partition ?? 'default');
           return null;
         default:
-          store.deleteNode(name);
+          store.deleteNode(name, t.enterprise ? ap : 'default');
           return null;
       }
     }
     case 'Service': {
       const { node, service } = op;
-      const existing = store.getService(node, service.ID);
+      placeIn(service, t, service.Partition ?? 'default', service.Namespace ?? 'default');
+      const sc = scopeOfRec(service);
+      if (op.verb !== 'get') {
+        const err = tenancyError(store, t, sc.ap, sc.ns);
+        if (err !== null) return err;
+      }
+      const existing = store.getService(node, service.ID, sc);
       switch (op.verb) {
         case 'get':
           if (existing === undefined) return `${serviceWhere(op)} doesn't exist`;
@@ -376,16 +480,22 @@ function applyOp(store: Store, dc: string, op: TxnOp, results: Json[]): string |
           if (existing === undefined || existing.ModifyIndex !== op.modifyIndex) {
             return `failed to delete ${serviceWhere(op)}, index is stale`;
           }
-          store.deleteService(node, service.ID);
+          store.deleteService(node, service.ID, sc);
           return null;
         default:
-          store.deleteService(node, service.ID);
+          store.deleteService(node, service.ID, sc);
           return null;
       }
     }
     case 'Check': {
       const check: CheckInput = op.check;
-      const existing: CheckRec | undefined = store.getCheck(check.Node, check.CheckID);
+      placeIn(check, t, check.Partition ?? 'default', check.Namespace ?? 'default');
+      const sc = scopeOfRec(check);
+      if (op.verb !== 'get') {
+        const err = tenancyError(store, t, sc.ap, sc.ns);
+        if (err !== null) return err;
+      }
+      const existing: CheckRec | undefined = store.getCheck(check.Node, check.CheckID, sc);
       const where = `check ${JSON.stringify(check.CheckID)} on node ${JSON.stringify(check.Node)}`;
       switch (op.verb) {
         case 'get':
@@ -404,10 +514,10 @@ function applyOp(store: Store, dc: string, op: TxnOp, results: Json[]): string |
         case 'delete-cas':
           if (existing === undefined || existing.ModifyIndex !== op.modifyIndex)
             return `failed to delete ${where}, index is stale`;
-          store.deleteCheck(check.Node, check.CheckID);
+          store.deleteCheck(check.Node, check.CheckID, sc);
           return null;
         default:
-          store.deleteCheck(check.Node, check.CheckID);
+          store.deleteCheck(check.Node, check.CheckID, sc);
           return null;
       }
     }
@@ -491,12 +601,17 @@ function applyKV(store: Store, op: Extract<TxnOp, { type: 'KV' }>, results: Json
 }
 
 /** txnDispatch: runs every op (collecting all errors, like Consul), returns results and errors. */
-function dispatch(store: Store, dc: string, ops: TxnOp[]): { results: Json[]; errors: TxnError[] } {
+function dispatch(
+  store: Store,
+  dc: string,
+  ops: TxnOp[],
+  t: WriteTenancy,
+): { results: Json[]; errors: TxnError[] } {
   const results: Json[] = [];
   const errors: TxnError[] = [];
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i];
-    const What = op === undefined ? null : applyOp(store, dc, op, results);
+    const What = op === undefined ? null : applyOp(store, dc, op, results, t);
     if (What !== null) errors.push({ OpIndex: i, What });
   }
   return { results, errors };
@@ -514,6 +629,7 @@ export function txn(
   dc: string,
   ops: TxnOp[],
   authz: Authorizer,
+  t: WriteTenancy = OSS_TENANCY,
 ): Reply & { changed: boolean } {
   if (ops.length > MAX_TXN_OPS) {
     return {
@@ -530,7 +646,7 @@ export function txn(
 
   if (writes === 0) {
     // Txn.Read: no raft apply, no index; results the token cannot read are dropped
-    const { results, errors } = dispatch(store, dc, ops);
+    const { results, errors } = dispatch(store, dc, ops, t);
     if (errors.length > 0) return { ...conflict(errors, readHeaders), changed: false };
     const visible = results.filter((r) => canReadResult(r, authz));
     const headers: Record<string, string> = { ...readHeaders };
@@ -539,7 +655,7 @@ export function txn(
   }
 
   const out = store.write(() => {
-    const r = dispatch(store, dc, ops);
+    const r = dispatch(store, dc, ops, t);
     return { ok: r.errors.length === 0, value: r };
   });
   if (!out.ok) return { ...conflict(out.value.errors), changed: false };

@@ -8,7 +8,7 @@ import { SyncError } from '../src/errors.js';
 import { counted, elapsedSeconds, type Handler, type HandlerContext } from './context.js';
 
 /** X-Consul-Index as a number; anything else is treated as absent (applied in arrival order). */
-function indexOf(header: string | undefined): number | undefined {
+export function indexOf(header: string | undefined): number | undefined {
   if (header === undefined || !/^\d{1,15}$/.test(header)) return undefined;
   return Number(header);
 }

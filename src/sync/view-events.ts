@@ -10,6 +10,9 @@ import { CircuitBreaker } from './breaker.js';
 import { LatestPerKey } from './latest.js';
 import type { SyncDeps } from './deps.js';
 import { convergeServicesView, type ViewConvergeResult } from './to-k8s.js';
+import { convergeChecks, type ChecksConvergeResult } from './checks.js';
+import { createLimiter, type Limiter } from '../concurrency.js';
+import type { CheckState } from '../translate/types.js';
 
 export interface ViewEventsOptions {
   breakerFailures: number;
@@ -32,6 +35,20 @@ export type DeliveryOutcome =
   | { outcome: 'deferred' };
 
 const VIEW = 'view';
+const CHECKS = 'checks';
+
+/** A `checks` watch delivery (endpoints mode). */
+export interface ChecksDelivery {
+  checks: readonly CheckState[];
+  index: number | undefined;
+}
+
+export type ChecksOutcome =
+  | { outcome: 'converged'; result: ChecksConvergeResult }
+  /** A newer delivery arrived while this one waited: only the newer one is applied. */
+  | { outcome: 'coalesced' }
+  /** The Kubernetes breaker is open: its recovery converges the current view, slices included. */
+  | { outcome: 'deferred' };
 
 /** Newest wins: the higher index, or the later arrival when either has none. */
 function newer(older: Delivery, incoming: Delivery): Delivery {
@@ -46,6 +63,9 @@ export function isKubeOutage(err: unknown): boolean {
 
 export class ViewEvents {
   private readonly mailbox: LatestPerKey<Delivery, DeliveryOutcome>;
+  private readonly checksMailbox: LatestPerKey<ChecksDelivery, ChecksOutcome>;
+  /** Services and checks deliveries write the same Kubernetes objects: one at a time. */
+  private readonly writes: Limiter = createLimiter(1);
   /** Index of the newest view applied in full; undefined after a start or an index reset. */
   private applied: number | undefined;
   /** The newest view that arrived while the breaker was open. */
@@ -58,7 +78,17 @@ export class ViewEvents {
     private readonly logger: Logger,
     private readonly metrics: Metrics,
   ) {
-    this.mailbox = new LatestPerKey((_key, delivery) => this.run(delivery), newer);
+    this.mailbox = new LatestPerKey(
+      (_key, delivery) => this.writes(() => this.run(delivery)),
+      newer,
+    );
+    this.checksMailbox = new LatestPerKey(
+      (_key, delivery) => this.writes(() => this.runChecks(delivery)),
+      (older, incoming) =>
+        older.index !== undefined && incoming.index !== undefined && incoming.index < older.index
+          ? older
+          : incoming,
+    );
     this.breaker = new CircuitBreaker({
       target: 'kubernetes',
       threshold: options.breakerFailures,
@@ -105,8 +135,33 @@ export class ViewEvents {
     }
   }
 
+  /**
+   * A `checks` watch delivery: converged in turn with the services deliveries (never at the
+   * same time), the newest of a burst only.
+   */
+  async deliverChecks(delivery: ChecksDelivery): Promise<ChecksOutcome> {
+    if (!this.breaker.closed) return { outcome: 'deferred' };
+    const epoch = this.breaker.epoch;
+    try {
+      const submitted = await this.checksMailbox.submit(CHECKS, delivery);
+      return submitted.ran ? submitted.result : { outcome: 'coalesced' };
+    } catch (err) {
+      if (isKubeOutage(err)) this.breaker.failure(err, epoch);
+      throw err;
+    }
+  }
+
   close(): void {
     this.breaker.stop();
+  }
+
+  private async runChecks(delivery: ChecksDelivery): Promise<ChecksOutcome> {
+    const epoch = this.breaker.epoch;
+    const result = await convergeChecks(await this.deps(), delivery.checks);
+    if (result.unavailable)
+      this.breaker.failure(new Error(result.errors[0] ?? 'unavailable'), epoch);
+    else this.breaker.success();
+    return { outcome: 'converged', result };
   }
 
   /**

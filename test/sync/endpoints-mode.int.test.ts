@@ -359,3 +359,44 @@ test('the Kubernetes → Consul direction ignores our Services and slices (no lo
     [],
   );
 });
+
+test('checks deliveries run in turn with services deliveries; a burst is coalesced to the newest', async () => {
+  await register({
+    node: 'vm-7',
+    address: '10.1.0.7',
+    id: 'queue-1',
+    service: 'queue',
+    port: 5672,
+    checks: [pass('queue-1-alive', 'queue-1')],
+  });
+  assert.equal((await deliverServices()).status, 200);
+  assert.deepEqual(await endpointsOf('queue'), { '10.1.0.7': true });
+  // The instance's check fails; Kubernetes answers slowly, so the deliveries pile up.
+  await register({
+    node: 'vm-7',
+    address: '10.1.0.7',
+    id: 'queue-1',
+    service: 'queue',
+    port: 5672,
+    checks: [{ CheckID: 'queue-1-alive', Status: 'critical', ServiceID: 'queue-1' }],
+  });
+  w.kubeEmu.faults.add({ path: '/apis/discovery.k8s.io/v1', delayMs: 150, times: 4 });
+  const checks = (await consulGet('/v1/health/state/any')) as object;
+  const post = (index: number) =>
+    request(w.app).post('/consul/checks').set('X-Consul-Index', String(index)).send(checks);
+  const [services, ...answers] = await Promise.all([
+    deliverServices(),
+    post(101),
+    post(102),
+    post(103),
+  ]);
+  assert.equal(services.status, 200, JSON.stringify(services.body));
+  for (const a of answers) assert.equal(a.status, 200, JSON.stringify(a.body));
+  assert.ok(
+    answers.some((a) => a.body.coalesced === true),
+    `a waiting delivery was replaced by a newer one: ${JSON.stringify(answers.map((a) => a.body))}`,
+  );
+  assert.notEqual(answers[2]!.body.coalesced, true, 'the newest delivery runs');
+  assert.deepEqual(await endpointsOf('queue'), { '10.1.0.7': false });
+  w.kubeEmu.faults.clear();
+});

@@ -8,6 +8,7 @@ import {
   type FlagDef,
 } from '../src/config/index.js';
 import { parseGoBool } from '../src/translate/index.js';
+import type { DevOptions } from './commands/options.js';
 
 export const DEV_FLAGS: readonly FlagDef[] = [
   {
@@ -28,11 +29,7 @@ export const DEV_FLAGS: readonly FlagDef[] = [
   },
 ];
 
-/** What the tools read beyond the product's Config. */
-export interface DevOptions {
-  once: boolean;
-  kubeconfigOut?: string;
-}
+export type { DevOptions } from './commands/options.js';
 
 export function parseDevArgs(
   argv: readonly string[],

@@ -1,7 +1,7 @@
 // `emulate consul|kube`: one emulator standalone on loopback until stopped, so a developer can
 // point kubectl, curl or the consul CLI at it. Prints its address when ready.
 import type { Config } from '../../src/config/index.js';
-import type { DevOptions } from '../cli.js';
+import type { DevOptions } from './options.js';
 import { startConsulEmulator } from '../emulators/consul/index.js';
 import { startKubeEmulator } from '../emulators/kube/index.js';
 

@@ -4,7 +4,7 @@
 // catalogs end in the expected state, 1 otherwise (with a diff). Both keep the server log in a
 // fixed place (run-dir.ts) and say where on exit.
 import type { Config } from '../../src/config/index.js';
-import type { DevOptions } from '../cli.js';
+import type { DevOptions } from './options.js';
 import { startSandbox, type Sandbox } from '../sandbox/index.js';
 import { packageRoot } from '../sandbox/infra.js';
 import { connectionText, exitText, startInfo, startLiveView, startText } from '../sandbox/live.js';

@@ -13,7 +13,7 @@ import {
   type PolicyDecision,
 } from './audit.js';
 import { jsonMergePatch, jsonPatch, strategicMerge } from './patch.js';
-import { apiVersionOf, type ResourceDef } from './resources.js';
+import { apiVersionOf, type ResourceDef } from './resource-def.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import {
   alreadyExists,

@@ -1,6 +1,6 @@
 // Discovery documents (/version, /api, /apis, APIResourceLists) and a minimal OpenAPI v3 that
 // tells kubectl which operations accept ?fieldValidation= (server-side field validation).
-import { apiVersionOf, type ResourceDef } from './resources.js';
+import { apiVersionOf, type ResourceDef } from './resource-def.js';
 
 export const SERVER_VERSION = {
   major: '1',

@@ -3,7 +3,7 @@
 // requests in events.k8s.io/v1, and MicroTime fields decoded as strictly as Go decodes them.
 // The same stored Events are served as core/v1 Events too (what `kubectl describe` and
 // `kubectl events` read), converted as pkg/apis/events/v1 converts them; read verbs only.
-import type { ResourceDef } from './resources.js';
+import type { ResourceDef } from './resource-def.js';
 import { fieldValue } from './selectors.js';
 import { badRequest, fieldErr, type FieldError } from './status.js';
 import { isObject, str, type JsonObject, type KubeObject } from './util.js';

@@ -4,7 +4,7 @@
 // Kubernetes v1.32 has them. Objects are kept in the field order and omitempty form Go's JSON
 // encoder gives the v1 types.
 import { isIPv6 as netIsIPv6 } from 'node:net';
-import type { ResourceDef } from './resources.js';
+import type { ResourceDef } from './resource-def.js';
 import { fieldErr, GoLiteral, type FieldError } from './status.js';
 import {
   asArray,

@@ -1,5 +1,6 @@
 // The resources the emulator serves and each one's strategy (defaulting, create/update
-// preparation, validation), as the API server's registry/<kind>/strategy.go define them.
+// preparation, validation), as the API server's registry/<kind>/strategy.go define them. The
+// shape of a definition is in resource-def.ts, which the per-kind modules import.
 import type { PatchMeta } from './patch.js';
 import { coreEvents, events } from './events.js';
 import { ingressClasses, ingresses } from './ingresses.js';
@@ -10,9 +11,11 @@ import {
   validateService,
   validateServiceUpdate,
   type ServiceAllocators,
-  type Txn,
 } from './services.js';
 import { fieldErr, type FieldError } from './status.js';
+import type { ResourceDef } from './resource-def.js';
+
+export { apiVersionOf, type ResourceDef } from './resource-def.js';
 import {
   asArray,
   asObject,
@@ -33,56 +36,7 @@ import {
   nameIsDNS1123Label,
   nameIsDNS1123Subdomain,
   validateObjectMeta,
-  type NameValidator,
 } from './validation.js';
-
-export interface ResourceDef {
-  group: string;
-  version: string;
-  /** plural, e.g. 'services' */
-  resource: string;
-  singular: string;
-  kind: string;
-  listKind: string;
-  namespaced: boolean;
-  shortNames: string[];
-  categories?: string[];
-  verbs: string[];
-  /** subresources served, e.g. ['status'] */
-  subresources: string[];
-  /** DELETE answers with the object (true) or a Success Status (false) */
-  returnDeletedObject: boolean;
-  hasGeneration: boolean;
-  /** top-level field order after kind/apiVersion/metadata */
-  fieldOrder: string[];
-  /** fields allowed in ?fieldSelector= */
-  selectableFields: string[];
-  patchMeta: PatchMeta;
-  nameValidator: NameValidator;
-  defaults(obj: KubeObject): void;
-  prepareForCreate(obj: KubeObject, seeded: boolean): void;
-  prepareForUpdate(obj: KubeObject, old: KubeObject): void;
-  /** what a `/status` update may change: everything else comes from the old object */
-  prepareForStatusUpdate(obj: KubeObject, old: KubeObject): void;
-  validate(obj: KubeObject): FieldError[];
-  validateUpdate(obj: KubeObject, old: KubeObject): FieldError[];
-  /**
-   * Set on a resource served from the storage of the resource of the same name in another
-   * group-version, as the API server serves one stored Event as core/v1 and events.k8s.io/v1:
-   * a stored object as this version shows it. Such a resource has no storage of its own and
-   * serves the read verbs only.
-   */
-  fromStorage?(stored: KubeObject): KubeObject;
-  /** The value of a selectable field of a stored object (default: the field at that path). */
-  fieldValue?: (stored: KubeObject, field: string) => string;
-  beginCreate?(obj: KubeObject, dryRun: boolean): Txn;
-  beginUpdate?(obj: KubeObject, old: KubeObject, dryRun: boolean): Txn;
-  afterDelete?(obj: KubeObject): void;
-}
-
-export function apiVersionOf(def: ResourceDef): string {
-  return def.group ? `${def.group}/${def.version}` : def.version;
-}
 
 const READ_WRITE = [
   'create',

@@ -16,7 +16,7 @@ import {
   type GroupVersion,
 } from './discovery.js';
 import type { Faults } from '../faults.js';
-import { apiVersionOf, type ResourceDef } from './resources.js';
+import { apiVersionOf, type ResourceDef } from './resource-def.js';
 import {
   badRequest,
   expired,

@@ -1,7 +1,7 @@
 // Indexed object storage with one global resourceVersion counter (like etcd's revision), a
 // per-resource sorted key order for paginated lists, a bounded change log (consistent continue
 // tokens and watch-from-resourceVersion) and watch fan-out.
-import type { ResourceDef } from './resources.js';
+import type { ResourceDef } from './resource-def.js';
 import {
   matchesFields,
   matchesLabels,

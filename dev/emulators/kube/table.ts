@@ -1,8 +1,8 @@
 // Server-side printing (meta.k8s.io/v1 Table) with the columns pkg/printers/internalversion
 // defines, so `kubectl get` prints what it prints against a real cluster.
 import { toCoreEvent } from './events.js';
-import type { ResourceDef } from './resources.js';
-import { apiVersionOf } from './resources.js';
+import type { ResourceDef } from './resource-def.js';
+import { apiVersionOf } from './resource-def.js';
 import { asArray, asObject, isObject, stringMap, type KubeObject, str } from './util.js';
 
 export interface ColumnDefinition {

@@ -1,5 +1,6 @@
 // POST /k8s/admission: AdmissionReview v1 in → the affected Service converged in Consul to the
-// admitted object → AdmissionReview out, always allowed. The admitted object is intent, not
+// admitted object (an Ingress: every Service it names now or named before, --enable-ingress)
+// → AdmissionReview out, always allowed. The admitted object is intent, not
 // what gets stored: a confirmation from stored state follows (src/sync/service-events.ts). A
 // slow or failed write is logged and counted; it never blocks or fails the API server's request.
 import {
@@ -10,6 +11,7 @@ import {
 import { convergeService } from '../src/sync/to-consul.js';
 import type { AdmissionInput } from '../src/sync/service-events.js';
 import { describeError } from '../src/errors.js';
+import { createLimiter } from '../src/concurrency.js';
 import {
   counted,
   elapsedSeconds,
@@ -19,6 +21,7 @@ import {
 } from './context.js';
 
 type Reviewed = Extract<AdmissionEvent, { kind: 'service' | 'endpointslice' }>;
+type IngressReviewed = Extract<AdmissionEvent, { kind: 'ingress' }>;
 type Invalid = Extract<AdmissionEvent, { kind: 'invalid' }>;
 
 /** At most this many problems are named in the warnings (the API server shows a few). */
@@ -75,6 +78,57 @@ async function respond(ctx: HandlerContext, event: Reviewed): Promise<Answer> {
   };
 }
 
+/** Outcomes of several converges (an Ingress's Services), most telling first. */
+const OUTCOME_RANK: readonly Answer['outcome'][] = [
+  'written',
+  'deferred',
+  'superseded',
+  'dry-run',
+  'unchanged',
+];
+
+/**
+ * An Ingress review: each Service it names now or named before converged to the admitted
+ * Ingress (null on DELETE: the Service's normal instances come back at once), a few at a time.
+ */
+async function respondIngress(ctx: HandlerContext, event: IngressReviewed): Promise<Answer> {
+  const ingress = { name: event.ref.name, object: event.object };
+  const limit = createLimiter(ctx.settings.concurrency);
+  const answers = await Promise.all(
+    event.services.map((ref) =>
+      limit(async (): Promise<Answer> => {
+        const events = ctx.events.services;
+        if (event.dryRun) {
+          if (!events.breaker.closed) return { warnings: [], outcome: 'dry-run' };
+          const result = await convergeService(await ctx.deps(), {
+            ref,
+            ingresses: [ingress],
+            dryRun: true,
+          });
+          const warnings = result.warnings.map((w) => `${ref.name}: ${w}`);
+          return { warnings, outcome: 'dry-run', changes: result.changes.length };
+        }
+        const admission = await events.admit({ ref, ingress });
+        if (admission.outcome !== 'converged') return { warnings: [], outcome: admission.outcome };
+        const { result } = admission;
+        return {
+          warnings: result.warnings.map((w) => `${ref.name}: ${w}`),
+          outcome: result.changes.length > 0 ? 'written' : 'unchanged',
+          changes: result.changes.length,
+        };
+      }),
+    ),
+  );
+  const outcome =
+    OUTCOME_RANK.find((o) => answers.some((a) => a.outcome === o)) ??
+    (event.dryRun ? 'dry-run' : 'unchanged');
+  return {
+    warnings: [...new Set(answers.flatMap((a) => a.warnings))],
+    outcome,
+    changes: answers.reduce((n, a) => n + (a.changes ?? 0), 0),
+  };
+}
+
 /**
  * Past this body size the handler lets other requests (the kubelet's /healthz among them) run
  * between its steps: parsing a review of the largest legal Service (1.5 MiB, twice on an
@@ -92,7 +146,12 @@ export function createAdmissionHandler(ctx: HandlerContext): Handler {
     if (large) await yieldTurn();
     let warnings: string[] = [];
     let outcome: string;
-    if (event.kind === 'ignored' || !ctx.settings.toConsul) {
+    if (
+      event.kind === 'ignored' ||
+      !ctx.settings.toConsul ||
+      (!ctx.settings.enableIngress &&
+        (event.kind === 'ingress' || (event.kind === 'invalid' && event.what === 'Ingress')))
+    ) {
       outcome = 'ignored';
     } else if (event.kind === 'invalid') {
       // Defence in depth: a real API server never sends this (it validates before webhooks).
@@ -115,7 +174,7 @@ export function createAdmissionHandler(ctx: HandlerContext): Handler {
       const where = `${event.ref.namespace}/${event.ref.name}`;
       try {
         const answer = await withDeadline(
-          respond(ctx, event),
+          event.kind === 'ingress' ? respondIngress(ctx, event) : respond(ctx, event),
           ctx.settings.writeTimeoutMs,
           (late) => {
             ctx.logger[late.ok ? 'info' : 'error'](
@@ -139,6 +198,9 @@ export function createAdmissionHandler(ctx: HandlerContext): Handler {
             'namespace/name': where,
             operation: event.operation,
             kind: event.kind,
+            ...(event.kind === 'ingress'
+              ? { services: event.services.map((r) => r.name).slice(0, 20) }
+              : {}),
             outcome,
             changes: answer.changes ?? 0,
             durationMs: elapsedSeconds(start) * 1000,

@@ -6,7 +6,8 @@
 // (k8s.io/apiserver plugin/pkg/audit/webhook retryOnError), so a failure only an operator can fix
 // (RBAC, ACL: KUBE_REJECTED, CONSUL_REJECTED) is answered 200 with the failures counted,
 // logged and reported in the body.
-import { decodeAuditEventList } from '../src/events/audit.js';
+import { decodeAuditEventList, type AuditIngress } from '../src/events/audit.js';
+import { META_K8S_INGRESS, META_K8S_NAMESPACE } from '../src/translate/keys.js';
 import { SyncError, codeOf, describeError, isRetryable, type ErrorCode } from '../src/errors.js';
 import { registrationSource } from '../src/plan/index.js';
 import type { RegistrationsRead } from '../src/consul/catalog.js';
@@ -23,10 +24,13 @@ const keyOf = (ref: ServiceRef): string => `${ref.namespace}/${ref.name}`;
  */
 async function readOnce(
   ctx: HandlerContext,
+  all?: { registrations: Registration[]; filtered: boolean },
 ): Promise<((ref: ServiceRef) => RegistrationsRead) | undefined> {
   try {
-    const deps = await ctx.deps();
-    const all = await deps.consul.readAll(deps.settings.writeTimeoutMs);
+    if (!all) {
+      const deps = await ctx.deps();
+      all = await deps.consul.readAll(deps.settings.writeTimeoutMs);
+    }
     const groups = new Map<string, Registration[]>();
     for (const r of all.registrations) {
       const ref = registrationSource(r);
@@ -35,7 +39,8 @@ async function readOnce(
       if (group) group.push(r);
       else groups.set(keyOf(ref), [r]);
     }
-    return (ref) => ({ registrations: groups.get(keyOf(ref)) ?? [], filtered: all.filtered });
+    const filtered = all.filtered;
+    return (ref) => ({ registrations: groups.get(keyOf(ref)) ?? [], filtered });
   } catch {
     return undefined;
   }
@@ -57,13 +62,64 @@ interface BatchOutcome {
   late: boolean;
   /** Services not converged when the answer went out. */
   pending: number;
+  /** Services of the batch (with those its Ingress writes reach). */
+  total: number;
 }
 
-/** Converges every affected service of a batch, `concurrency` at a time, under the deadline. */
-async function convergeBatch(ctx: HandlerContext, services: ServiceRef[]): Promise<BatchOutcome> {
-  const out: BatchOutcome = { failures: [], late: false, pending: services.length };
+/**
+ * The Services an Ingress write may change (--enable-ingress): the ones its stored object names
+ * and the ones registered in Consul from one of its rules (meta external-k8s-ingress), which it
+ * may no longer name (a rule dropped, the Ingress deleted): their normal instances come back.
+ */
+function ingressServices(
+  ingresses: readonly AuditIngress[],
+  registrations: readonly Registration[],
+): ServiceRef[] {
+  const out: ServiceRef[] = [];
+  const wanted = new Set(ingresses.map((i) => `${i.namespace}/${i.name}`));
+  for (const i of ingresses) out.push(...i.services);
+  for (const r of registrations) {
+    const ingress = r.meta[META_K8S_INGRESS];
+    if (ingress === undefined || !wanted.has(`${r.meta[META_K8S_NAMESPACE] ?? ''}/${ingress}`))
+      continue;
+    const ref = registrationSource(r);
+    if (ref) out.push(ref);
+  }
+  return out;
+}
+
+/** The batch's Services with those of its Ingress writes, once each, in first-seen order. */
+function dedupeRefs(refs: readonly ServiceRef[]): ServiceRef[] {
+  const seen = new Map<string, ServiceRef>();
+  for (const ref of refs) if (!seen.has(keyOf(ref))) seen.set(keyOf(ref), ref);
+  return [...seen.values()];
+}
+
+/**
+ * Converges every affected service of a batch, `concurrency` at a time, under the deadline.
+ * With Ingress writes (and --enable-ingress), the sync node is read first to find the Services
+ * they named before; a failed read fails the batch (the API server resends it).
+ */
+async function convergeBatch(
+  ctx: HandlerContext,
+  batchServices: ServiceRef[],
+  ingresses: readonly AuditIngress[] = [],
+): Promise<BatchOutcome> {
+  let services = batchServices;
+  let all: { registrations: Registration[]; filtered: boolean } | undefined;
+  if (ingresses.length > 0 && ctx.settings.enableIngress) {
+    const deps = await ctx.deps();
+    all = await deps.consul.readAll(deps.settings.writeTimeoutMs);
+    services = dedupeRefs([...batchServices, ...ingressServices(ingresses, all.registrations)]);
+  }
+  const out: BatchOutcome = {
+    failures: [],
+    late: false,
+    pending: services.length,
+    total: services.length,
+  };
   if (services.length === 0) return out;
-  const prefetched = services.length > 1 ? await readOnce(ctx) : undefined;
+  const prefetched = services.length > 1 || all ? await readOnce(ctx, all) : undefined;
   const limit = createLimiter(ctx.settings.concurrency);
   const converge = async (ref: ServiceRef): Promise<void> => {
     if (out.late) return; // past the deadline: the resent batch does it
@@ -125,12 +181,16 @@ export function createAuditHandler(ctx: HandlerContext): Handler {
       res.json({ processed: 0, ignored: batch.processed + batch.ignored });
       return;
     }
-    const { failures, late, pending } = await convergeBatch(ctx, batch.services);
+    const { failures, late, pending, total } = await convergeBatch(
+      ctx,
+      batch.services,
+      batch.ingresses,
+    );
     count(late || failures.length > 0 ? 'error' : batch.processed > 0 ? 'ok' : 'ignored');
     if (late) {
       throw new SyncError(
         'WRITE_FAILED',
-        `audit batch not converged within ${ctx.settings.auditDeadlineMs} ms: ${pending} of ${batch.services.length} service(s) left (the API server resends the batch)`,
+        `audit batch not converged within ${ctx.settings.auditDeadlineMs} ms: ${pending} of ${total} service(s) left (the API server resends the batch)`,
       );
     }
     const retryable = failures.filter((f) => f.retryable);

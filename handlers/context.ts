@@ -20,6 +20,8 @@ export interface HandlerContext {
     auditDeadlineMs: number;
     /** Converges in flight at once for one request (audit batches). */
     concurrency: number;
+    /** --enable-ingress: Ingress events converge the Services they name (absent: off). */
+    enableIngress?: boolean;
   };
 }
 

@@ -22,6 +22,7 @@ export function handlerContext(runtime: Runtime): HandlerContext {
       writeTimeoutMs: runtime.config.server.writeTimeoutMs,
       auditDeadlineMs: runtime.config.server.auditDeadlineMs,
       concurrency: runtime.config.server.concurrency,
+      enableIngress: runtime.config.enableIngress,
     },
   };
 }

@@ -168,6 +168,7 @@ async function run(config: Config, dryRun: boolean): Promise<number> {
       force: config.reconcile.force,
       maxDeleteRatio: config.reconcile.maxDeleteRatio,
       deleteGuardMin: config.reconcile.deleteGuardMin,
+      ...(config.reconcile.purge ? { purge: true } : {}),
     });
     process.stdout.write(renderReport(report, config.reconcile.output) + '\n');
     return exitCodeOf(report, reconcileExitCode(report), detailed);

@@ -106,6 +106,8 @@ export interface Config extends ToConsulSettings, ToK8sSettings {
     maxDeleteRatio: number;
     deleteGuardMin: number;
     force: boolean;
+    /** Desired state: nothing, in both directions (uninstall). */
+    purge: boolean;
     output: 'table' | 'json';
     direction: Direction;
     /** plan: exit 0 no changes, 2 changes present, 1 any error (Terraform's). */
@@ -549,6 +551,8 @@ export function parseConfigWith(
     syncId: one('sync-id'),
     syncClusterIPServices: bool('sync-clusterip-services'),
     syncLBServicesEndpoints: bool('sync-lb-services-endpoints'),
+    enableIngress: bool('enable-ingress'),
+    loadBalancerIPs: bool('loadBalancer-ips'),
     nodePortSyncType: one('node-port-sync-type') as NodePortSyncType,
     maxInstancesPerService: Number(one('max-instances-per-service')),
     k8sServicePrefix: one('k8s-service-prefix'),
@@ -597,6 +601,7 @@ export function parseConfigWith(
       maxDeleteRatio: Number(one('max-delete-ratio')),
       deleteGuardMin: Number(one('delete-guard-min')),
       force: bool('force'),
+      purge: bool('purge'),
       output: one('output') as 'table' | 'json',
       direction: one('direction') as Direction,
       detailedExitCode: bool('detailed-exitcode'),

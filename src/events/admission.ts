@@ -1,10 +1,16 @@
-// Decodes an admission.k8s.io/v1 AdmissionReview into a typed event about one Service or one
-// EndpointSlice, and builds the answer (always allowed: the product observes, never blocks).
+// Decodes an admission.k8s.io/v1 AdmissionReview into a typed event about one Service, one
+// EndpointSlice or one Ingress (the Services its `/` rules name), and builds the answer (always allowed: the product observes, never blocks).
 import { z } from 'zod';
-import type { EndpointSlice, Service, ServiceRef } from '../translate/types.js';
+import type { EndpointSlice, Ingress, Service, ServiceRef } from '../translate/types.js';
 import { LABEL_SERVICE_NAME } from '../translate/keys.js';
+import { ingressServiceNames } from '../translate/index.js';
 import { decodeWith, isNamespaceName, isObjectName, kubeObject, name } from './limits.js';
-import { validateEndpointSlice, validateService, type FieldProblem } from './validate.js';
+import {
+  validateEndpointSlice,
+  validateIngress,
+  validateService,
+  type FieldProblem,
+} from './validate.js';
 
 const groupVersionKind = z.object({
   group: z.string().max(253),
@@ -60,6 +66,23 @@ export type AdmissionEvent =
       dryRun: boolean;
     }
   /**
+   * An Ingress (networking.k8s.io/v1, spec or status): it may change the instances of every
+   * Service its `/` rules name now or named before (docs/reference.md "Ingress").
+   */
+  | {
+      kind: 'ingress';
+      uid: string;
+      /** namespace/name of the Ingress. */
+      ref: ServiceRef;
+      operation: 'CREATE' | 'UPDATE' | 'DELETE';
+      /** The Ingress as it will be stored; null on DELETE. */
+      object: Ingress | null;
+      oldObject: Ingress | null;
+      /** The Services named by the object and the old object, once each. */
+      services: ServiceRef[];
+      dryRun: boolean;
+    }
+  /**
    * An object no API server would store (it validates before calling webhooks): from a leaked
    * token or a misconfigured sender. Answered allowed with a warning; nothing is written.
    */
@@ -67,7 +90,7 @@ export type AdmissionEvent =
       kind: 'invalid';
       uid: string;
       ref: ServiceRef;
-      what: 'Service' | 'EndpointSlice';
+      what: 'Service' | 'EndpointSlice' | 'Ingress';
       problems: FieldProblem[];
       dryRun: boolean;
     }
@@ -157,6 +180,31 @@ export function decodeAdmissionReview(body: unknown): AdmissionEvent {
       sliceName: objectName,
       operation: r.operation,
       object: current as EndpointSlice | null,
+      dryRun,
+    };
+  }
+  if (
+    r.resource.group === 'networking.k8s.io' &&
+    r.resource.resource === 'ingresses' &&
+    (sub === '' || sub === 'status')
+  ) {
+    const ref = { namespace, name: objectName };
+    const problems = current ? validateIngress(current) : [];
+    if (problems.length > 0)
+      return { kind: 'invalid', uid: r.uid, ref, what: 'Ingress', problems, dryRun };
+    const names = new Set([
+      ...ingressServiceNames(current as Ingress | null),
+      ...ingressServiceNames(previous as Ingress | null),
+    ]);
+    return {
+      kind: 'ingress',
+      uid: r.uid,
+      ref,
+      operation: r.operation,
+      object: current as Ingress | null,
+      oldObject: previous as Ingress | null,
+      // A name no Service can have (the old object is not validated) names no Service.
+      services: [...names].filter(isObjectName).map((name) => ({ namespace, name })),
       dryRun,
     };
   }

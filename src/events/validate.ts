@@ -1028,3 +1028,116 @@ function checkSlicePorts(p: Problems, ports: readonly unknown[]): void {
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Ingress, minimally (pkg/apis/networking/validation ValidateIngressCreate): the fields the
+// Ingress sync reads. Names, rule and TLS hosts (DNS-1123 subdomains or wildcards, not IPs), and
+// the service backends of the paths (a DNS-1035 name, a port by number or by name).
+
+const WILDCARD_DNS1123_SUBDOMAIN =
+  /^\*\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const WILDCARD_MSG =
+  "a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, which must consist of lower case alphanumeric characters, '-' or '.' and end with an alphanumeric character";
+
+/** A rule or TLS host: a DNS-1123 subdomain or a wildcard one, never an IP address. */
+function ingressHostErrors(host: string, allowWildcard: boolean): string[] {
+  if (parseIp(host)) return ['must be a DNS name, not an IP address'];
+  if (host.startsWith('*')) {
+    if (!allowWildcard) return dns1123SubdomainErrors(host);
+    const errs: string[] = [];
+    if (host.length > DNS1123_SUBDOMAIN_MAX) errs.push(maxLenError(DNS1123_SUBDOMAIN_MAX));
+    if (!WILDCARD_DNS1123_SUBDOMAIN.test(host)) errs.push(WILDCARD_MSG);
+    return errs;
+  }
+  return dns1123SubdomainErrors(host);
+}
+
+function checkIngressBackend(p: Problems, backend: JsonObject, field: string): void {
+  const service = readObject(p, backend, 'service', `${field}.service`);
+  const resource = readObject(p, backend, 'resource', `${field}.resource`);
+  if (service && resource) {
+    p.invalid(field, '', 'cannot set both resource and service backends');
+    return;
+  }
+  if (!service) {
+    if (service === undefined && !resource)
+      p.invalid(field, '', 'resource or service backend is required');
+    return;
+  }
+  const name = readString(p, service, 'name', `${field}.service.name`);
+  if (!name) p.required(`${field}.service.name`);
+  else p.invalidEach(`${field}.service.name`, name, dns1035LabelErrors(name));
+  const port = readObject(p, service, 'port', `${field}.service.port`);
+  if (!port) {
+    if (port === undefined) p.required(`${field}.service.port`);
+    return;
+  }
+  const number = readInt(p, port, 'number', `${field}.service.port.number`);
+  const portName = readString(p, port, 'name', `${field}.service.port.name`);
+  if (number && portName) {
+    p.invalid(`${field}.service.port`, '', 'cannot set both port name & port number');
+  } else if (portName) {
+    p.invalidEach(`${field}.service.port.name`, portName, portNameErrors(portName));
+  } else if (typeof number === 'number') {
+    if (number < 1 || number > 65535) {
+      p.invalid(`${field}.service.port.number`, number, 'must be between 1 and 65535, inclusive');
+    }
+  } else if (number === undefined && portName === undefined) {
+    p.invalid(`${field}.service.port.name`, '', 'port name or number is required');
+  }
+}
+
+/** An Ingress (networking.k8s.io/v1); [] when the API server would store it, as far as read. */
+export function validateIngress(obj: unknown): FieldProblem[] {
+  return run((p) => {
+    if (!isObject(obj)) {
+      p.invalid('', obj, 'must be an object');
+      return;
+    }
+    checkObjectMeta(p, obj, dns1123SubdomainErrors);
+    const spec = readObject(p, obj, 'spec', 'spec');
+    if (!spec) return;
+    const defaultBackend = readObject(p, spec, 'defaultBackend', 'spec.defaultBackend');
+    if (defaultBackend) checkIngressBackend(p, defaultBackend, 'spec.defaultBackend');
+    const rules = readList(p, spec, 'rules', 'spec.rules') ?? [];
+    for (let i = 0; i < rules.length; i++) {
+      const path = `spec.rules[${i}]`;
+      const rule = item(p, rules[i], path);
+      if (!rule) continue;
+      const host = readString(p, rule, 'host', `${path}.host`);
+      if (host) p.invalidEach(`${path}.host`, host, ingressHostErrors(host, true));
+      const http = readObject(p, rule, 'http', `${path}.http`);
+      if (!http) continue;
+      const paths = readList(p, http, 'paths', `${path}.http.paths`);
+      if (paths === null) continue;
+      if (!paths || paths.length === 0) {
+        p.required(`${path}.http.paths`);
+        continue;
+      }
+      for (let j = 0; j < paths.length; j++) {
+        const field = `${path}.http.paths[${j}]`;
+        const entry = item(p, paths[j], field);
+        if (!entry) continue;
+        const value = readString(p, entry, 'path', `${field}.path`);
+        if (typeof value === 'string' && value !== '' && !value.startsWith('/')) {
+          p.invalid(`${field}.path`, value, 'must be an absolute path');
+        }
+        const backend = readObject(p, entry, 'backend', `${field}.backend`);
+        if (backend) checkIngressBackend(p, backend, `${field}.backend`);
+        else if (backend === undefined) p.required(`${field}.backend`);
+      }
+    }
+    const tls = readList(p, spec, 'tls', 'spec.tls') ?? [];
+    for (let i = 0; i < tls.length; i++) {
+      const entry = item(p, tls[i], `spec.tls[${i}]`);
+      if (!entry) continue;
+      const hosts = readList(p, entry, 'hosts', `spec.tls[${i}].hosts`) ?? [];
+      for (let j = 0; j < hosts.length; j++) {
+        const field = `spec.tls[${i}].hosts[${j}]`;
+        const h = hosts[j];
+        if (typeof h !== 'string') p.invalid(field, h, 'must be a string');
+        else p.invalidEach(field, h, ingressHostErrors(h, true));
+      }
+    }
+  });
+}

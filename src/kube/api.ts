@@ -13,7 +13,7 @@ import type { KubeHandle } from './client.js';
 import { kubeError, statusOf } from './errors.js';
 import { SyncError } from '../errors.js';
 import { createLimiter } from '../concurrency.js';
-import type { EndpointSlice, Node, Service, ServiceRef } from '../translate/types.js';
+import type { EndpointSlice, Ingress, Node, Service, ServiceRef } from '../translate/types.js';
 import {
   LABEL_CONSUL,
   LABEL_CONSUL_VALUE,
@@ -228,6 +228,35 @@ export class KubeApi {
           options,
         ),
     );
+  }
+
+  /** The Ingresses of one namespace (--enable-ingress: an Ingress rule may decide a Service's instance). */
+  listIngresses(namespace: string): Promise<Ingress[]> {
+    return this.listAll(`list ingresses in ${namespace}`, this.timeoutMs, (cont, options) =>
+      this.kube.networking.listNamespacedIngress(
+        { namespace, limit: LIST_PAGE_SIZE, ...(cont ? { _continue: cont } : {}) },
+        options,
+      ),
+    ) as Promise<Ingress[]>;
+  }
+
+  /** Every Ingress, of all namespaces or of the given one (reconcile); each page bounded. */
+  listAllIngresses(namespace?: string, timeoutMs = this.listTimeoutMs): Promise<Ingress[]> {
+    const page = { limit: LIST_PAGE_SIZE };
+    return this.listAll(
+      `list ingresses${namespace ? ` in ${namespace}` : ''}`,
+      timeoutMs,
+      (cont, options) =>
+        namespace
+          ? this.kube.networking.listNamespacedIngress(
+              { namespace, ...page, ...(cont ? { _continue: cont } : {}) },
+              options,
+            )
+          : this.kube.networking.listIngressForAllNamespaces(
+              { ...page, ...(cont ? { _continue: cont } : {}) },
+              options,
+            ),
+    ) as Promise<Ingress[]>;
   }
 
   /**

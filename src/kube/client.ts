@@ -1,7 +1,13 @@
 // Builds the @kubernetes/client-node clients: "if kubectl works, the sync works" — an explicit
 // --kubeconfig/--kube-context, else KUBECONFIG, ~/.kube/config or the in-cluster account.
 import type { Agent } from 'node:http';
-import { CoreV1Api, DiscoveryV1Api, KubeConfig, VersionApi } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  DiscoveryV1Api,
+  KubeConfig,
+  NetworkingV1Api,
+  VersionApi,
+} from '@kubernetes/client-node';
 import {
   ConfigError,
   describeKubeSource,
@@ -14,6 +20,8 @@ export interface KubeHandle {
   kubeConfig: KubeConfig;
   core: CoreV1Api;
   discovery: DiscoveryV1Api;
+  /** networking.k8s.io/v1: Ingresses (--enable-ingress). */
+  networking: NetworkingV1Api;
   version: VersionApi;
 }
 
@@ -116,6 +124,7 @@ export function createKubeHandle(kubeConfig: KubeConfig): KubeHandle {
     kubeConfig,
     core: kubeConfig.makeApiClient(CoreV1Api),
     discovery: kubeConfig.makeApiClient(DiscoveryV1Api),
+    networking: kubeConfig.makeApiClient(NetworkingV1Api),
     version: kubeConfig.makeApiClient(VersionApi),
   };
 }

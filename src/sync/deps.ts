@@ -40,6 +40,8 @@ export function syncSettings(config: Config, syncId: string): SyncSettings {
     denyK8sNamespaces: config.denyK8sNamespaces,
     syncClusterIPServices: config.syncClusterIPServices,
     syncLBServicesEndpoints: config.syncLBServicesEndpoints,
+    enableIngress: config.enableIngress,
+    loadBalancerIPs: config.loadBalancerIPs,
     nodePortSyncType: config.nodePortSyncType,
     maxInstancesPerService: config.maxInstancesPerService,
     k8sServicePrefix: config.k8sServicePrefix,

@@ -14,7 +14,7 @@ import {
 } from '../plan/index.js';
 import { isBeingDeleted, translateService, type ConsulTranslation } from '../translate/index.js';
 import { LABEL_SERVICE_NAME, META_K8S_NAMESPACE, META_SYNC_ID } from '../translate/keys.js';
-import type { EndpointSlice, Node, Registration, Service } from '../translate/types.js';
+import type { EndpointSlice, Ingress, Node, Registration, Service } from '../translate/types.js';
 import { eventsOfOutcome, failureEvent, type ServiceEvent } from '../plan/events.js';
 import { recordEvents } from './event-recorder.js';
 import {
@@ -31,6 +31,7 @@ import { countWrites, type SyncDeps } from './deps.js';
 import {
   applyServicesView,
   emptySummary,
+  planServicesPurge,
   planServicesView,
   type DirectionSummary,
   type ViewPlan,
@@ -43,6 +44,12 @@ export interface ReconcileOptions {
   maxDeleteRatio: number;
   /** The ratio guard engages only above this many deletions in one direction (default 10). */
   deleteGuardMin?: number;
+  /**
+   * Uninstall: the desired state is nothing, in both directions. Every registration of this
+   * sync id and every Kubernetes object this installation made is planned for deletion; the
+   * delete guard still applies, so a real purge needs `force`.
+   */
+  purge?: boolean;
 }
 
 export interface DirectionReport extends DirectionSummary {
@@ -120,7 +127,11 @@ function guardDeletes(
 }
 
 /** Kubernetes → Consul for every service at once: reads and plan, no write. */
-async function planToConsul(deps: SyncDeps, out: ReconcileReport): Promise<ToConsulPlan> {
+async function planToConsul(
+  deps: SyncDeps,
+  out: ReconcileReport,
+  purge = false,
+): Promise<ToConsulPlan> {
   const { settings } = deps;
   // The allow-list is this installation's scope: a reconcile sharded by namespace
   // (--allow-k8s-namespace) lists and plans only its namespaces and leaves the rest, including
@@ -132,12 +143,23 @@ async function planToConsul(deps: SyncDeps, out: ReconcileReport): Promise<ToCon
   const listScoped = async <T>(list: (ns?: string) => Promise<T[]>): Promise<T[]> =>
     scope ? (await Promise.all(scope.map((ns) => list(ns)))).flat() : list();
   const timeoutMs = reconcileTimeoutMs(deps);
-  const [services, slices, nodes, everything] = await Promise.all([
+  const [services, slices, nodes, everything, ingresses] = await Promise.all([
     listScoped((ns) => deps.kube.listAllServices(ns, timeoutMs)),
     listScoped((ns) => deps.kube.listAllEndpointSlices(ns, timeoutMs)),
     deps.kube.listAllNodes(timeoutMs),
     deps.consul.readAll(timeoutMs),
+    // --enable-ingress: every Ingress once (docs/reference.md "Ingress"), grouped by namespace.
+    settings.enableIngress
+      ? listScoped((ns) => deps.kube.listAllIngresses(ns, timeoutMs))
+      : Promise.resolve([] as Ingress[]),
   ]);
+  const ingressesByNamespace = new Map<string, Ingress[]>();
+  for (const ingress of ingresses) {
+    const ns = ingress.metadata?.namespace ?? '';
+    const list = ingressesByNamespace.get(ns);
+    if (list) list.push(ingress);
+    else ingressesByNamespace.set(ns, [ingress]);
+  }
   const current = scope
     ? everything.registrations.filter((r) => scope.includes(r.meta[META_K8S_NAMESPACE] ?? ''))
     : everything.registrations;
@@ -155,11 +177,16 @@ async function planToConsul(deps: SyncDeps, out: ReconcileReport): Promise<ToCon
 
   // A Service being deleted has no translation: its registrations go, as on the event path.
   const translations: ConsulTranslation[] = services
-    .filter((s) => !isBeingDeleted(s))
+    .filter((s) => !purge && !isBeingDeleted(s))
     .map((service: Service) => {
       const key = `${service.metadata?.namespace ?? ''}/${service.metadata?.name ?? ''}`;
       return translateService(
-        { service, endpointSlices: slicesByService.get(key) ?? [], nodes: nodesByName },
+        {
+          service,
+          endpointSlices: slicesByService.get(key) ?? [],
+          nodes: nodesByName,
+          ingresses: ingressesByNamespace.get(service.metadata?.namespace ?? '') ?? [],
+        },
         settings,
       );
     });
@@ -167,9 +194,10 @@ async function planToConsul(deps: SyncDeps, out: ReconcileReport): Promise<ToCon
     out.warnings.push(...t.warnings.map((w) => `${t.ref.namespace}/${t.ref.name}: ${w}`));
   }
   const plan = planAllRegistrations({ translations, current, syncId: settings.syncId });
-  const kept = everything.filtered
-    ? withholdDeletes(plan.changes)
-    : { changes: plan.changes, withheld: [] };
+  const planned = purge
+    ? plan.changes.map((c) => ({ ...c, reason: 'purge: this installation is being removed' }))
+    : plan.changes;
+  const kept = everything.filtered ? withholdDeletes(planned) : { changes: planned, withheld: [] };
   const result = report();
   result.unchanged = plan.unchanged;
   result.conflicts = plan.conflicts.length;
@@ -350,14 +378,18 @@ async function planDirections(
   const wanted = (enabled: boolean, direction: 'to-consul' | 'to-k8s'): boolean =>
     enabled && (options.direction === 'both' || options.direction === direction);
   const [consulPlan, k8sPlan] = await Promise.all([
-    wanted(settings.toConsul, 'to-consul') ? settle(planToConsul(deps, out)) : undefined,
+    wanted(settings.toConsul, 'to-consul')
+      ? settle(planToConsul(deps, out, options.purge))
+      : undefined,
     wanted(settings.toK8s, 'to-k8s')
       ? settle(
-          deps.consul
-            .readServicesView(reconcileTimeoutMs(deps))
-            .then((read) =>
-              planServicesView(deps, read.view, { withholdDeletes: read.filtered, full: true }),
-            ),
+          options.purge
+            ? planServicesPurge(deps)
+            : deps.consul
+                .readServicesView(reconcileTimeoutMs(deps))
+                .then((read) =>
+                  planServicesView(deps, read.view, { withholdDeletes: read.filtered, full: true }),
+                ),
         )
       : undefined,
   ]);

@@ -4,7 +4,7 @@
 // admission path from waiting on a Consul that is down, remembering what it skipped.
 // Everything here is a cache of work, never of state: a restart loses only confirmations that
 // the next audit event or reconcile repairs.
-import type { EndpointSlice, Service, ServiceRef } from '../translate/types.js';
+import type { EndpointSlice, Ingress, Service, ServiceRef } from '../translate/types.js';
 import { consulNameOf, isEligible, translateService } from '../translate/index.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
@@ -45,6 +45,8 @@ interface Intent {
   service: Service | null | undefined;
   /** Admitted slices (null: deleted) that override the stored ones of the same name. */
   slices: Map<string, EndpointSlice | null>;
+  /** Admitted Ingresses (null: deleted) that override the listed ones of the same name. */
+  ingresses?: Map<string, Ingress | null>;
   /** Consul names admitted objects mapped to: they may hold instances to remove. */
   names: Set<string>;
   /** Read the sync node by the service's meta instead of by name (audit). */
@@ -68,6 +70,8 @@ export interface AdmissionInput {
   previous?: Service | null;
   /** EndpointSlice reviews: the admitted slice (null for DELETE). */
   slice?: { name: string; object: EndpointSlice | null };
+  /** Ingress reviews (--enable-ingress): the admitted Ingress (null for DELETE). */
+  ingress?: { name: string; object: Ingress | null };
 }
 
 const keyOf = (ref: ServiceRef): string => `${ref.namespace}/${ref.name}`;
@@ -82,7 +86,9 @@ const KNOWN_SERVICES_MAX = 10_000;
 export const CONFIRM_YIELD_MAX_MS = 2_000;
 
 function isConfirmation(intent: Intent): boolean {
-  return intent.service === undefined && intent.slices.size === 0;
+  return (
+    intent.service === undefined && intent.slices.size === 0 && (intent.ingresses?.size ?? 0) === 0
+  );
 }
 
 /**
@@ -99,6 +105,7 @@ export function mergeIntents(older: Intent, newer: Intent): Intent {
     ref: newer.ref,
     service: newer.service !== undefined ? newer.service : older.service,
     slices: new Map([...older.slices, ...newer.slices]),
+    ingresses: new Map([...(older.ingresses ?? []), ...(newer.ingresses ?? [])]),
     names,
     exhaustive,
   };
@@ -175,6 +182,7 @@ export class ServiceEvents {
       ref: input.ref,
       service: input.service,
       slices: new Map(input.slice ? [[input.slice.name, input.slice.object]] : []),
+      ingresses: new Map(input.ingress ? [[input.ingress.name, input.ingress.object]] : []),
       names,
       exhaustive: false,
     };
@@ -196,6 +204,7 @@ export class ServiceEvents {
       ref,
       service: undefined,
       slices: new Map(),
+      ingresses: new Map(),
       names: new Set(options.names ?? []),
       exhaustive: options.exhaustive ?? false,
       ...(options.current ? { current: options.current } : {}),
@@ -258,6 +267,7 @@ export class ServiceEvents {
         ref: intent.ref,
         service: intent.service,
         slices: [...intent.slices].map(([name, object]) => ({ name, object })),
+        ingresses: [...(intent.ingresses ?? [])].map(([name, object]) => ({ name, object })),
         names: [...intent.names],
         exhaustive: intent.exhaustive,
         ...(intent.current ? { current: intent.current } : {}),
@@ -456,7 +466,14 @@ export class ServiceEvents {
   }
 
   private recoveryIntent(ref: ServiceRef, names: Set<string>): Intent {
-    return { ref, service: undefined, slices: new Map(), names, exhaustive: false };
+    return {
+      ref,
+      service: undefined,
+      slices: new Map(),
+      ingresses: new Map(),
+      names,
+      exhaustive: false,
+    };
   }
 
   /** Work remembered between the recovery's last pass and the close: converge it now. */

@@ -15,7 +15,13 @@ import {
   type ConsulTranslation,
 } from '../translate/index.js';
 import { META_K8S_NODE_NAME } from '../translate/keys.js';
-import type { EndpointSlice, Registration, Service, ServiceRef } from '../translate/types.js';
+import type {
+  EndpointSlice,
+  Ingress,
+  Registration,
+  Service,
+  ServiceRef,
+} from '../translate/types.js';
 import { countWrites, type SyncDeps } from './deps.js';
 
 export interface ServiceConvergeInput {
@@ -24,6 +30,11 @@ export interface ServiceConvergeInput {
   service?: Service | null;
   /** Slices about to be stored (object) or deleted (null) that override the stored ones of those names. */
   slices?: readonly { name: string; object: EndpointSlice | null }[];
+  /**
+   * Ingresses about to be stored (object) or deleted (null) that override the listed ones of
+   * those names (--enable-ingress: an admitted Ingress, docs/reference.md "Ingress").
+   */
+  ingresses?: readonly { name: string; object: Ingress | null }[];
   /** The Service before this change (admission UPDATE/DELETE): its Consul name may hold instances. */
   previous?: Service | null;
   /** More Consul names that may hold the service's instances (names admitted before). */
@@ -59,10 +70,10 @@ export interface ServiceConvergeResult {
 /** Attempts of one converge when a check-and-set write finds Consul changed since the read. */
 const CAS_ATTEMPTS = 3;
 
-function applySliceOverrides(
-  stored: readonly EndpointSlice[],
-  overrides: ServiceConvergeInput['slices'],
-): EndpointSlice[] {
+function applyOverrides<T extends { metadata?: { name?: string } }>(
+  stored: readonly T[],
+  overrides: readonly { name: string; object: T | null }[] | undefined,
+): T[] {
   if (!overrides || overrides.length === 0) return [...stored];
   const names = new Set(overrides.map((o) => o.name));
   const out = stored.filter((s) => !names.has(s.metadata?.name ?? ''));
@@ -79,9 +90,15 @@ async function translate(
 ): Promise<Translation> {
   if (!service || isBeingDeleted(service)) return { ref: input.ref, deleted: true };
   const need = sourcesNeeded(service, deps.settings);
-  const slices = need.endpointSlices
-    ? applySliceOverrides(await deps.kube.listEndpointSlices(input.ref), input.slices)
-    : [];
+  // The Ingresses of the namespace are read with the slices (a rule, if any, wins over them).
+  const [slices, ingresses] = await Promise.all([
+    need.endpointSlices
+      ? deps.kube.listEndpointSlices(input.ref).then((s) => applyOverrides(s, input.slices))
+      : [],
+    need.ingresses
+      ? deps.kube.listIngresses(input.ref.namespace).then((i) => applyOverrides(i, input.ingresses))
+      : [],
+  ]);
   const nodeNames = new Set<string>();
   if (need.nodes) {
     for (const slice of slices)
@@ -91,7 +108,7 @@ async function translate(
     nodeNames.size > 0
       ? await deps.kube.readNodes(nodeNames, deps.settings.concurrency)
       : new Map();
-  return translateService({ service, endpointSlices: slices, nodes }, deps.settings);
+  return translateService({ service, endpointSlices: slices, nodes, ingresses }, deps.settings);
 }
 
 /** What Consul holds for the service: by name when every name it can be under is known. */

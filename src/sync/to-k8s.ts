@@ -462,6 +462,45 @@ export async function planServicesView(
 }
 
 /**
+ * Uninstall (`reconcile --purge`): every Service this installation owns in the write namespace
+ * is planned for deletion, with its EndpointSlices; nothing else is read or touched.
+ */
+export async function planServicesPurge(deps: SyncDeps): Promise<ViewPlan> {
+  const { settings } = deps;
+  const ns = settings.k8sWriteNamespace;
+  const [labelled, slices] = await Promise.all([
+    deps.kube.listLabelledServices(ns),
+    listSlices(deps, {}),
+  ]);
+  const plan = planK8sServices({ desired: [], current: labelled, settings });
+  const changes: K8sServiceChange[] = plan.changes.map((c) => ({
+    ...c,
+    reason: 'purge: this installation is being removed',
+  }));
+  for (const [name, held] of slices) {
+    const svc = labelled.find((s) => s.metadata?.name === name);
+    if (!svc || !isOwnedK8sService(svc, settings)) continue;
+    changes.push(
+      ...planSlicesRemoval(ns, name, held, 'purge: this installation is being removed').map(
+        (c) => ({ ...c, current: svc }),
+      ),
+    );
+  }
+  const summary = emptySummary();
+  summary.unchanged = plan.unchanged;
+  return {
+    summary,
+    changes,
+    warnings: [],
+    emptyView: false,
+    filtered: false,
+    withheldDeletes: 0,
+    owned: plan.owned,
+    conflicts: [],
+  };
+}
+
+/**
  * Withholds the deletion of Services, and of the slices of a Service whose deletion is withheld;
  * the slice changes of Services that stay are kept.
  */

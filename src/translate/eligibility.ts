@@ -99,21 +99,23 @@ export function isEligible(
 
 /**
  * What the edge must read for this service: EndpointSlices for NodePort, ClusterIP (with the
- * flag) and LoadBalancer (with the endpoints flag), Nodes for NodePort. Nothing for ineligible
- * services, externalIPs or LoadBalancer ingress.
+ * flag) and LoadBalancer (with the endpoints flag), Nodes for NodePort, the Ingresses of the
+ * namespace for every eligible service with --enable-ingress (an Ingress rule wins over the
+ * type). Nothing for ineligible services, externalIPs or LoadBalancer ingress.
  */
 export function sourcesNeeded(
   service: Service,
   settings: ToConsulSettings,
-): { endpointSlices: boolean; nodes: boolean } {
+): { endpointSlices: boolean; nodes: boolean; ingresses?: true } {
   const none = { endpointSlices: false, nodes: false };
   if (!isEligible(service, settings).eligible) return none;
+  const ingresses = settings.enableIngress === true ? { ingresses: true as const } : {};
   switch (instanceSource(service, settings)) {
     case 'nodePort':
-      return { endpointSlices: true, nodes: true };
+      return { endpointSlices: true, nodes: true, ...ingresses };
     case 'endpoints':
-      return { endpointSlices: true, nodes: false };
+      return { endpointSlices: true, nodes: false, ...ingresses };
     default:
-      return none;
+      return { ...none, ...ingresses };
   }
 }

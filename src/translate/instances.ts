@@ -10,6 +10,7 @@ import {
   stringField,
 } from './accessors.js';
 import { compareStrings } from './order.js';
+import type { IngressMatch } from './ingress.js';
 import type {
   Endpoint,
   EndpointPort,
@@ -24,9 +25,12 @@ import type {
 export interface InstanceInputs {
   endpointSlices?: readonly EndpointSlice[];
   nodes?: ReadonlyMap<string, Node>;
+  /** The Ingress rule that decides the Service's instance (--enable-ingress), if one does. */
+  ingressMatch?: IngressMatch;
 }
 
-export type InstanceSource = 'externalIPs' | 'ingress' | 'nodePort' | 'endpoints' | 'none';
+export type InstanceSource =
+  'ingress-rule' | 'externalIPs' | 'ingress' | 'nodePort' | 'endpoints' | 'none';
 
 /**
  * Not in docs/reference.md: at most `max` instances per service (--max-instances-per-service), the first in
@@ -49,6 +53,15 @@ export function limitInstances<T>(
 export type Instance =
   | { kind: 'service'; address: string; nodeName?: undefined; ready?: undefined }
   | { kind: 'nodePort'; address: string; nodeName: string; ready: boolean }
+  /** An Ingress rule's address (docs/reference.md "Ingress"): its own port, always passing. */
+  | {
+      kind: 'ingressRule';
+      address: string;
+      port: number;
+      ingress: string;
+      nodeName?: undefined;
+      ready: true;
+    }
   | {
       kind: 'endpoint';
       address: string;
@@ -61,8 +74,17 @@ export type Instance =
       zone?: string;
     };
 
-/** externalIPs win over the type; then the type decides (docs/reference.md "Kubernetes → Consul" Instances). */
-export function instanceSource(service: Service, settings: ToConsulSettings): InstanceSource {
+/**
+ * An Ingress rule that names the Service wins (--enable-ingress, docs/reference.md "Ingress");
+ * then externalIPs win over the type; then the type decides (docs/reference.md "Kubernetes →
+ * Consul" Instances).
+ */
+export function instanceSource(
+  service: Service,
+  settings: ToConsulSettings,
+  ingressMatch?: IngressMatch,
+): InstanceSource {
+  if (ingressMatch && settings.enableIngress) return 'ingress-rule';
   if (hasExternalIPs(service)) return 'externalIPs';
   const type = serviceType(service);
   if (type === 'LoadBalancer') return settings.syncLBServicesEndpoints ? 'endpoints' : 'ingress';
@@ -79,6 +101,20 @@ export function instancesOf(
   source: InstanceSource,
 ): Instance[] {
   switch (source) {
+    case 'ingress-rule': {
+      const m = input.ingressMatch;
+      return m
+        ? [
+            {
+              kind: 'ingressRule',
+              address: m.address,
+              port: m.port,
+              ingress: m.ingress,
+              ready: true,
+            },
+          ]
+        : [];
+    }
     // Lists on the Service itself can be 100,000 long: collected only one past the limit.
     case 'externalIPs':
       return externalIPsOf(service, capOf(settings)).map((address) => ({

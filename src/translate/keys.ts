@@ -49,6 +49,8 @@ export const META_K8S_NODE_NAME = 'external-k8s-node-name';
 export const META_K8S_REF_KIND = 'external-k8s-ref-kind';
 export const META_K8S_REF_NAME = 'external-k8s-ref-name';
 export const META_K8S_TOPOLOGY_ZONE = 'external-k8s-topology-zone';
+/** On an instance made from an Ingress rule (--enable-ingress): the Ingress's name. */
+export const META_K8S_INGRESS = 'external-k8s-ingress';
 export const META_PORT_PREFIX = 'port-';
 /** Meta keys the product owns; annotations can never override them. */
 export const META_RESERVED_PREFIX = 'external-';

@@ -43,6 +43,8 @@ export function chooseDefaultPort(
 
 /** No ports at all → Port 0 (Consul accepts it; the instance is still discoverable by address). */
 export function defaultPortValue(choice: DefaultPort, inst: Instance): number {
+  // An Ingress rule's instance is reached at the Ingress's port, whatever the annotation says.
+  if (inst.kind === 'ingressRule') return inst.port;
   if (choice === null) return 0;
   if (choice.kind === 'number') return choice.port;
   return reachablePort(choice.port, inst);
@@ -51,6 +53,9 @@ export function defaultPortValue(choice: DefaultPort, inst: Instance): number {
 /** The port reachable at the instance's Address for one service port. */
 export function reachablePort(p: ServicePort, inst: Instance): number {
   switch (inst.kind) {
+    case 'ingressRule':
+      // Through the Ingress, only its own port (80 or 443) is reachable at the address.
+      return inst.port;
     case 'service':
       return safePort(p.port);
     case 'nodePort':

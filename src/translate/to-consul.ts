@@ -6,6 +6,7 @@ import {
   META_EXTERNAL_SOURCE,
   META_EXTERNAL_SOURCE_VALUE,
   META_K8S_NAME,
+  META_K8S_INGRESS,
   META_K8S_NAMESPACE,
   META_K8S_NODE_NAME,
   META_K8S_REF_KIND,
@@ -18,6 +19,7 @@ import {
 import { annotationsOf, isObject, serviceRefOf, servicePortsOf } from './accessors.js';
 import { isEligible } from './eligibility.js';
 import { instanceSource, instancesOf, limitInstances } from './instances.js';
+import { ingressRuleFor } from './ingress.js';
 import { acceptedPortKeys, annotationMeta, serviceTags, serviceWeight } from './meta.js';
 import { consulServiceName, serviceInstanceId } from './naming.js';
 import { compareStrings } from './order.js';
@@ -25,6 +27,7 @@ import { chooseDefaultPort, defaultPortValue, reachablePort } from './ports.js';
 import type {
   CheckStatus,
   EndpointSlice,
+  Ingress,
   Node,
   Registration,
   Service,
@@ -48,6 +51,7 @@ export {
   parseTags,
 } from './meta.js';
 export { SERVICE_NAME_MAX_LENGTH, consulNameOf, serviceInstanceId } from './naming.js';
+export { ingressRuleFor, ingressServiceNames, type IngressMatch } from './ingress.js';
 
 export interface ConsulTranslation {
   /** namespace/name of the Kubernetes service. */
@@ -65,6 +69,11 @@ export interface TranslateInput {
   service: Service;
   endpointSlices?: readonly EndpointSlice[];
   nodes?: ReadonlyMap<string, Node>;
+  /**
+   * The Ingresses of the Service's namespace (--enable-ingress; docs/reference.md "Ingress"):
+   * a `/` rule naming the Service replaces its instances with one at the rule's address.
+   */
+  ingresses?: readonly Ingress[];
 }
 
 /** Check outputs, as consul-k8s writes them (the plan compares status, not output). */
@@ -96,17 +105,25 @@ export function translateService(
   const tags = serviceTags(annotations, settings);
   const passing = serviceWeight(annotations, warnings);
 
-  const source = instanceSource(service, settings);
+  const ingressMatch = ingressRuleFor(ref, input.ingresses, settings, warnings);
+  const source = instanceSource(service, settings, ingressMatch);
   const endpointDerived = source === 'nodePort' || source === 'endpoints';
   const namedPorts = ports.filter((p) => typeof p.name === 'string' && p.name !== '');
   const ownPortKeys = acceptedPortKeys(namedPorts, warnings);
   // The 64-pair budget is computed for the largest own-key set (node-name present), so every
   // instance of a service carries the same annotation meta.
-  const ownCount = 4 + (endpointDerived ? 1 : 0) + ownPortKeys.size;
+  const ownCount =
+    4 + (endpointDerived ? 1 : 0) + (source === 'ingress-rule' ? 1 : 0) + ownPortKeys.size;
   const extraMeta = annotationMeta(annotations, ownPortKeys, ownCount, warnings);
 
   const instances = limitInstances(
-    instancesOf(service, ref, input, settings, source),
+    instancesOf(
+      service,
+      ref,
+      { ...input, ...(ingressMatch ? { ingressMatch } : {}) },
+      settings,
+      source,
+    ),
     settings.maxInstancesPerService,
     warnings,
   );
@@ -127,6 +144,7 @@ export function translateService(
       }
       if (inst.zone !== undefined) meta[META_K8S_TOPOLOGY_ZONE] = inst.zone;
     }
+    if (inst.kind === 'ingressRule') meta[META_K8S_INGRESS] = inst.ingress;
     for (const p of namedPorts) {
       const key = META_PORT_PREFIX + (p.name ?? '');
       if (ownPortKeys.has(key)) meta[key] = String(reachablePort(p, inst));

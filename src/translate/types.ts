@@ -77,6 +77,36 @@ export interface EndpointSlice {
   ports?: EndpointPort[] | null;
 }
 
+/** networking.k8s.io/v1 Ingress: the fields the Ingress sync reads (docs/reference.md "Ingress"). */
+export interface IngressBackend {
+  service?: { name?: string; port?: { number?: number; name?: string } };
+  resource?: { apiGroup?: string; kind?: string; name?: string };
+}
+
+export interface IngressPath {
+  path?: string;
+  pathType?: string;
+  backend?: IngressBackend;
+}
+
+export interface IngressRule {
+  host?: string;
+  http?: { paths?: IngressPath[] | null } | null;
+}
+
+export interface Ingress {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta & { deletionTimestamp?: string };
+  spec?: {
+    ingressClassName?: string;
+    defaultBackend?: IngressBackend;
+    rules?: IngressRule[] | null;
+    tls?: { hosts?: string[] | null; secretName?: string }[] | null;
+  };
+  status?: { loadBalancer?: { ingress?: LoadBalancerIngress[] | null } };
+}
+
 export interface NodeAddress {
   type: string;
   address: string;
@@ -141,6 +171,13 @@ export interface ToConsulSettings {
    * ones in the source's order are kept.
    */
   maxInstancesPerService?: number;
+  /**
+   * --enable-ingress: a Service named by an Ingress rule's `/` path is registered once, at the
+   * rule's host (docs/reference.md "Ingress"). Absent: false.
+   */
+  enableIngress?: boolean;
+  /** --loadBalancer-ips: the Ingress's first load balancer IP instead of the rule's host. */
+  loadBalancerIPs?: boolean;
 }
 
 export type ConsulToK8sMode = 'externalname' | 'endpoints';

@@ -18,7 +18,7 @@ const version = (
 
 /** The flags a help text lists: the `--name` at the start of its flag lines. */
 const listedFlags = (help: string): string[] =>
-  [...help.matchAll(/^ {2}--([a-z0-9-]+)/gm)].map((m) => m[1]!).sort();
+  [...help.matchAll(/^ {2}--([A-Za-z0-9-]+)/gm)].map((m) => m[1]!).sort();
 
 /** A home directory without ~/.kube/config, and no KUBECONFIG: a machine kubectl is not set up on. */
 const bareEnv = (): NodeJS.ProcessEnv => cleanEnv({ HOME: mkdtempSync(join(tmpdir(), 'home-')) });

@@ -85,6 +85,9 @@ const cases: [string, string, (c: Config) => unknown, unknown][] = [
   ['sync-id', 'cluster-a', (c) => c.syncId, 'cluster-a'],
   ['sync-clusterip-services', 'TRUE', (c) => c.syncClusterIPServices, true],
   ['sync-lb-services-endpoints', 't', (c) => c.syncLBServicesEndpoints, true],
+  ['enable-ingress', 'true', (c) => c.enableIngress, true],
+  // consul-k8s's spelling; the variable is SYNC_LOADBALANCER_IPS.
+  ['loadBalancer-ips', 'True', (c) => c.loadBalancerIPs, true],
   ['node-port-sync-type', 'InternalOnly', (c) => c.nodePortSyncType, 'InternalOnly'],
   ['k8s-service-prefix', 'consul-', (c) => c.k8sServicePrefix, 'consul-'],
   ['k8s-write-namespace', 'consul-services', (c) => c.k8sWriteNamespace, 'consul-services'],
@@ -136,6 +139,7 @@ const cases: [string, string, (c: Config) => unknown, unknown][] = [
   ['consul-to-k8s-service-type', 'ClusterIP', (c) => c.consulToK8sServiceType, 'ClusterIP'],
   ['allow-consul-service', 'db-*,web', (c) => c.allowConsulServices, ['db-*', 'web']],
   ['deny-consul-service', 'consul', (c) => c.denyConsulServices, ['consul']],
+  ['purge', 'true', (c) => c.reconcile.purge, true],
 ];
 
 test('every flag is covered by the table below', () => {
@@ -299,7 +303,7 @@ test("each command's --help lists exactly its flags, with meaning and default, g
     assert.match(text, new RegExp(`^Usage: k8s-consul-sync ${name}`));
     assert.match(text, /\nExamples:\n {2}(k8s-consul-sync|npm) /);
     const flat = text.replace(/\s+/g, ' ');
-    const listed = [...text.matchAll(/^ {2}--([a-z0-9-]+)/gm)].map((m) => m[1]!);
+    const listed = [...text.matchAll(/^ {2}--([A-Za-z0-9-]+)/gm)].map((m) => m[1]!);
     const applying = FLAGS.filter((f) => appliesTo(f, name));
     assert.deepEqual([...listed].sort(), applying.map((f) => f.name).sort(), name);
     for (const def of applying) {

@@ -29,7 +29,7 @@ test('audit policy: audit.k8s.io/v1, no RequestReceived stage, no managed fields
   assert.equal(policy.omitManagedFields, true);
 });
 
-test('audit policy: RequestResponse for writes to services, services/status, endpointslices; then None', () => {
+test('audit policy: RequestResponse for writes to services, services/status, endpointslices, ingresses(/status); then None', () => {
   assert.equal(policy.rules.length, 2);
   const [first, last] = policy.rules as [
     (typeof policy.rules)[number],
@@ -41,6 +41,8 @@ test('audit policy: RequestResponse for writes to services, services/status, end
     '/services',
     '/services/status',
     'discovery.k8s.io/endpointslices',
+    'networking.k8s.io/ingresses',
+    'networking.k8s.io/ingresses/status',
   ]);
   for (const field of ['users', 'userGroups', 'namespaces', 'nonResourceURLs'] as const) {
     assert.equal(first[field], undefined, `the first rule does not narrow by ${field}`);

@@ -243,6 +243,8 @@ describe('kustomize base: infra/kubernetes', { skip }, () => {
       '/v1/services',
       '/v1/services/status',
       'discovery.k8s.io/v1/endpointslices',
+      'networking.k8s.io/v1/ingresses',
+      'networking.k8s.io/v1/ingresses/status',
     ]);
     for (const r of rules) {
       assert.deepEqual(r.operations, ['CREATE', 'DELETE', 'UPDATE'], r.target);
@@ -363,6 +365,9 @@ describe('kustomize base: infra/kubernetes', { skip }, () => {
       'discovery.k8s.io/endpointslices:get',
       'discovery.k8s.io/endpointslices:list',
       'discovery.k8s.io/endpointslices:watch',
+      // --enable-ingress: the Ingresses of a namespace (reconcile: of all namespaces).
+      'networking.k8s.io/ingresses:get',
+      'networking.k8s.io/ingresses:list',
     ]);
     // --emit-events: create an events.k8s.io Event, patch its series; nothing else.
     const eventsRole = findObject<V1ClusterRole>(objects, 'ClusterRole', 'k8s-consul-sync-events');

@@ -1,6 +1,6 @@
 // A test world wired as production is with admission only (managed control planes): the
-// Kubernetes emulator calls the app's POST /k8s/admission for services, services/status and
-// endpointslices writes, as the shipped ValidatingWebhookConfiguration does, and nothing else
+// Kubernetes emulator calls the app's POST /k8s/admission for services, services/status,
+// endpointslices and ingresses(/status) writes, as the shipped ValidatingWebhookConfiguration does, and nothing else
 // (no audit webhook, no reconcile).
 import { startWorld, type World, type WorldOptions } from './world.js';
 import { listen, type Served } from './listen.js';
@@ -38,6 +38,12 @@ export function admissionWebhook(url: string, namespaces: string[]): unknown {
             apiVersions: ['v1'],
             operations: ['CREATE', 'UPDATE', 'DELETE'],
             resources: ['endpointslices'],
+          },
+          {
+            apiGroups: ['networking.k8s.io'],
+            apiVersions: ['v1'],
+            operations: ['CREATE', 'UPDATE', 'DELETE'],
+            resources: ['ingresses', 'ingresses/status'],
           },
         ],
         clientConfig: { url: `${url}/k8s/admission` },

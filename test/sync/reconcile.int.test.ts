@@ -381,3 +381,82 @@ test('a guard refusal in one direction leaves both systems untouched, and the an
     await w.close();
   }
 });
+
+test('reconcile --purge: plans, is guarded, then removes everything this sync id made, both ways, and nothing else', async () => {
+  const a = await startWorld({ flags: ['--sync-id=cluster-a'] });
+  // Cluster B shares the Consul: its registrations must survive A's purge.
+  const b = await startWorld({ flags: ['--sync-id=cluster-b'], consulEmu: a.consulEmu });
+  try {
+    await seedKube(a);
+    await seedConsul(a);
+    await b.core.createNamespacedService({
+      namespace: 'default',
+      body: service('default', 'other', {
+        type: 'ClusterIP',
+        externalIPs: ['198.51.100.7'],
+        ports: [{ port: 443 }],
+      }),
+    });
+    // A Service of A's write namespace that A did not make.
+    await a.core.createNamespacedService({
+      namespace: 'default',
+      body: service('default', 'handmade', { type: 'ClusterIP', ports: [{ port: 1 }] }),
+    });
+    await reconcile(await a.runtime.deps(), both);
+    await reconcile(await b.runtime.deps(), { ...both, direction: 'to-consul' });
+    const ours = async () =>
+      (await a.registrations()).filter((r) => r.Meta['external-k8s-sync-id'] === 'cluster-a');
+    const mirrors = async () =>
+      (await a.core.listNamespacedService({ namespace: 'default' })).items
+        .filter((s) => s.metadata?.labels?.consul === 'true')
+        .map((s) => s.metadata?.name)
+        .sort();
+    assert.equal((await ours()).length, 4);
+    assert.deepEqual(await mirrors(), ['billing-db', 'consul', 'legacy-api']);
+
+    const purge = { ...both, purge: true };
+    // The plan first: every registration of cluster-a and every mirror, nothing else.
+    const dry = await reconcile(await a.runtime.deps(), { ...purge, dryRun: true });
+    const deletes = dry.changes.filter((c) => c.op === 'delete');
+    assert.equal(deletes.length, dry.changes.length, 'a purge only deletes');
+    assert.deepEqual(
+      deletes
+        .filter((c) => c.target === 'consul')
+        .map((c) => (c as { registration: { address: string } }).registration.address)
+        .sort(),
+      ['10.0.0.1', '192.0.2.1', '192.0.2.2', '192.0.2.9'],
+    );
+    assert.deepEqual(
+      deletes
+        .filter((c) => c.target === 'kubernetes')
+        .map((c) => (c as { name: string }).name)
+        .sort(),
+      ['billing-db', 'consul', 'legacy-api'],
+    );
+    assert.equal((await ours()).length, 4, 'the dry run wrote nothing');
+    // The delete guard refuses it unforced.
+    const refused = await reconcile(await a.runtime.deps(), purge);
+    assert.equal(refused.ok, false);
+    assert.equal((await ours()).length, 4);
+    // Forced: everything of cluster-a goes, cluster-b's registration and the hand-made Service stay.
+    const done = await reconcile(await a.runtime.deps(), { ...purge, force: true });
+    assert.equal(done.ok, true, JSON.stringify(done));
+    assert.deepEqual(await ours(), []);
+    assert.deepEqual(await mirrors(), []);
+    assert.ok(
+      (await a.core.readNamespacedService({ namespace: 'default', name: 'handmade' })).metadata,
+    );
+    assert.deepEqual(
+      (await a.registrations())
+        .filter((r) => r.Meta['external-k8s-sync-id'] === 'cluster-b')
+        .map((r) => r.Address),
+      ['198.51.100.7'],
+    );
+    // The Consul services of the VMs are Consul's, untouched.
+    const view = await a.consul.catalog.service.list();
+    assert.ok('billing-db' in (view as Record<string, unknown>));
+  } finally {
+    await b.close();
+    await a.close();
+  }
+});

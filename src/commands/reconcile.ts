@@ -169,6 +169,7 @@ async function run(config: Config, dryRun: boolean): Promise<number> {
       maxDeleteRatio: config.reconcile.maxDeleteRatio,
       deleteGuardMin: config.reconcile.deleteGuardMin,
       ...(config.reconcile.purge ? { purge: true } : {}),
+      ...(config.reconcile.adoptConsulK8s ? { adoptConsulK8s: true } : {}),
     });
     process.stdout.write(renderReport(report, config.reconcile.output) + '\n');
     return exitCodeOf(report, reconcileExitCode(report), detailed);

@@ -537,6 +537,14 @@ export const FLAGS: readonly FlagDef[] = [
     commands: RUNS_SYNC,
   },
   {
+    name: 'adopt-consul-k8s',
+    kind: 'bool',
+    group: 'reconcile',
+    default: 'false',
+    description: "Take over consul-k8s's registrations on the sync node (no sync id).",
+    commands: ['reconcile', 'plan'],
+  },
+  {
     name: 'purge',
     kind: 'bool',
     group: 'reconcile',

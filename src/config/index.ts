@@ -108,6 +108,8 @@ export interface Config extends ToConsulSettings, ToK8sSettings {
     force: boolean;
     /** Desired state: nothing, in both directions (uninstall). */
     purge: boolean;
+    /** Registrations of consul-k8s's shape on the sync node are planned as ours. */
+    adoptConsulK8s: boolean;
     output: 'table' | 'json';
     direction: Direction;
     /** plan: exit 0 no changes, 2 changes present, 1 any error (Terraform's). */
@@ -602,6 +604,7 @@ export function parseConfigWith(
       deleteGuardMin: Number(one('delete-guard-min')),
       force: bool('force'),
       purge: bool('purge'),
+      adoptConsulK8s: bool('adopt-consul-k8s'),
       output: one('output') as 'table' | 'json',
       direction: one('direction') as Direction,
       detailedExitCode: bool('detailed-exitcode'),

@@ -3,7 +3,7 @@
 // (translate/ownership.ts).
 import { META_K8S_NAME, META_K8S_NAMESPACE } from '../translate/keys.js';
 import { compareStrings } from '../translate/order.js';
-import { isOwnedRegistration } from '../translate/ownership.js';
+import { isAdoptable, isOwnedRegistration } from '../translate/ownership.js';
 import type { ConsulTranslation } from '../translate/to-consul.js';
 import type { Registration, RegistrationCheck, ServiceRef } from '../translate/types.js';
 import { sortChanges } from './format.js';
@@ -45,7 +45,8 @@ export function planServiceRegistrations(input: {
 }): RegistrationPlan {
   const ref = input.translation.ref;
   const group = input.current.filter((r) => sameRef(registrationSource(r), ref));
-  const plan = planGroup(input.translation, group, indexByKey(input.current), input.syncId);
+  const owns = (r: Registration): boolean => isOwnedRegistration(r, input.syncId);
+  const plan = planGroup(input.translation, group, indexByKey(input.current), owns);
   return { ...plan, changes: sortChanges(plan.changes) as RegistrationChange[] };
 }
 
@@ -58,8 +59,15 @@ export function planAllRegistrations(input: {
   translations: readonly ConsulTranslation[];
   current: readonly Registration[];
   syncId: string;
+  /**
+   * Take over registrations of consul-k8s's shape (external-source=kubernetes, no sync id): plan
+   * them as ours, so the kept ones get our sync id and the stale ones are deleted.
+   */
+  adoptUnowned?: boolean;
 }): RegistrationPlan & { owned: number } {
   const { syncId } = input;
+  const owns = (r: Registration): boolean =>
+    isOwnedRegistration(r, syncId) || (input.adoptUnowned === true && isAdoptable(r));
   const lookup = indexByKey(input.current);
   const groups = new Map<string, { ref: ServiceRef; registrations: Registration[] }>();
   const orphans: Registration[] = [];
@@ -88,14 +96,14 @@ export function planAllRegistrations(input: {
     const key = refKey(translation.ref);
     if (planned.has(key)) continue; // a duplicate translation of the same service: first wins
     planned.add(key);
-    add(planGroup(translation, groups.get(key)?.registrations ?? [], lookup, syncId));
+    add(planGroup(translation, groups.get(key)?.registrations ?? [], lookup, owns));
   }
   for (const [key, group] of groups) {
     if (planned.has(key)) continue;
-    add(planGroup({ ref: group.ref, deleted: true }, group.registrations, lookup, syncId));
+    add(planGroup({ ref: group.ref, deleted: true }, group.registrations, lookup, owns));
   }
   for (const r of orphans) {
-    if (!isOwnedRegistration(r, syncId)) continue;
+    if (!owns(r)) continue;
     const meta = metaOf(r);
     changes.push({
       target: 'consul',
@@ -104,22 +112,27 @@ export function planAllRegistrations(input: {
       writeService: true,
       writeCheck: null,
       source: { namespace: meta[META_K8S_NAMESPACE] ?? '', name: meta[META_K8S_NAME] ?? '' },
-      reason: `orphaned registration: no ${META_K8S_NAMESPACE}/${META_K8S_NAME} meta`,
+      reason: `${adopted(r)}orphaned registration: no ${META_K8S_NAMESPACE}/${META_K8S_NAME} meta`,
     });
   }
   return {
     changes: sortChanges(changes) as RegistrationChange[],
     unchanged,
     conflicts: dedupeConflicts(conflicts),
-    owned: input.current.filter((r) => isOwnedRegistration(r, syncId)).length,
+    owned: input.current.filter(owns).length,
   };
+}
+
+/** The reason's prefix for a registration taken over from consul-k8s (`--adopt-consul-k8s`). */
+function adopted(current: Registration): string {
+  return isAdoptable(current) ? 'adopted from consul-k8s: ' : '';
 }
 
 function planGroup(
   translation: ConsulTranslation | DeletedService,
   group: readonly Registration[],
   lookup: ReadonlyMap<string, Registration>,
-  syncId: string,
+  owns: (r: Registration) => boolean,
 ): RegistrationPlan {
   const ref = translation.ref;
   const label = `k8s service ${ref.namespace}/${ref.name}`;
@@ -147,7 +160,7 @@ function planGroup(
       });
       continue;
     }
-    if (!isOwnedRegistration(current, syncId) || !sameRef(registrationSource(current), ref)) {
+    if (!owns(current) || !sameRef(registrationSource(current), ref)) {
       conflicts.push(current);
       continue;
     }
@@ -164,13 +177,13 @@ function planGroup(
       writeService: diff.writeService,
       writeCheck: diff.writeCheck,
       source: ref,
-      reason: diff.parts.join(', '),
+      reason: adopted(current) + diff.parts.join(', '),
     });
   }
 
   const desiredNames = [...new Set(desired.map((d) => d.service))];
   for (const current of group) {
-    if (desiredKeys.has(keyOf(current)) || !isOwnedRegistration(current, syncId)) continue;
+    if (desiredKeys.has(keyOf(current)) || !owns(current)) continue;
     let reason: string;
     if (deleted) reason = `${label} deleted`;
     else if (!(translation as ConsulTranslation).eligible)
@@ -178,6 +191,7 @@ function planGroup(
     else if (desiredNames.length > 0 && !desiredNames.includes(current.service))
       reason = `${label} renamed in Consul: ${current.service} → ${desiredNames.join(', ')}`;
     else reason = `instance ${current.address}:${current.port} of ${label} is gone`;
+    reason = adopted(current) + reason;
     // Deregistering a service also removes its checks, so no separate check delete.
     changes.push({
       target: 'consul',

@@ -13,6 +13,7 @@ import {
   type SkippedObject,
 } from '../plan/index.js';
 import { isBeingDeleted, translateService, type ConsulTranslation } from '../translate/index.js';
+import { isAdoptable } from '../translate/ownership.js';
 import { LABEL_SERVICE_NAME, META_K8S_NAMESPACE, META_SYNC_ID } from '../translate/keys.js';
 import type { EndpointSlice, Ingress, Node, Registration, Service } from '../translate/types.js';
 import { eventsOfOutcome, failureEvent, type ServiceEvent } from '../plan/events.js';
@@ -50,6 +51,12 @@ export interface ReconcileOptions {
    * delete guard still applies, so a real purge needs `force`.
    */
   purge?: boolean;
+  /**
+   * Take over registrations of consul-k8s's shape on the sync node (external-source=kubernetes,
+   * no sync id): stale ones are deleted, as if they were ours. Without it they are left alone
+   * and named in the plan's skipped rows.
+   */
+  adoptConsulK8s?: boolean;
 }
 
 export interface DirectionReport extends DirectionSummary {
@@ -130,8 +137,9 @@ function guardDeletes(
 async function planToConsul(
   deps: SyncDeps,
   out: ReconcileReport,
-  purge = false,
+  options: { purge?: boolean; adoptConsulK8s?: boolean } = {},
 ): Promise<ToConsulPlan> {
+  const purge = options.purge === true;
   const { settings } = deps;
   // The allow-list is this installation's scope: a reconcile sharded by namespace
   // (--allow-k8s-namespace) lists and plans only its namespaces and leaves the rest, including
@@ -193,7 +201,12 @@ async function planToConsul(
   for (const t of translations) {
     out.warnings.push(...t.warnings.map((w) => `${t.ref.namespace}/${t.ref.name}: ${w}`));
   }
-  const plan = planAllRegistrations({ translations, current, syncId: settings.syncId });
+  const plan = planAllRegistrations({
+    translations,
+    current,
+    syncId: settings.syncId,
+    ...(options.adoptConsulK8s ? { adoptUnowned: true } : {}),
+  });
   const planned = purge
     ? plan.changes.map((c) => ({ ...c, reason: 'purge: this installation is being removed' }))
     : plan.changes;
@@ -211,11 +224,24 @@ async function planToConsul(
   return {
     report: result,
     changes: kept.changes,
-    skipped: plan.conflicts.map((r) => ({
-      target: 'consul' as const,
-      object: r.id,
-      reason: `a registration with this ID belongs to ${r.meta[META_SYNC_ID] ? `sync id ${r.meta[META_SYNC_ID]}` : 'no installation'}: left alone`,
-    })),
+    skipped: [
+      ...plan.conflicts.map((r) => ({
+        target: 'consul' as const,
+        object: r.id,
+        reason: `a registration with this ID belongs to ${r.meta[META_SYNC_ID] ? `sync id ${r.meta[META_SYNC_ID]}` : 'no installation'}: left alone`,
+      })),
+      // consul-k8s's own registrations (its IDs differ from ours): named, never touched.
+      ...(options.adoptConsulK8s
+        ? []
+        : current
+            .filter((r) => isAdoptable(r) && !plan.conflicts.some((c) => c.id === r.id))
+            .map((r) => ({
+              target: 'consul' as const,
+              object: r.id,
+              reason:
+                'a registration of consul-k8s (external-source kubernetes, no sync id): left alone; --adopt-consul-k8s takes it over',
+            }))),
+    ],
     owned: plan.owned,
     nodeSeen: everything.registrations.length > 0,
     translations,
@@ -379,7 +405,12 @@ async function planDirections(
     enabled && (options.direction === 'both' || options.direction === direction);
   const [consulPlan, k8sPlan] = await Promise.all([
     wanted(settings.toConsul, 'to-consul')
-      ? settle(planToConsul(deps, out, options.purge))
+      ? settle(
+          planToConsul(deps, out, {
+            ...(options.purge ? { purge: true } : {}),
+            ...(options.adoptConsulK8s ? { adoptConsulK8s: true } : {}),
+          }),
+        )
       : undefined,
     wanted(settings.toK8s, 'to-k8s')
       ? settle(

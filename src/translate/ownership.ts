@@ -52,3 +52,17 @@ export function isOwnedRegistration(
     typeof registration?.meta === 'object' && registration.meta !== null ? registration.meta : {};
   return meta[META_EXTERNAL_SOURCE] === META_EXTERNAL_SOURCE_VALUE && meta[META_SYNC_ID] === syncId;
 }
+
+/**
+ * A registration of consul-k8s's shape: `external-source=kubernetes` and no sync id (consul-k8s
+ * writes none). Not ours unless a reconcile is asked to adopt it (`--adopt-consul-k8s`).
+ */
+export function isAdoptable(registration: {
+  readonly meta?: Registration['meta'] | null;
+}): boolean {
+  const meta: Readonly<Record<string, unknown>> =
+    typeof registration?.meta === 'object' && registration.meta !== null ? registration.meta : {};
+  return (
+    meta[META_EXTERNAL_SOURCE] === META_EXTERNAL_SOURCE_VALUE && meta[META_SYNC_ID] === undefined
+  );
+}

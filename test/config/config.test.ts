@@ -140,6 +140,7 @@ const cases: [string, string, (c: Config) => unknown, unknown][] = [
   ['allow-consul-service', 'db-*,web', (c) => c.allowConsulServices, ['db-*', 'web']],
   ['deny-consul-service', 'consul', (c) => c.denyConsulServices, ['consul']],
   ['purge', 'true', (c) => c.reconcile.purge, true],
+  ['adopt-consul-k8s', 'true', (c) => c.reconcile.adoptConsulK8s, true],
 ];
 
 test('every flag is covered by the table below', () => {

@@ -460,3 +460,85 @@ test('reconcile --purge: plans, is guarded, then removes everything this sync id
     await a.close();
   }
 });
+
+test('consul-k8s registrations on the sync node: named as skipped, left alone; --adopt-consul-k8s takes them over', async () => {
+  const w = await startWorld({ flags: ['--sync-id=cluster-a'] });
+  try {
+    await seedKube(w);
+    // What consul-k8s's sync-catalog wrote for shop/api (its IDs: name-sha1("name-addr")[:12];
+    // its meta: external-source and external-k8s-ns, no name, no sync id), plus one for a
+    // Service that no longer exists.
+    const consulK8s = [
+      { id: 'api-1b2c3d4e5f60', address: '192.0.2.1' },
+      { id: 'api-0a1b2c3d4e5f', address: '192.0.2.2' },
+      { id: 'gone-9f8e7d6c5b4a', address: '192.0.2.50', service: 'gone' },
+    ];
+    for (const r of consulK8s) {
+      await w.consul.catalog.register({
+        node: 'k8s-sync',
+        address: '127.0.0.1',
+        service: {
+          id: r.id,
+          service: r.service ?? 'api',
+          address: r.address,
+          port: 8080,
+          tags: ['k8s'],
+          meta: { 'external-source': 'kubernetes', 'external-k8s-ns': 'shop' },
+        },
+      } as never);
+    }
+    const ids = async () => (await w.registrations()).map((r) => r.ID).sort();
+    const plan = await reconcile(await w.runtime.deps(), {
+      ...both,
+      direction: 'to-consul',
+      dryRun: true,
+    });
+    assert.deepEqual(
+      plan.skipped
+        .filter((s) => /consul-k8s/.test(s.reason))
+        .map((s) => s.object)
+        .sort(),
+      consulK8s.map((r) => r.id).sort(),
+      'each consul-k8s registration is named',
+    );
+    assert.ok(
+      !plan.changes.some((c) =>
+        consulK8s.some((r) => r.id === (c as { registration: { id: string } }).registration.id),
+      ),
+    );
+
+    // Without the option: ours are registered beside them, theirs untouched.
+    await reconcile(await w.runtime.deps(), { ...both, direction: 'to-consul' });
+    for (const r of consulK8s) assert.ok((await ids()).includes(r.id), `${r.id} left alone`);
+
+    // Adopted: consul-k8s's are gone, ours (stamped with the sync id) remain, with the reason.
+    const dry = await reconcile(await w.runtime.deps(), {
+      ...both,
+      direction: 'to-consul',
+      dryRun: true,
+      adoptConsulK8s: true,
+    });
+    const adopted = dry.changes.filter((c) => c.reason.startsWith('adopted from consul-k8s: '));
+    assert.deepEqual(
+      adopted.map((c) => [c.op, (c as { registration: { id: string } }).registration.id]).sort(),
+      consulK8s.map((r) => ['delete', r.id]).sort(),
+    );
+    const run = await reconcile(await w.runtime.deps(), {
+      ...both,
+      direction: 'to-consul',
+      adoptConsulK8s: true,
+      force: true,
+    });
+    assert.equal(run.ok, true, JSON.stringify(run));
+    const after = await w.registrations();
+    assert.deepEqual(
+      after.filter((r) => consulK8s.some((c) => c.id === r.ID)),
+      [],
+    );
+    assert.ok(
+      after.length > 0 && after.every((r) => r.Meta['external-k8s-sync-id'] === 'cluster-a'),
+    );
+  } finally {
+    await w.close();
+  }
+});

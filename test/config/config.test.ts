@@ -278,6 +278,22 @@ test('unknown flags and missing values are refused', () => {
   assert.throws(() => parse(['--listen']), /needs a value/);
 });
 
+test('consul-k8s sync-catalog flags without a counterpart are refused by name, with what to do', () => {
+  assert.throws(
+    () => parse(['-enable-namespaces=true']),
+    /^ConfigError: -enable-namespaces is a consul-k8s sync-catalog flag not supported yet: Consul namespaces \(Enterprise\) are not; registrations go to the default namespace/,
+  );
+  assert.throws(() => parse(['--partition', 'team-a']), /admin partitions \(Enterprise\) are not/);
+  assert.throws(
+    () => parse(['--k8s-source-namespace=shop']),
+    /not needed here: use --allow-k8s-namespace=<namespace>/,
+  );
+  assert.throws(
+    () => parse(['--consul-write-interval=30s']),
+    /every event is written when it arrives/,
+  );
+});
+
 test('the config is frozen', () => {
   const c = parse([]);
   assert.ok(Object.isFrozen(c));

@@ -293,6 +293,14 @@ export const FLAGS: readonly FlagDef[] = [
     commands: RUNS_SYNC,
   },
   {
+    name: 'partition',
+    kind: 'string',
+    group: 'connection',
+    default: '',
+    description: 'Consul admin partition (Enterprise); default CONSUL_PARTITION.',
+    commands: RUNS_SYNC,
+  },
+  {
     name: 'token',
     kind: 'string',
     group: 'connection',
@@ -355,7 +363,7 @@ export const FLAGS: readonly FlagDef[] = [
     kind: 'bool',
     group: 'server',
     default: 'false',
-    description: 'Serve plain HTTP (required explicitly when no certificate is given).',
+    description: 'Serve plain HTTP (required when no certificate is given).',
     commands: ['serve'],
   },
   {

@@ -57,6 +57,8 @@ export interface ConsulConnection {
   clientKey?: string;
   tlsServerName?: string;
   sslVerify: boolean;
+  /** Admin partition (Consul Enterprise) of every call and of the sync node; absent = none. */
+  partition?: string;
 }
 
 export interface Config extends ToConsulSettings, ToK8sSettings {
@@ -306,6 +308,7 @@ function parseConsulConnection(
     sslVerify = v;
   }
   const token = values.get('token')![0] || env.CONSUL_HTTP_TOKEN || undefined;
+  const partition = values.get('partition')![0] || env.CONSUL_PARTITION || undefined;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   return {
     url: `${scheme}://${urlHost}:${port}`,
@@ -319,6 +322,7 @@ function parseConsulConnection(
     clientKey: env.CONSUL_CLIENT_KEY || undefined,
     tlsServerName: env.CONSUL_TLS_SERVER_NAME || undefined,
     sslVerify,
+    ...(partition ? { partition } : {}),
   };
 }
 
@@ -409,10 +413,6 @@ const CONSUL_K8S_NOT_SUPPORTED: Readonly<Record<string, string>> = Object.fromEn
     name,
     'not supported yet: Consul namespaces (Enterprise) are not; registrations go to the default namespace',
   ]),
-  [
-    'partition',
-    'not supported yet: admin partitions (Enterprise) are not; registrations go to the default partition',
-  ],
   ['consul-write-interval', 'not needed here: every event is written when it arrives'],
   ['k8s-source-namespace', 'not needed here: use --allow-k8s-namespace=<namespace>'],
   ['log-json', 'not needed here: logs are always JSON lines'],

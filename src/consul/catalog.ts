@@ -404,7 +404,11 @@ export class ConsulCatalog {
     timeoutMs?: number,
     options: { ensureNode?: boolean; cas?: boolean } = {},
   ): Promise<ApplyResult> {
-    const chains = packTransactions(groups, this.node, options);
+    const partition = this.consul.connection.partition;
+    const chains = packTransactions(groups, this.node, {
+      ...options,
+      ...(partition ? { partition } : {}),
+    });
     const result: ApplyResult = { transactions: 0, operations: 0 };
     const limit = createLimiter(this.options.concurrency);
     let failure: unknown;

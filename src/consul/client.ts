@@ -17,7 +17,7 @@ export interface ConsulHandle {
    * Options to pass to every `consul` call: token and timeout (DEFAULT_CONSUL_TIMEOUT_MS when
    * the caller gives none: no call goes out unbounded).
    */
-  opts(timeoutMs?: number): { token?: string; timeout: number };
+  opts(timeoutMs?: number): { token?: string; timeout: number; partition?: string };
   agent: http.Agent | https.Agent;
   connection: ConsulConnection;
   close(): void;
@@ -75,6 +75,8 @@ export function createConsulHandle(connection: ConsulConnection): ConsulHandle {
       return {
         ...(t ? { token: t } : {}),
         timeout: timeoutMs && timeoutMs > 0 ? timeoutMs : DEFAULT_CONSUL_TIMEOUT_MS,
+        // The consul package sends it as ?partition= on every call (Consul Enterprise).
+        ...(connection.partition ? { partition: connection.partition } : {}),
       };
     },
     agent,

@@ -14,7 +14,7 @@ export const MAX_TXN_OPS = 64;
 
 export type TxnOp = Record<string, unknown>;
 
-export function nodeSetOp(node: string): TxnOp {
+export function nodeSetOp(node: string, partition?: string): TxnOp {
   return {
     Node: {
       Verb: 'set',
@@ -22,9 +22,19 @@ export function nodeSetOp(node: string): TxnOp {
         Node: node,
         Address: SYNC_NODE_ADDRESS,
         Meta: { [META_EXTERNAL_SOURCE]: META_EXTERNAL_SOURCE_VALUE },
+        ...(partition ? { Partition: partition } : {}),
       },
     },
   };
+}
+
+/** Consul Enterprise reads a txn op's partition from its body, not the query: every op names it. */
+function inPartition(op: TxnOp, partition: string | undefined): TxnOp {
+  if (!partition) return op;
+  const [kind, inner] = Object.entries(op)[0] as [string, Record<string, unknown>];
+  const bodyKey = kind === 'Service' ? 'Service' : kind === 'Check' ? 'Check' : 'Node';
+  const body = inner[bodyKey] as Record<string, unknown> | undefined;
+  return { [kind]: { ...inner, [bodyKey]: { ...body, Partition: partition } } };
 }
 
 function serviceBody(r: Registration): Record<string, unknown> {
@@ -128,12 +138,16 @@ export interface TxnChain {
 export function packTransactions(
   groups: readonly (readonly RegistrationChange[])[],
   node: string,
-  options: { ensureNode?: boolean; maxOps?: number; cas?: boolean } = {},
+  options: { ensureNode?: boolean; maxOps?: number; cas?: boolean; partition?: string } = {},
 ): TxnChain[] {
   const ensureNode = options.ensureNode ?? true;
   const cas = options.cas ?? false;
   const room = (options.maxOps ?? MAX_TXN_OPS) - (ensureNode ? 1 : 0);
-  const txn = (ops: TxnOp[]): TxnOp[] => (ensureNode ? [nodeSetOp(node), ...ops] : ops);
+  const { partition } = options;
+  const txn = (ops: TxnOp[]): TxnOp[] => {
+    const placed = ops.map((op) => inPartition(op, partition));
+    return ensureNode ? [nodeSetOp(node, partition), ...placed] : placed;
+  };
   const chains: TxnChain[] = [];
   const small: TxnOp[][] = [];
   for (const group of groups) {

@@ -141,6 +141,7 @@ const cases: [string, string, (c: Config) => unknown, unknown][] = [
   ['deny-consul-service', 'consul', (c) => c.denyConsulServices, ['consul']],
   ['purge', 'true', (c) => c.reconcile.purge, true],
   ['adopt-consul-k8s', 'true', (c) => c.reconcile.adoptConsulK8s, true],
+  ['partition', 'team-a', (c) => c.consul.partition, 'team-a'],
 ];
 
 test('every flag is covered by the table below', () => {
@@ -283,7 +284,6 @@ test('consul-k8s sync-catalog flags without a counterpart are refused by name, w
     () => parse(['-enable-namespaces=true']),
     /^ConfigError: -enable-namespaces is a consul-k8s sync-catalog flag not supported yet: Consul namespaces \(Enterprise\) are not; registrations go to the default namespace/,
   );
-  assert.throws(() => parse(['--partition', 'team-a']), /admin partitions \(Enterprise\) are not/);
   assert.throws(
     () => parse(['--k8s-source-namespace=shop']),
     /not needed here: use --allow-k8s-namespace=<namespace>/,

@@ -51,6 +51,7 @@ function fakeConsul(txn: (call: number) => Promise<void>): {
       },
     },
     opts: () => ({ timeout: 1000 }),
+    connection: {},
   } as unknown as ConsulHandle;
   return { handle, stats };
 }

@@ -7,34 +7,20 @@
 import { decodeHealthChecks } from '../src/events/checks.js';
 import { assertNoFailures } from '../src/sync/to-k8s.js';
 import { SyncError } from '../src/errors.js';
-import { indexOf } from './consul-services.js';
-import { counted, elapsedSeconds, type Handler, type HandlerContext } from './context.js';
+import { counted, indexOf, watchDelivery, type Handler, type HandlerContext } from './context.js';
 
 export function createConsulChecksHandler(ctx: HandlerContext): Handler {
   return counted(ctx, 'consul-watch', async (req, res, count) => {
     const start = process.hrtime.bigint();
     const checks = decodeHealthChecks(req.body);
     const index = req.get('X-Consul-Index') ?? null;
-    if (!ctx.settings.toK8s) {
-      count('ignored');
-      res.json({ index, ignored: true });
-      return;
-    }
-    const done = (outcome: string, fields: Record<string, unknown> = {}): void => {
-      count(outcome);
-      ctx.logger.info(
-        {
-          event: 'consul-checks',
-          source: 'consul-watch',
-          index,
-          outcome,
-          checks: checks.length,
-          ...fields,
-          durationMs: elapsedSeconds(start) * 1000,
-        },
-        'consul checks',
-      );
-    };
+    const done = watchDelivery(ctx, req, res, count, {
+      event: 'consul-checks',
+      message: 'consul checks',
+      start,
+      size: { checks: checks.length },
+    });
+    if (!done) return;
     let delivered;
     try {
       delivered = await ctx.events.view.deliverChecks({

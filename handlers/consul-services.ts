@@ -5,39 +5,20 @@
 import { decodeServicesView } from '../src/events/services-view.js';
 import { assertNoFailures } from '../src/sync/to-k8s.js';
 import { SyncError } from '../src/errors.js';
-import { counted, elapsedSeconds, type Handler, type HandlerContext } from './context.js';
-
-/** X-Consul-Index as a number; anything else is treated as absent (applied in arrival order). */
-export function indexOf(header: string | undefined): number | undefined {
-  if (header === undefined || !/^\d{1,15}$/.test(header)) return undefined;
-  return Number(header);
-}
+import { counted, indexOf, watchDelivery, type Handler, type HandlerContext } from './context.js';
 
 export function createConsulServicesHandler(ctx: HandlerContext): Handler {
   return counted(ctx, 'consul-watch', async (req, res, count) => {
     const start = process.hrtime.bigint();
     const view = decodeServicesView(req.body);
     const index = req.get('X-Consul-Index') ?? null;
-    if (!ctx.settings.toK8s) {
-      count('ignored');
-      res.json({ index, ignored: true });
-      return;
-    }
-    const done = (outcome: string, fields: Record<string, unknown> = {}): void => {
-      count(outcome);
-      ctx.logger.info(
-        {
-          event: 'consul-watch',
-          source: 'consul-watch',
-          index,
-          outcome,
-          services: Object.keys(view).length,
-          ...fields,
-          durationMs: elapsedSeconds(start) * 1000,
-        },
-        'consul services view',
-      );
-    };
+    const done = watchDelivery(ctx, req, res, count, {
+      event: 'consul-watch',
+      message: 'consul services view',
+      start,
+      size: { services: Object.keys(view).length },
+    });
+    if (!done) return;
     let delivered;
     try {
       delivered = await ctx.events.view.deliver({

@@ -109,3 +109,45 @@ export function withDeadline<T>(
 export function elapsedSeconds(startNs: bigint): number {
   return Number(process.hrtime.bigint() - startNs) / 1e9;
 }
+
+/** X-Consul-Index as a number; anything else is treated as absent (applied in arrival order). */
+export function indexOf(header: string | undefined): number | undefined {
+  if (header === undefined || !/^\d{1,15}$/.test(header)) return undefined;
+  return Number(header);
+}
+
+/**
+ * The frame both Consul watch handlers share: with --to-k8s=false the delivery is answered
+ * `ignored` and `undefined` returned; else a `done(outcome, fields)` that counts the outcome and
+ * logs one line with the delivery's index, size and duration.
+ */
+export function watchDelivery(
+  ctx: HandlerContext,
+  req: Parameters<Handler>[0],
+  res: Parameters<Handler>[1],
+  count: Count,
+  line: { event: string; message: string; size: Record<string, number>; start: bigint },
+): ((outcome: string, fields?: Record<string, unknown>) => void) | undefined {
+  const { start } = line;
+  const index = req.get('X-Consul-Index') ?? null;
+  if (!ctx.settings.toK8s) {
+    count('ignored');
+    res.json({ index, ignored: true });
+    return undefined;
+  }
+  return (outcome, fields = {}) => {
+    count(outcome);
+    ctx.logger.info(
+      {
+        event: line.event,
+        source: 'consul-watch',
+        index,
+        outcome,
+        ...line.size,
+        ...fields,
+        durationMs: elapsedSeconds(start) * 1000,
+      },
+      line.message,
+    );
+  };
+}

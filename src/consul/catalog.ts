@@ -310,7 +310,14 @@ export class ConsulCatalog {
     tag: string,
     timeoutMs?: number,
   ): Promise<{ names: Set<string>; filtered: boolean }> {
-    const filter = `${filterString(tag)} not in ServiceTags`;
+    return this.readNamesWhere(`${filterString(tag)} not in ServiceTags`, timeoutMs);
+  }
+
+  /** The names of the services view that match a Consul filter expression: one filtered read. */
+  private async readNamesWhere(
+    filter: string,
+    timeoutMs?: number,
+  ): Promise<{ names: Set<string>; filtered: boolean }> {
     const answer = await this.read<ServicesView | null>('services read', (ctx) =>
       this.consul.client.catalog.service.list({
         filter,
@@ -367,15 +374,10 @@ export class ConsulCatalog {
     value: string,
     timeoutMs?: number,
   ): Promise<{ names: Set<string>; filtered: boolean }> {
-    const filter = `ServiceMeta[${filterString(key)}] == ${filterString(value)}`;
-    const answer = await this.read<ServicesView | null>('services read', (ctx) =>
-      this.consul.client.catalog.service.list({
-        filter,
-        ...this.consul.opts(timeoutMs),
-        ctx,
-      } as never),
+    return this.readNamesWhere(
+      `ServiceMeta[${filterString(key)}] == ${filterString(value)}`,
+      timeoutMs,
     );
-    return { names: new Set(Object.keys(answer.body ?? {})), filtered: answer.filtered };
   }
 
   async ping(timeoutMs = 2000): Promise<void> {

@@ -86,10 +86,8 @@ function isUtf8(contentType: string | undefined): boolean {
  * an array, a leading byte-order mark is dropped.
  */
 export function jsonBody(limitBytes: number): RequestHandler {
-  const raw = express.raw({
-    limit: limitBytes,
-    type: (req) => isJsonContentType(req.headers['content-type']),
-  });
+  // The content type is checked below, once: raw() reads whatever reaches it.
+  const raw = express.raw({ limit: limitBytes, type: () => true });
   return (req, res, next) => {
     if (!isJsonContentType(req.headers['content-type'])) {
       next();

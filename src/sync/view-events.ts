@@ -51,7 +51,7 @@ export type ChecksOutcome =
   | { outcome: 'deferred' };
 
 /** Newest wins: the higher index, or the later arrival when either has none. */
-function newer(older: Delivery, incoming: Delivery): Delivery {
+function newer<T extends { index: number | undefined }>(older: T, incoming: T): T {
   if (older.index !== undefined && incoming.index !== undefined && incoming.index < older.index)
     return older;
   return incoming;
@@ -84,10 +84,7 @@ export class ViewEvents {
     );
     this.checksMailbox = new LatestPerKey(
       (_key, delivery) => this.writes(() => this.runChecks(delivery)),
-      (older, incoming) =>
-        older.index !== undefined && incoming.index !== undefined && incoming.index < older.index
-          ? older
-          : incoming,
+      newer,
     );
     this.breaker = new CircuitBreaker({
       target: 'kubernetes',

@@ -74,6 +74,8 @@ export type Instance =
       zone?: string;
     };
 
+type EndpointInstance = Extract<Instance, { kind: 'endpoint' }>;
+
 /**
  * An Ingress rule that names the Service wins (--enable-ingress, docs/reference.md "Ingress");
  * then externalIPs win over the type; then the type decides (docs/reference.md "Kubernetes →
@@ -222,17 +224,7 @@ function nodeAddress(
  * endpoint with that address.
  */
 function endpointInstances(slices: readonly EndpointSlice[]): Instance[] {
-  const byAddress = new Map<
-    string,
-    {
-      nodeName?: string;
-      ready: boolean;
-      slicePorts: readonly EndpointPort[];
-      refKind?: string;
-      refName?: string;
-      zone?: string;
-    }
-  >();
+  const byAddress = new Map<string, Omit<EndpointInstance, 'kind' | 'address'>>();
   for (const slice of slices) {
     const slicePorts = Array.isArray(slice.ports) ? slice.ports.filter(isObject) : [];
     for (const ep of endpointsOf(slice)) {

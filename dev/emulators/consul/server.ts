@@ -407,11 +407,18 @@ export class ConsulHttp {
     suffix: string,
     params: URLSearchParams,
   ): void {
+    this.withBody(req, res, (raw) =>
+      this.finishTenancy(req, res, method, pattern, suffix, params, raw),
+    );
+  }
+
+  /** Reads the whole request body, then runs `then`; what it throws is answered as an error. */
+  private withBody(req: IncomingMessage, res: ServerResponse, then: (raw: Buffer) => void): void {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       try {
-        this.finishTenancy(req, res, method, pattern, suffix, params, Buffer.concat(chunks));
+        then(Buffer.concat(chunks));
       } catch (err) {
         this.fail(res, err);
       }
@@ -558,15 +565,9 @@ export class ConsulHttp {
       );
       return;
     }
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      try {
-        this.finishWrite(req, res, pattern, params, Buffer.concat(chunks).toString('utf8'));
-      } catch (err) {
-        this.fail(res, err);
-      }
-    });
+    this.withBody(req, res, (raw) =>
+      this.finishWrite(req, res, pattern, params, raw.toString('utf8')),
+    );
   }
 
   private finishWrite(

@@ -4,7 +4,7 @@
 // Kubernetes v1.32 has them. Objects are kept in the field order and omitempty form Go's JSON
 // encoder gives the v1 types.
 import { isIPv6 as netIsIPv6 } from 'node:net';
-import type { ResourceDef } from './resource-def.js';
+import { META_SELECTABLE, READ_WRITE, type ResourceDef } from './resource-def.js';
 import { fieldErr, GoLiteral, type FieldError } from './status.js';
 import {
   asArray,
@@ -25,18 +25,6 @@ import {
   nameIsDNS1123Subdomain,
   validateObjectMeta,
 } from './validation.js';
-
-const META_SELECTABLE = ['metadata.name', 'metadata.namespace'];
-const READ_WRITE = [
-  'create',
-  'delete',
-  'deletecollection',
-  'get',
-  'list',
-  'patch',
-  'update',
-  'watch',
-];
 
 /** The deprecated annotation ValidateIngressCreate compares with spec.ingressClassName. */
 export const INGRESS_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';

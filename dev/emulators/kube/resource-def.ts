@@ -7,6 +7,21 @@ import type { FieldError } from './status.js';
 import type { KubeObject } from './util.js';
 import type { NameValidator } from './validation.js';
 
+/** The verbs of a resource served in full. */
+export const READ_WRITE = [
+  'create',
+  'delete',
+  'deletecollection',
+  'get',
+  'list',
+  'patch',
+  'update',
+  'watch',
+];
+
+/** The field selectors every resource takes. */
+export const META_SELECTABLE = ['metadata.name', 'metadata.namespace'];
+
 export interface ResourceDef {
   group: string;
   version: string;

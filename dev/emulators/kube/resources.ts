@@ -13,7 +13,7 @@ import {
   type ServiceAllocators,
 } from './services.js';
 import { fieldErr, type FieldError } from './status.js';
-import type { ResourceDef } from './resource-def.js';
+import { META_SELECTABLE, READ_WRITE, type ResourceDef } from './resource-def.js';
 
 export { apiVersionOf, type ResourceDef } from './resource-def.js';
 import {
@@ -37,18 +37,6 @@ import {
   nameIsDNS1123Subdomain,
   validateObjectMeta,
 } from './validation.js';
-
-const READ_WRITE = [
-  'create',
-  'delete',
-  'deletecollection',
-  'get',
-  'list',
-  'patch',
-  'update',
-  'watch',
-];
-const META_SELECTABLE = ['metadata.name', 'metadata.namespace'];
 
 function statusFromOld(obj: KubeObject, old: KubeObject): void {
   if (old.status !== undefined) obj.status = clone(old.status);

@@ -35,3 +35,12 @@ service_prefix "" {
 node_prefix "" {
   policy = "read"
 }
+
+# Consul Enterprise with --enable-namespaces: service rules are per namespace, so the service
+# rule above goes inside a namespace_prefix block to hold in every namespace (node rules stay
+# where they are: nodes are not namespaced), and creating the namespaces the sync registers into
+# (consul-k8s does the same) needs operator write. Without --enable-namespaces leave this out.
+#   operator = "write"
+#   namespace_prefix "" {
+#     service_prefix "" { policy = "write" }
+#   }

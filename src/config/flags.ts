@@ -28,6 +28,12 @@ const namespacePattern = {
   allowed: 'a namespace name (DNS-1123 label) or *',
 };
 
+/** A Consul namespace name: a DNS hostname label (Consul Enterprise's rule), at most 63. */
+const consulNamespacePattern = {
+  test: (v: string): boolean => /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/.test(v),
+  allowed: 'a Consul namespace name (letters, digits and -, at most 63)',
+};
+
 const consulGlobPattern = {
   test: (v: string): boolean => v.length > 0 && v.length <= 512 && !/[\s,]/.test(v),
   allowed: 'a Consul service name or a glob with * (no spaces or commas, at most 512)',
@@ -61,8 +67,7 @@ export const FLAGS: readonly FlagDef[] = [
     kind: 'bool',
     group: 'sync',
     default: 'true',
-    description:
-      'Sync eligible services without an annotation; false: only those annotated consul.hashicorp.com/service-sync: "true".',
+    description: 'Sync services with no service-sync annotation.',
     commands: SYNC_SETTINGS,
   },
   {
@@ -171,6 +176,51 @@ export const FLAGS: readonly FlagDef[] = [
     commands: RUNS_SYNC,
   },
   {
+    name: 'enable-namespaces',
+    kind: 'bool',
+    group: 'sync',
+    default: 'false',
+    description: 'Use Consul namespaces (Enterprise).',
+    commands: SYNC_SETTINGS,
+  },
+  {
+    name: 'consul-destination-namespace',
+    kind: 'string',
+    group: 'sync',
+    default: 'default',
+    description: '--enable-namespaces: the Consul namespace Kubernetes services go to.',
+    pattern: consulNamespacePattern,
+    commands: SYNC_SETTINGS,
+  },
+  {
+    name: 'enable-k8s-namespace-mirroring',
+    kind: 'bool',
+    group: 'sync',
+    default: 'false',
+    description: '--enable-namespaces: Consul namespace = prefix + Kubernetes namespace.',
+    commands: SYNC_SETTINGS,
+  },
+  {
+    name: 'k8s-namespace-mirroring-prefix',
+    kind: 'string',
+    group: 'sync',
+    default: '',
+    description: 'Prefix of mirrored Consul namespaces (--enable-k8s-namespace-mirroring).',
+    pattern: {
+      test: (v: string): boolean => v === '' || /^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}$/.test(v),
+      allowed: 'letters, digits and -, starting with a letter or digit (at most 63)',
+    },
+    commands: SYNC_SETTINGS,
+  },
+  {
+    name: 'consul-cross-namespace-acl-policy',
+    kind: 'string',
+    group: 'sync',
+    default: '',
+    description: 'ACL policy given as default to the Consul namespaces the sync creates.',
+    commands: RUNS_SYNC,
+  },
+  {
     name: 'max-instances-per-service',
     kind: 'int',
     group: 'sync',
@@ -186,6 +236,16 @@ export const FLAGS: readonly FlagDef[] = [
     default: 'ExternalFirst',
     allowed: ['ExternalOnly', 'ExternalFirst', 'InternalOnly'],
     description: 'Which node address a NodePort instance gets.',
+    commands: SYNC_SETTINGS,
+  },
+  {
+    name: 'port-meta',
+    kind: 'enum',
+    group: 'sync',
+    default: 'reachable',
+    allowed: ['reachable', 'service-port'],
+    description:
+      "port-<name> meta: the port reachable at the address, or consul-k8s's Service port.",
     commands: SYNC_SETTINGS,
   },
   {
@@ -355,7 +415,7 @@ export const FLAGS: readonly FlagDef[] = [
     kind: 'string',
     group: 'server',
     default: '',
-    description: 'Accept client certificates signed by this CA as authentication (mTLS).',
+    description: 'Accept client certificates signed by this CA (mTLS).',
     commands: ['serve'],
   },
   {
@@ -379,7 +439,7 @@ export const FLAGS: readonly FlagDef[] = [
     kind: 'list',
     group: 'server',
     default: [],
-    description: 'PEM public key file(s) for JWTs (RS256/ES256); repeatable for rotation.',
+    description: 'PEM public key file(s) for JWTs (RS256/ES256); repeatable.',
     commands: ['serve'],
   },
   {
@@ -437,8 +497,7 @@ export const FLAGS: readonly FlagDef[] = [
     kind: 'duration',
     group: 'server',
     default: '10s',
-    description:
-      'How long serve reuses a Node it read for NodePort addresses (0 = read every time; reconcile always lists).',
+    description: 'Reuse of a Node read for NodePort addresses (0 = never).',
     commands: ['serve'],
   },
   {
@@ -446,8 +505,7 @@ export const FLAGS: readonly FlagDef[] = [
     kind: 'duration',
     group: 'server',
     default: '10s',
-    description:
-      "Bound on one audit batch (below the API server's 30 s webhook timeout); past it the batch is answered 503 and the API server resends it.",
+    description: 'Bound on one audit batch (503 past it, resent).',
     pattern: {
       test: (v) => parseDuration(v) !== undefined && parseDuration(v)! > 0,
       allowed: 'a positive duration such as 10s',
@@ -459,8 +517,7 @@ export const FLAGS: readonly FlagDef[] = [
     kind: 'list',
     group: 'server',
     default: ['1s', '5s'],
-    description:
-      'After an admission, re-read what the API server stored and converge Consul to it after each of these delays (coalesced per service; empty = never).',
+    description: 'Re-read and converge after these delays.',
     pattern: {
       test: (v) => parseDuration(v) !== undefined && parseDuration(v)! > 0,
       allowed: 'positive durations such as 1s,5s',
@@ -472,8 +529,7 @@ export const FLAGS: readonly FlagDef[] = [
     kind: 'int',
     group: 'server',
     default: '3',
-    description:
-      'Consecutive outages of Consul (admission path) or Kubernetes (Consul watch path) that open the circuit breaker (0 = never open).',
+    description: 'Outages in a row that open a breaker (0 = never).',
     commands: ['serve'],
   },
   {
@@ -493,8 +549,7 @@ export const FLAGS: readonly FlagDef[] = [
     kind: 'int',
     group: 'server',
     default: '8',
-    description:
-      'Writes (and reads) one request or reconcile runs at once against Consul or Kubernetes.',
+    description: 'Calls run at once to Consul or Kubernetes.',
     pattern: {
       test: (v) => Number(v) >= 1 && Number(v) <= 1024,
       allowed: 'an integer from 1 to 1024',
@@ -506,7 +561,7 @@ export const FLAGS: readonly FlagDef[] = [
     kind: 'duration',
     group: 'server',
     default: '0',
-    description: 'In-process periodic reconcile for single-instance deployments (0 = off).',
+    description: 'In-process reconcile period, one replica (0 = off).',
     commands: ['serve'],
   },
   {
@@ -523,8 +578,7 @@ export const FLAGS: readonly FlagDef[] = [
     kind: 'ratio',
     group: 'reconcile',
     default: '0.5',
-    description:
-      'Refuse a reconcile that would delete more than this share of owned objects (unless --force).',
+    description: 'Max share of owned objects a run deletes.',
     commands: RUNS_SYNC,
   },
   {
@@ -532,8 +586,7 @@ export const FLAGS: readonly FlagDef[] = [
     kind: 'int',
     group: 'reconcile',
     default: '10',
-    description:
-      'The --max-delete-ratio guard engages only when one direction would delete more than this many owned objects.',
+    description: 'Deletes allowed before the ratio guard engages.',
     commands: RUNS_SYNC,
   },
   {

@@ -62,6 +62,12 @@ export interface ConsulConnection {
 }
 
 export interface Config extends ToConsulSettings, ToK8sSettings {
+  enableNamespaces: boolean;
+  consulDestinationNamespace: string;
+  enableK8sNamespaceMirroring: boolean;
+  k8sNamespaceMirroringPrefix: string;
+  /** ACL policy (name) set as PolicyDefaults of each Consul namespace the sync creates; '' = none. */
+  consulCrossNamespaceAclPolicy: string;
   consulToK8sMode: ConsulToK8sMode;
   consulToK8sServiceType: ConsulToK8sServiceType;
   allowConsulServices: readonly string[];
@@ -399,24 +405,14 @@ function commandOf(
  * none is known yet) and has a value.
  */
 /**
- * consul-k8s `sync-catalog` flags with no counterpart yet: refused by name with what to do,
+ * consul-k8s `sync-catalog` flags with no counterpart: refused by name with what to do,
  * not as an unknown flag (README, "Moving from consul-k8s").
  */
-const CONSUL_K8S_NOT_SUPPORTED: Readonly<Record<string, string>> = Object.fromEntries([
-  ...[
-    'enable-namespaces',
-    'consul-destination-namespace',
-    'enable-k8s-namespace-mirroring',
-    'k8s-namespace-mirroring-prefix',
-    'consul-cross-namespace-acl-policy',
-  ].map((name) => [
-    name,
-    'not supported yet: Consul namespaces (Enterprise) are not; registrations go to the default namespace',
-  ]),
-  ['consul-write-interval', 'not needed here: every event is written when it arrives'],
-  ['k8s-source-namespace', 'not needed here: use --allow-k8s-namespace=<namespace>'],
-  ['log-json', 'not needed here: logs are always JSON lines'],
-]) as Record<string, string>;
+const CONSUL_K8S_NOT_SUPPORTED: Readonly<Record<string, string>> = {
+  'consul-write-interval': 'not needed here: every event is written when it arrives',
+  'k8s-source-namespace': 'not needed here: use --allow-k8s-namespace=<namespace>',
+  'log-json': 'not needed here: logs are always JSON lines',
+};
 
 function checkFlags(
   given: readonly GivenFlag[],
@@ -588,7 +584,13 @@ export function parseConfigWith(
     syncLBServicesEndpoints: bool('sync-lb-services-endpoints'),
     enableIngress: bool('enable-ingress'),
     loadBalancerIPs: bool('loadBalancer-ips'),
+    enableNamespaces: bool('enable-namespaces'),
+    consulDestinationNamespace: one('consul-destination-namespace'),
+    enableK8sNamespaceMirroring: bool('enable-k8s-namespace-mirroring'),
+    k8sNamespaceMirroringPrefix: one('k8s-namespace-mirroring-prefix'),
+    consulCrossNamespaceAclPolicy: one('consul-cross-namespace-acl-policy'),
     nodePortSyncType: one('node-port-sync-type') as NodePortSyncType,
+    portMeta: one('port-meta') as 'reachable' | 'service-port',
     maxInstancesPerService: Number(one('max-instances-per-service')),
     k8sServicePrefix: one('k8s-service-prefix'),
     k8sWriteNamespace: one('k8s-write-namespace'),

@@ -1,7 +1,7 @@
 // The Consul edge: reads the registrations on the sync node (one Kubernetes service's, or all of
 // them for reconcile), reads the services view, and applies planned changes as /v1/txn writes.
 import { EventEmitter } from 'node:events';
-import type { ConsulHandle } from './client.js';
+import type { ConsulHandle, NamespacedContext } from './client.js';
 import { SyncError } from '../errors.js';
 import { createLimiter } from '../concurrency.js';
 import { consulError } from './errors.js';
@@ -20,6 +20,11 @@ import {
   META_K8S_NAME,
   META_K8S_NAMESPACE,
 } from '../translate/keys.js';
+import {
+  DEFAULT_CONSUL_NAMESPACE,
+  qualifyConsulName,
+  splitConsulName,
+} from '../translate/namespaces.js';
 import type { Readiness } from '../telemetry/readiness.js';
 
 interface NodeService {
@@ -31,6 +36,8 @@ interface NodeService {
   Meta?: Record<string, string> | null;
   Weights?: { Passing?: number; Warning?: number } | null;
   ModifyIndex?: number;
+  /** Consul Enterprise only. */
+  Namespace?: string;
 }
 
 interface HealthCheck {
@@ -42,6 +49,8 @@ interface HealthCheck {
   ServiceID?: string;
   ServiceName?: string;
   ModifyIndex?: number;
+  /** Consul Enterprise only. */
+  Namespace?: string;
 }
 
 /** One `/v1/health/service/:name` entry. */
@@ -60,6 +69,20 @@ interface FullHealthEntry {
 /** `/v1/catalog/node/:node` answer: null when the node does not exist. */
 type NodeServices = { Node?: unknown; Services?: Record<string, NodeService> | null } | null;
 
+/** `/v1/catalog/node-services/:node` answer (Services null when the node does not exist). */
+type NodeServiceList = { Node?: unknown; Services?: NodeService[] | null } | null;
+
+/** `/v1/namespaces` entry (Consul Enterprise). */
+interface NamespaceEntry {
+  Name: string;
+  DeletedAt?: string;
+}
+
+/** Checks keyed by namespace and ServiceID (the namespace '' when namespaces are off). */
+function checkKey(namespace: string | undefined, serviceId: string): string {
+  return `${namespace ?? ''}\u0000${serviceId}`;
+}
+
 /** Quotes a value for a Consul filter expression (go-bexpr string literal). */
 export function filterString(value: string): string {
   return JSON.stringify(value);
@@ -69,7 +92,9 @@ function toRegistration(
   node: string,
   s: NodeService,
   checks: ReadonlyMap<string, HealthCheck>,
+  namespaces: boolean,
 ): Registration {
+  const namespace = namespaces ? (s.Namespace ?? DEFAULT_CONSUL_NAMESPACE) : undefined;
   const reg: Registration = {
     node,
     id: s.ID,
@@ -81,7 +106,8 @@ function toRegistration(
     weights: { passing: s.Weights?.Passing ?? 1, warning: s.Weights?.Warning ?? 1 },
   };
   if (typeof s.ModifyIndex === 'number') reg.modifyIndex = s.ModifyIndex;
-  const check = checks.get(s.ID);
+  if (namespace !== undefined) reg.namespace = namespace;
+  const check = checks.get(checkKey(namespace, s.ID));
   if (check) {
     reg.check = {
       checkId: check.CheckID,
@@ -120,6 +146,8 @@ interface ReadAnswer<T> {
 export interface ApplyResult {
   transactions: number;
   operations: number;
+  /** Groups not written because their Consul namespace could not be created (empty without). */
+  skipped: SkippedNamespace[];
 }
 
 export interface ConsulCatalogOptions {
@@ -127,16 +155,41 @@ export interface ConsulCatalogOptions {
   readiness?: Readiness;
   /** Transactions in flight at once during one apply (`--concurrency`). */
   concurrency: number;
+  /**
+   * --enable-namespaces (Consul Enterprise): reads span every namespace (`ns=*`), registrations
+   * name theirs, and a namespace written to is created first when missing (never deleted), with
+   * the cross-namespace policy as its default (docs/reference.md "Consul namespaces").
+   */
+  namespaces?: { crossNamespaceAclPolicy?: string };
 }
+
+/** What `apply` left out: the changes of services whose Consul namespace could not be created. */
+export interface SkippedNamespace {
+  namespace: string;
+  error: unknown;
+  changes: RegistrationChange[];
+}
+
+/** A namespace created (or found) is taken as present for this long before it is looked up again. */
+const NAMESPACE_KNOWN_MS = 5 * 60_000;
 
 export class ConsulCatalog {
   private readonly node: string;
+  private readonly namespaces: boolean;
+  /** Namespaces known to exist, with when that was last confirmed. */
+  private readonly knownNamespaces = new Map<string, number>();
 
   constructor(
     private readonly consul: ConsulHandle,
     private readonly options: ConsulCatalogOptions,
   ) {
     this.node = options.nodeName;
+    this.namespaces = options.namespaces !== undefined;
+  }
+
+  /** Whether reads span Consul namespaces and names in views are qualified (--enable-namespaces). */
+  get namespacesEnabled(): boolean {
+    return this.namespaces;
   }
 
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -157,8 +210,12 @@ export class ConsulCatalog {
   private async read<T>(
     what: string,
     fn: (ctx: EventEmitter) => Promise<unknown>,
+    namespace?: string,
   ): Promise<ReadAnswer<T>> {
-    const ctx = Object.assign(new EventEmitter(), { includeResponse: true });
+    const ctx: NamespacedContext = Object.assign(new EventEmitter(), {
+      includeResponse: true,
+      ...(this.namespaces && namespace !== undefined ? { consulNamespace: namespace } : {}),
+    });
     const [res, body] = (await this.call(what, () => fn(ctx))) as [
       { headers?: Record<string, string | undefined> },
       T,
@@ -183,23 +240,47 @@ export class ConsulCatalog {
     const health = this.consul.client.health as unknown as {
       node(opts: object): Promise<HealthCheck[] | null>;
     };
-    const answer = await this.read<HealthCheck[] | null>('health read', (ctx) =>
-      health.node({
-        node: this.node,
-        ...(filter ? { filter } : {}),
-        ...this.consul.opts(timeoutMs),
-        ctx,
-      }),
+    const answer = await this.read<HealthCheck[] | null>(
+      'health read',
+      (ctx) =>
+        health.node({
+          node: this.node,
+          ...(filter ? { filter } : {}),
+          ...this.consul.opts(timeoutMs),
+          ctx,
+        }),
+      '*',
     );
     const checks = new Map<string, HealthCheck>();
-    for (const c of answer.body ?? []) if (c.ServiceID) checks.set(c.ServiceID, c);
+    for (const c of answer.body ?? [])
+      if (c.ServiceID) checks.set(checkKey(this.nsOf(c.Namespace), c.ServiceID), c);
     return { checks, filtered: answer.filtered };
+  }
+
+  /** A read object's namespace as registrations carry it: undefined when namespaces are off. */
+  private nsOf(namespace: string | undefined): string | undefined {
+    return this.namespaces ? (namespace ?? DEFAULT_CONSUL_NAMESPACE) : undefined;
   }
 
   private async readNodeServices(
     filter: string,
     timeoutMs?: number,
   ): Promise<{ services: NodeService[]; filtered: boolean }> {
+    if (this.namespaces) {
+      // Every namespace at once: the node-services list keeps instances of one ID in two
+      // namespaces apart, where /catalog/node's map (keyed by ID) would merge them.
+      const answer = await this.read<NodeServiceList>('catalog read', (ctx) =>
+        this.consul.request({
+          method: 'GET',
+          path: '/catalog/node-services/{node}',
+          params: { node: this.node },
+          query: { filter, ns: '*' },
+          ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+          ctx,
+        }),
+      );
+      return { services: answer.body?.Services ?? [], filtered: answer.filtered };
+    }
     const answer = await this.read<NodeServices>('catalog read', (ctx) =>
       this.consul.client.catalog.node.services({
         node: this.node,
@@ -226,7 +307,7 @@ export class ConsulCatalog {
     const { services, filtered } = await this.readNodeServices(filter, timeoutMs);
     const none = new Map<string, HealthCheck>();
     return {
-      registrations: services.map((s) => toRegistration(this.node, s, none)),
+      registrations: services.map((s) => toRegistration(this.node, s, none, this.namespaces)),
       filtered,
       withChecks: async () => {
         if (services.length === 0) return { registrations: [], filtered };
@@ -235,7 +316,7 @@ export class ConsulCatalog {
           timeoutMs,
         );
         return {
-          registrations: services.map((s) => toRegistration(this.node, s, checks.checks)),
+          registrations: services.map((s) => toRegistration(this.node, s, checks.checks, this.namespaces)),
           filtered: filtered || checks.filtered,
         };
       },
@@ -252,6 +333,7 @@ export class ConsulCatalog {
     ref: ServiceRef,
     names: readonly string[],
     timeoutMs?: number,
+    namespace?: string,
   ): Promise<RegistrationsRead> {
     const filter =
       `Node.Node == ${filterString(this.node)} and ` +
@@ -259,13 +341,16 @@ export class ConsulCatalog {
       `Service.Meta[${filterString(META_K8S_NAME)}] == ${filterString(ref.name)}`;
     const perName = await Promise.all(
       [...new Set(names)].map((name) =>
-        this.read<HealthEntry[] | null>('health read', (ctx) =>
-          this.consul.client.health.service({
-            service: name,
-            filter,
-            ...this.consul.opts(timeoutMs),
-            ctx,
-          } as never),
+        this.read<HealthEntry[] | null>(
+          'health read',
+          (ctx) =>
+            this.consul.client.health.service({
+              service: name,
+              filter,
+              ...this.consul.opts(timeoutMs),
+              ctx,
+            } as never),
+          namespace,
         ),
       ),
     );
@@ -273,9 +358,10 @@ export class ConsulCatalog {
     for (const answer of perName) {
       for (const entry of answer.body ?? []) {
         const checks = new Map<string, HealthCheck>();
+        const ns = this.nsOf(entry.Service.Namespace);
         for (const c of entry.Checks ?? [])
-          if (c.ServiceID === entry.Service.ID) checks.set(c.ServiceID, c);
-        registrations.push(toRegistration(this.node, entry.Service, checks));
+          if (c.ServiceID === entry.Service.ID) checks.set(checkKey(ns, c.ServiceID), c);
+        registrations.push(toRegistration(this.node, entry.Service, checks, this.namespaces));
       }
     }
     return { registrations, filtered: perName.some((a) => a.filtered) };
@@ -289,17 +375,69 @@ export class ConsulCatalog {
       this.readChecks(undefined, timeoutMs),
     ]);
     return {
-      registrations: services.services.map((s) => toRegistration(this.node, s, checks.checks)),
+      registrations: services.services.map((s) => toRegistration(this.node, s, checks.checks, this.namespaces)),
       filtered: services.filtered || checks.filtered,
     };
   }
 
-  /** The services view (name → tags), as a `services` watch delivers it. */
+  /**
+   * The services view (name → tags), as a `services` watch delivers it. With namespaces, every
+   * namespace's, the names qualified (`<namespace>/<name>` outside `default`).
+   */
   async readServicesView(timeoutMs?: number): Promise<ServicesViewRead> {
-    const answer = await this.read<ServicesView | null>('services read', (ctx) =>
-      this.consul.client.catalog.service.list({ ...this.consul.opts(timeoutMs), ctx } as never),
+    return this.readViewWhere(undefined, timeoutMs);
+  }
+
+  /**
+   * The services view, filtered: one read, or with namespaces the namespaces' list and one read
+   * per namespace, merged under qualified names (the newest index of them).
+   */
+  private async readViewWhere(
+    filter: string | undefined,
+    timeoutMs?: number,
+  ): Promise<ServicesViewRead> {
+    const one = (namespace?: string): Promise<ReadAnswer<ServicesView | null>> =>
+      this.read<ServicesView | null>(
+        'services read',
+        (ctx) =>
+          this.consul.client.catalog.service.list({
+            ...(filter !== undefined ? { filter } : {}),
+            ...this.consul.opts(timeoutMs),
+            ctx,
+          } as never),
+        namespace,
+      );
+    if (!this.namespaces) {
+      const answer = await one();
+      return { view: answer.body ?? {}, filtered: answer.filtered, index: answer.index };
+    }
+    const listed = await this.listNamespaces(timeoutMs);
+    const answers = await Promise.all(listed.names.map((ns) => one(ns)));
+    const view: ServicesView = {};
+    let index: number | undefined;
+    let filtered = listed.filtered;
+    answers.forEach((answer, i) => {
+      const ns = listed.names[i]!;
+      for (const [name, tags] of Object.entries(answer.body ?? {}))
+        view[qualifyConsulName(ns, name)] = tags;
+      filtered ||= answer.filtered;
+      if (answer.index !== undefined) index = Math.max(index ?? 0, answer.index);
+    });
+    return { view, filtered, index };
+  }
+
+  /** The namespaces of the partition (`/v1/namespaces`), without those being deleted. */
+  async listNamespaces(timeoutMs?: number): Promise<{ names: string[]; filtered: boolean }> {
+    const answer = await this.read<NamespaceEntry[] | null>('namespaces read', (ctx) =>
+      this.consul.request({
+        method: 'GET',
+        path: '/namespaces',
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+        ctx,
+      }),
     );
-    return { view: answer.body ?? {}, filtered: answer.filtered, index: answer.index };
+    const names = (answer.body ?? []).filter((n) => !n.DeletedAt).map((n) => n.Name);
+    return { names, filtered: answer.filtered };
   }
 
   /**
@@ -313,19 +451,13 @@ export class ConsulCatalog {
     return this.readNamesWhere(`${filterString(tag)} not in ServiceTags`, timeoutMs);
   }
 
-  /** The names of the services view that match a Consul filter expression: one filtered read. */
+  /** The names of the services view that match a Consul filter expression (qualified with namespaces). */
   private async readNamesWhere(
     filter: string,
     timeoutMs?: number,
   ): Promise<{ names: Set<string>; filtered: boolean }> {
-    const answer = await this.read<ServicesView | null>('services read', (ctx) =>
-      this.consul.client.catalog.service.list({
-        filter,
-        ...this.consul.opts(timeoutMs),
-        ctx,
-      } as never),
-    );
-    return { names: new Set(Object.keys(answer.body ?? {})), filtered: answer.filtered };
+    const answer = await this.readViewWhere(filter, timeoutMs);
+    return { names: new Set(Object.keys(answer.view)), filtered: answer.filtered };
   }
 
   /**
@@ -336,12 +468,17 @@ export class ConsulCatalog {
     name: string,
     timeoutMs?: number,
   ): Promise<{ instances: HealthInstance[]; filtered: boolean }> {
-    const answer = await this.read<FullHealthEntry[] | null>('health read', (ctx) =>
-      this.consul.client.health.service({
-        service: name,
-        ...this.consul.opts(timeoutMs),
-        ctx,
-      } as never),
+    // With namespaces the name is qualified: read it in its namespace.
+    const target = this.namespaces ? splitConsulName(name) : { name, namespace: undefined };
+    const answer = await this.read<FullHealthEntry[] | null>(
+      'health read',
+      (ctx) =>
+        this.consul.client.health.service({
+          service: target.name,
+          ...this.consul.opts(timeoutMs),
+          ctx,
+        } as never),
+      target.namespace,
     );
     const instances: HealthInstance[] = [];
     for (const entry of answer.body ?? []) {
@@ -406,12 +543,13 @@ export class ConsulCatalog {
     timeoutMs?: number,
     options: { ensureNode?: boolean; cas?: boolean } = {},
   ): Promise<ApplyResult> {
+    const { writable, skipped } = await this.withNamespaces(groups, timeoutMs);
     const partition = this.consul.connection.partition;
-    const chains = packTransactions(groups, this.node, {
+    const chains = packTransactions(writable, this.node, {
       ...options,
       ...(partition ? { partition } : {}),
     });
-    const result: ApplyResult = { transactions: 0, operations: 0 };
+    const result: ApplyResult = { transactions: 0, operations: 0, skipped };
     const limit = createLimiter(this.options.concurrency);
     let failure: unknown;
     const one = (ops: TxnOp[]): Promise<void> =>
@@ -435,10 +573,108 @@ export class ConsulCatalog {
     };
     await Promise.all(chains.map(run));
     if (failure !== undefined) {
+      // A namespace deleted by hand fails the write: look the namespaces up again next time.
+      this.knownNamespaces.clear();
       throw failure instanceof Error
         ? failure
         : new SyncError('CONSUL_UNAVAILABLE', 'consul txn failed');
     }
     return result;
+  }
+
+  /**
+   * The groups whose every Consul namespace exists or was just created, and the others (a
+   * service is written whole or not at all: its old instances stay until its namespace exists).
+   */
+  private async withNamespaces(
+    groups: readonly (readonly RegistrationChange[])[],
+    timeoutMs?: number,
+  ): Promise<{ writable: (readonly RegistrationChange[])[]; skipped: SkippedNamespace[] }> {
+    const namespaceOf = (c: RegistrationChange): string | undefined =>
+      c.op === 'delete' ? undefined : c.registration.namespace;
+    const wanted = new Set<string>();
+    for (const group of groups)
+      for (const c of group) {
+        const ns = namespaceOf(c);
+        if (ns !== undefined) wanted.add(ns);
+      }
+    if (!this.namespaces || wanted.size === 0) return { writable: [...groups], skipped: [] };
+    const failed = await this.ensureNamespaces(wanted, timeoutMs);
+    if (failed.size === 0) return { writable: [...groups], skipped: [] };
+    const writable: (readonly RegistrationChange[])[] = [];
+    const skipped: SkippedNamespace[] = [];
+    for (const group of groups) {
+      const missing = group.map(namespaceOf).find((ns) => ns !== undefined && failed.has(ns));
+      if (missing === undefined) writable.push(group);
+      else skipped.push({ namespace: missing, error: failed.get(missing), changes: [...group] });
+    }
+    return { writable, skipped };
+  }
+
+  /**
+   * Makes sure each Consul namespace exists: looked up (`GET /v1/namespace/:name`) unless seen in
+   * the last minutes, created when missing (`PUT /v1/namespace`) with `Meta {external-source:
+   * kubernetes}` and the cross-namespace policy as `ACLs.PolicyDefaults`, as consul-k8s creates
+   * them. Never deletes one. Answers the namespaces that could not be made, with why.
+   */
+  async ensureNamespaces(
+    names: Iterable<string>,
+    timeoutMs?: number,
+  ): Promise<Map<string, unknown>> {
+    const failed = new Map<string, unknown>();
+    const now = Date.now();
+    const needed = [...new Set(names)].filter(
+      (n) => now - (this.knownNamespaces.get(n) ?? -Infinity) >= NAMESPACE_KNOWN_MS,
+    );
+    await Promise.all(
+      needed.map(async (name) => {
+        try {
+          if (!(await this.namespaceExists(name, timeoutMs))) {
+            try {
+              await this.createNamespace(name, timeoutMs);
+            } catch (err) {
+              // Another replica may have created it meanwhile.
+              if (!(await this.namespaceExists(name, timeoutMs))) throw err;
+            }
+          }
+          this.knownNamespaces.set(name, Date.now());
+        } catch (err) {
+          failed.set(name, err);
+        }
+      }),
+    );
+    return failed;
+  }
+
+  private async namespaceExists(name: string, timeoutMs?: number): Promise<boolean> {
+    try {
+      const found = await this.consul.request<NamespaceEntry | null>({
+        method: 'GET',
+        path: '/namespace/{name}',
+        params: { name },
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      });
+      return found !== null && found !== undefined && !found.DeletedAt;
+    } catch (err) {
+      if ((err as { statusCode?: unknown } | null)?.statusCode === 404) return false;
+      throw consulError(err, 'namespace read');
+    }
+  }
+
+  private async createNamespace(name: string, timeoutMs?: number): Promise<void> {
+    const policy = this.options.namespaces?.crossNamespaceAclPolicy;
+    await this.call('namespace create', () =>
+      this.consul.request({
+        method: 'PUT',
+        path: '/namespace',
+        body: {
+          Name: name,
+          Description: 'Created by k8s-consul-sync for services synced from Kubernetes',
+          Meta: { [META_EXTERNAL_SOURCE]: META_EXTERNAL_SOURCE_VALUE },
+          ...(policy ? { ACLs: { PolicyDefaults: [{ Name: policy }] } } : {}),
+        },
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      }),
+    );
   }
 }

@@ -46,7 +46,13 @@ function serviceBody(r: Registration): Record<string, unknown> {
     Port: r.port,
     Meta: r.meta,
     Weights: { Passing: r.weights.passing, Warning: r.weights.warning },
+    ...inNamespace(r),
   };
+}
+
+/** Consul Enterprise reads a Service or Check op's namespace from its body (absent: default). */
+function inNamespace(r: Registration): { Namespace?: string } {
+  return r.namespace !== undefined ? { Namespace: r.namespace } : {};
 }
 
 /**
@@ -83,7 +89,7 @@ export function opsForChange(
   const compare = (index: number | undefined): number | undefined => (cas ? index : undefined);
   if (change.op === 'delete') {
     // Consul needs the service name with the ID ("Must provide service name with ID").
-    const target = { ID: r.id, Service: r.service };
+    const target = { ID: r.id, Service: r.service, ...inNamespace(r) };
     deletes.push(op('Service', 'delete', r.node, target, compare(r.modifyIndex)));
     return { sets, deletes };
   }
@@ -102,13 +108,14 @@ export function opsForChange(
       Output: r.check.output ?? '',
       ServiceID: r.id,
       ServiceName: r.service,
+      ...inNamespace(r),
     };
     // A check that is new (or renamed to a new ID) can only be compared as absent.
     const index = previousCheck?.checkId === r.check.checkId ? previousCheck.modifyIndex : 0;
     sets.push(op('Check', 'set', r.node, check, compare(index)));
   }
   if (change.writeCheck === 'delete' && previousCheck) {
-    const target = { Node: r.node, CheckID: previousCheck.checkId };
+    const target = { Node: r.node, CheckID: previousCheck.checkId, ...inNamespace(r) };
     deletes.push(op('Check', 'delete', r.node, target, compare(previousCheck.modifyIndex)));
   }
   return { sets, deletes };

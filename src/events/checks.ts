@@ -15,6 +15,8 @@ export const healthCheckSchema = z.looseObject({
   ServiceID: short.nullish(),
   ServiceName: short.nullish(),
   ServiceTags: z.array(short).max(MAX_CHECK_TAGS).nullish(),
+  // Consul Enterprise: the check's namespace.
+  Namespace: short.nullish(),
   // Free text a check may carry: bounded by the body limit only.
   Name: z
     .string()
@@ -37,5 +39,6 @@ export function decodeHealthChecks(body: unknown): CheckState[] {
     serviceId: c.ServiceID ?? '',
     serviceName: c.ServiceName ?? '',
     serviceTags: c.ServiceTags ?? [],
+    ...(c.Namespace ? { namespace: c.Namespace } : {}),
   }));
 }

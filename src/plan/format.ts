@@ -4,9 +4,15 @@ import type { Change, SkippedObject } from './types.js';
 
 const OP_ORDER = { create: 0, update: 1, delete: 2 } as const;
 
-/** The object a change is about: the Consul service ID, or namespace/name in Kubernetes. */
+/**
+ * The object a change is about: the Consul service ID (`<Consul namespace>/<ID>` with
+ * --enable-namespaces), or namespace/name in Kubernetes.
+ */
 export function changeObject(change: Change): string {
-  if (change.target === 'consul') return change.registration.id;
+  if (change.target === 'consul') {
+    const r = change.registration;
+    return r.namespace !== undefined ? `${r.namespace}/${r.id}` : r.id;
+  }
   return change.kind === 'EndpointSlice'
     ? `${change.namespace}/${change.service ?? ''} endpointslice/${change.name}`
     : `${change.namespace}/${change.name}`;

@@ -188,6 +188,8 @@ function planGroup(
     if (deleted) reason = `${label} deleted`;
     else if (!(translation as ConsulTranslation).eligible)
       reason = `${label} no longer synced: ${(translation as ConsulTranslation).skipReason ?? 'not eligible'}`;
+    else if (desired.length > 0 && !desired.some((d) => d.namespace === current.namespace))
+      reason = `${label} moved to Consul namespace ${desired[0]!.namespace ?? 'default'}`;
     else if (desiredNames.length > 0 && !desiredNames.includes(current.service))
       reason = `${label} renamed in Consul: ${current.service} → ${desiredNames.join(', ')}`;
     else reason = `instance ${current.address}:${current.port} of ${label} is gone`;
@@ -281,9 +283,12 @@ function metaOf(r: Registration): Record<string, string> {
   return typeof r.meta === 'object' && r.meta !== null ? r.meta : {};
 }
 
-/** Consul service IDs are unique per node: node + ID identifies an instance. */
+/**
+ * Consul service IDs are unique per node (and, in Consul Enterprise, per namespace): node,
+ * namespace and ID identify an instance.
+ */
 function keyOf(r: Registration): string {
-  return `${r.node}\u0000${r.id}`;
+  return `${r.node}\u0000${r.namespace ?? ''}\u0000${r.id}`;
 }
 
 function indexByKey(registrations: readonly Registration[]): Map<string, Registration> {

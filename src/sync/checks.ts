@@ -8,7 +8,13 @@ import {
   ANNOTATION_CONSUL_META_PREFIX,
   ANNOTATION_CONSUL_SERVICE,
 } from '../translate/keys.js';
-import { EMPTY_DIGEST, digestsOfDelivery, isOwnedK8sService } from '../translate/index.js';
+import {
+  DEFAULT_CONSUL_NAMESPACE,
+  EMPTY_DIGEST,
+  digestsOfDelivery,
+  isOwnedK8sService,
+  splitConsulName,
+} from '../translate/index.js';
 import { diffK8sService, isOwnedSlice, sliceService } from '../plan/index.js';
 import type { CheckState, DesiredK8sService, EndpointSlice } from '../translate/types.js';
 import { createLimiter } from '../concurrency.js';
@@ -56,10 +62,14 @@ export async function convergeChecks(
     if (!isOwnedSlice(slice) || !name || !owned.has(name)) continue;
     byService.set(name, [...(byService.get(name) ?? []), slice]);
   }
+  // With namespaces a delivery speaks for the namespaces its checks are in (a watch reads one).
+  const spoken = new Set(checks.map((c) => c.namespace ?? DEFAULT_CONSUL_NAMESPACE));
   const work: { name: string; consulName: string; held: EndpointSlice[] }[] = [];
   for (const [name, held] of byService) {
     const consulName = held[0]?.metadata?.annotations?.[ANNOTATION_CONSUL_SERVICE];
     if (!consulName) continue;
+    if (settings.enableNamespaces === true && !spoken.has(splitConsulName(consulName).namespace))
+      continue;
     const now = digests.get(consulName) ?? EMPTY_DIGEST;
     if (held.some((s) => s.metadata?.annotations?.[ANNOTATION_CHECKS_DIGEST] !== now))
       work.push({ name, consulName, held });

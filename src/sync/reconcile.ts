@@ -28,6 +28,7 @@ import {
   type ErrorCode,
 } from '../errors.js';
 import type { Direction } from '../config/index.js';
+import type { ApplyResult } from '../consul/catalog.js';
 import { countWrites, type SyncDeps } from './deps.js';
 import {
   applyServicesView,
@@ -317,17 +318,41 @@ async function applyToConsul(deps: SyncDeps, plan: ToConsulPlan): Promise<void> 
     if (group) group.push(change);
     else groups.set(key, [change]);
   }
+  let applied: ApplyResult;
   try {
     // A node holding registrations exists: no Node set in every transaction then.
-    await deps.consul.apply([...groups.values()], reconcileTimeoutMs(deps), {
+    applied = await deps.consul.apply([...groups.values()], reconcileTimeoutMs(deps), {
       ensureNode: !plan.nodeSeen,
     });
-    countWrites(deps.metrics, 'consul', plan.changes, 'ok');
   } catch (err) {
     countWrites(deps.metrics, 'consul', plan.changes, 'error');
     plan.report.failed = plan.changes.length;
     throw err;
   }
+  // A Consul namespace that could not be created skips only its services; the run reports it.
+  const unwritten = new Set(applied.skipped.flatMap((s) => s.changes));
+  countWrites(
+    deps.metrics,
+    'consul',
+    plan.changes.filter((c) => !unwritten.has(c)),
+    'ok',
+  );
+  if (applied.skipped.length === 0) return;
+  countWrites(deps.metrics, 'consul', [...unwritten], 'error');
+  for (const skip of applied.skipped) {
+    deps.metrics.skipped.inc({ reason: 'consul-namespace' }, skip.changes.length);
+    deps.logger.warn(
+      {
+        event: 'consul-namespace-unavailable',
+        namespace: skip.namespace,
+        changes: skip.changes.length,
+        err: describeError(skip.error),
+      },
+      'the Consul namespace could not be created: its services were not written',
+    );
+  }
+  plan.report.failed = unwritten.size;
+  throw applied.skipped[0]!.error;
 }
 
 /**

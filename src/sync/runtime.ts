@@ -55,6 +55,9 @@ export function createRuntime(
     nodeName: config.consulNodeName,
     readiness,
     concurrency: config.server.concurrency,
+    ...(config.enableNamespaces
+      ? { namespaces: { crossNamespaceAclPolicy: config.consulCrossNamespaceAclPolicy } }
+      : {}),
   });
   const kubeHandle = createKubeHandle(base.kubeConfig ?? loadKubeConfig(config.kube));
   const kube = new KubeApi(kubeHandle, readiness, {

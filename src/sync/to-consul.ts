@@ -9,6 +9,7 @@ import type { RegistrationsRead } from '../consul/catalog.js';
 import { describeError, isSyncError } from '../errors.js';
 import {
   consulNameOf,
+  consulNamespaceFor,
   isBeingDeleted,
   sourcesNeeded,
   translateService,
@@ -122,7 +123,10 @@ async function readCurrent(
   const names = new Set(input.names ?? []);
   for (const s of [service, input.previous]) if (s) names.add(consulNameOf(s, deps.settings));
   if (!input.exhaustive && names.size > 0) {
-    return deps.consul.readForServiceByNames(input.ref, [...names], timeout);
+    // With namespaces: the names in the service's Consul namespace (a move to another one, by
+    // a flag change, is seen by the node-wide read of a reconcile).
+    const namespace = consulNamespaceFor(input.ref.namespace, deps.settings);
+    return deps.consul.readForServiceByNames(input.ref, [...names], timeout, namespace);
   }
   const services = await deps.consul.readForService(input.ref, timeout);
   return needsChecks(await translation, services.registrations) ? services.withChecks() : services;
@@ -248,6 +252,11 @@ async function convergeOnce(
   }
   try {
     const applied = await deps.consul.apply([changes], timeout, { cas: true });
+    const [unwritable] = applied.skipped;
+    if (unwritable !== undefined) {
+      deps.metrics.skipped.inc({ reason: 'consul-namespace' });
+      throw unwritable.error;
+    }
     countWrites(deps.metrics, 'consul', changes, 'ok');
     result.transactions = applied.transactions;
   } catch (err) {

@@ -12,6 +12,7 @@ import {
 } from '../plan/index.js';
 import {
   isConsulServiceAllowed,
+  mirrorNameOf,
   desiredServiceObject,
   desiredSliceObject,
   isOwnedK8sService,
@@ -335,7 +336,7 @@ export async function planServicesView(
   const translate = (control?: MetaControl) => {
     const modes = new Map<string, ConsulToK8sMode>();
     for (const consulName of Object.keys(view)) {
-      const k8sName = (settings.k8sServicePrefix + consulName).toLowerCase();
+      const k8sName = mirrorNameOf(consulName, settings);
       const existing = owned.get(k8sName);
       const stored = existing?.metadata?.annotations?.[ANNOTATION_MODE];
       const chosen = options.full || !existing ? control?.modes.get(consulName) : stored;
@@ -743,7 +744,7 @@ async function confirmDeletes(deps: SyncDeps, plan: ViewPlan): Promise<ViewPlan>
           .filter(([, tags]) => tag === '' || !(Array.isArray(tags) && tags.includes(tag)))
           .filter(([, tags]) => !(Array.isArray(tags) && tags.includes(TAG_SYNC_DISABLED)))
           .filter(([n]) => isConsulServiceAllowed(n, settings))
-          .map(([n]) => (settings.k8sServicePrefix + n).toLowerCase()),
+          .map(([n]) => mirrorNameOf(n, settings)),
       );
   } catch (err) {
     deps.logger.warn(

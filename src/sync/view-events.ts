@@ -198,7 +198,12 @@ export class ViewEvents {
     }
     const epoch = this.breaker.epoch;
     const deps = await this.deps();
-    const result = await convergeServicesView(deps, delivery.view);
+    // With namespaces a watch delivers one namespace's view: the delivery is the signal, and
+    // every namespace's view is read to converge (docs/reference.md "Consul namespaces").
+    const view = deps.consul.namespacesEnabled
+      ? (await deps.consul.readServicesView(deps.settings.writeTimeoutMs)).view
+      : delivery.view;
+    const result = await convergeServicesView(deps, view);
     if (result.unavailable)
       this.breaker.failure(new Error(result.errors[0] ?? 'unavailable'), epoch);
     else this.breaker.success();

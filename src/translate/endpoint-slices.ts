@@ -15,6 +15,7 @@ import {
 } from './keys.js';
 import { endpointAddressType } from './ip.js';
 import { compareStrings } from './order.js';
+import { qualifyConsulName } from './namespaces.js';
 import { ENDPOINTS_PORT_NAME } from './to-k8s.js';
 import type {
   CheckState,
@@ -87,8 +88,11 @@ export function checksDigest(
 /** The digest of each service named in a `checks` delivery (Consul name → digest). */
 export function digestsOfDelivery(
   checks: readonly CheckState[],
-  sync: { consulNodeName: string; consulK8sTag: string },
+  sync: { consulNodeName: string; consulK8sTag: string; enableNamespaces?: boolean },
 ): Map<string, string> {
+  // With namespaces the digests are keyed as the views name services (qualified).
+  const nameOf = (c: CheckState): string =>
+    sync.enableNamespaces === true ? qualifyConsulName(c.namespace, c.serviceName) : c.serviceName;
   const nodeChecks = new Map<string, { checkId: string; status: string }[]>();
   const byService = new Map<string, CheckState[]>();
   for (const c of checks) {
@@ -100,9 +104,9 @@ export function digestsOfDelivery(
       continue;
     }
     if (isFromKubernetes({ node: c.node, tags: c.serviceTags }, sync)) continue;
-    const list = byService.get(c.serviceName) ?? [];
+    const list = byService.get(nameOf(c)) ?? [];
     list.push(c);
-    byService.set(c.serviceName, list);
+    byService.set(nameOf(c), list);
   }
   const out = new Map<string, string>();
   for (const [name, list] of byService) out.set(name, checksDigest(list, nodeChecks));

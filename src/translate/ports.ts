@@ -50,6 +50,16 @@ export function defaultPortValue(choice: DefaultPort, inst: Instance): number {
   return reachablePort(choice.port, inst);
 }
 
+/**
+ * consul-k8s's `port-<name>` value (--port-meta=service-port): the Service's `port`, or for a
+ * NodePort instance its `nodePort` (the `port` while none is allocated), whatever port the
+ * instance's address serves (an endpoint's target port, an Ingress's 80 or 443).
+ */
+export function consulK8sPortMeta(p: ServicePort, inst: Instance): number {
+  if (inst.kind === 'nodePort' && safePort(p.nodePort) > 0) return safePort(p.nodePort);
+  return safePort(p.port);
+}
+
 /** The port reachable at the instance's Address for one service port. */
 export function reachablePort(p: ServicePort, inst: Instance): number {
   switch (inst.kind) {

@@ -22,8 +22,9 @@ import { instanceSource, instancesOf, limitInstances } from './instances.js';
 import { ingressRuleFor } from './ingress.js';
 import { acceptedPortKeys, annotationMeta, serviceTags, serviceWeight } from './meta.js';
 import { consulServiceName, serviceInstanceId } from './naming.js';
+import { consulNamespaceFor, isValidConsulNamespace } from './namespaces.js';
 import { compareStrings } from './order.js';
-import { chooseDefaultPort, defaultPortValue, reachablePort } from './ports.js';
+import { chooseDefaultPort, consulK8sPortMeta, defaultPortValue, reachablePort } from './ports.js';
 import type {
   CheckStatus,
   EndpointSlice,
@@ -52,6 +53,13 @@ export {
 } from './meta.js';
 export { SERVICE_NAME_MAX_LENGTH, consulNameOf, serviceInstanceId } from './naming.js';
 export { ingressRuleFor, ingressServiceNames, type IngressMatch } from './ingress.js';
+export {
+  DEFAULT_CONSUL_NAMESPACE,
+  consulNamespaceFor,
+  isValidConsulNamespace,
+  qualifyConsulName,
+  splitConsulName,
+} from './namespaces.js';
 
 export interface ConsulTranslation {
   /** namespace/name of the Kubernetes service. */
@@ -98,6 +106,16 @@ export function translateService(
     };
   }
   const warnings = [...eligibility.warnings];
+  const consulNamespace = consulNamespaceFor(ref.namespace, settings);
+  if (consulNamespace !== undefined && !isValidConsulNamespace(consulNamespace)) {
+    return {
+      ref,
+      eligible: false,
+      skipReason: `Consul namespace ${JSON.stringify(consulNamespace)} is not a valid namespace name (a DNS label of at most 63 characters)`,
+      registrations: [],
+      warnings: dedupe(warnings),
+    };
+  }
   const annotations = annotationsOf(service);
   const consulName = consulServiceName(service, ref, settings, warnings);
   const ports = servicePortsOf(service);
@@ -147,7 +165,10 @@ export function translateService(
     if (inst.kind === 'ingressRule') meta[META_K8S_INGRESS] = inst.ingress;
     for (const p of namedPorts) {
       const key = META_PORT_PREFIX + (p.name ?? '');
-      if (ownPortKeys.has(key)) meta[key] = String(reachablePort(p, inst));
+      if (ownPortKeys.has(key))
+        meta[key] = String(
+          settings.portMeta === 'service-port' ? consulK8sPortMeta(p, inst) : reachablePort(p, inst),
+        );
     }
     for (const [key, value] of extraMeta) meta[key] = value;
 
@@ -160,6 +181,7 @@ export function translateService(
       tags: [...tags],
       meta,
       weights: { passing, warning: 1 },
+      ...(consulNamespace !== undefined ? { namespace: consulNamespace } : {}),
     };
     if (inst.ready !== undefined) {
       const status: CheckStatus = inst.ready ? 'passing' : 'critical';

@@ -9,6 +9,7 @@ import {
   LABEL_CONSUL_VALUE,
   TAG_SYNC_DISABLED,
 } from './keys.js';
+import { DEFAULT_CONSUL_NAMESPACE, splitConsulName } from './namespaces.js';
 import { compareStrings } from './order.js';
 import type {
   ConsulToK8sMode,
@@ -42,14 +43,60 @@ export function matchesGlob(glob: string, name: string): boolean {
   return true;
 }
 
-/** Allowed by the name lists: some allow glob matches and no deny glob does (deny wins). */
+/**
+ * Allowed by the name lists: some allow glob matches and no deny glob does (deny wins). With
+ * --enable-namespaces `name` is qualified (translate/namespaces.ts): a glob with `/` is matched
+ * against `<namespace>/<name>` (the default namespace spelled out too), any other against the
+ * service name alone, in whichever namespace.
+ */
 export function isConsulServiceAllowed(
   name: string,
-  settings: Pick<ToK8sSettings, 'allowConsulServices' | 'denyConsulServices'>,
+  settings: Pick<ToK8sSettings, 'allowConsulServices' | 'denyConsulServices' | 'enableNamespaces'>,
 ): boolean {
   const allow = settings.allowConsulServices ?? ['*'];
   const deny = settings.denyConsulServices ?? [];
-  return allow.some((g) => matchesGlob(g, name)) && !deny.some((g) => matchesGlob(g, name));
+  let matches = (g: string): boolean => matchesGlob(g, name);
+  if (settings.enableNamespaces === true) {
+    const parts = splitConsulName(name);
+    const full = `${parts.namespace}/${parts.name}`;
+    matches = (g) => matchesGlob(g, g.includes('/') ? full : parts.name);
+  }
+  return allow.some(matches) && !deny.some(matches);
+}
+
+/**
+ * The Kubernetes Service name and the Consul DNS name of a Consul service (docs/reference.md
+ * "Consul namespaces"): `<prefix><name>` and `<name>.service.<domain>`; with --enable-namespaces
+ * a service outside the `default` namespace is `<prefix><name>-<namespace>` and
+ * `<name>.service.<namespace>.ns.<domain>`. Lower-cased (Consul DNS is case-insensitive). The
+ * domain is given without a trailing dot.
+ */
+export function mirrorNames(
+  consulName: string,
+  settings: Pick<ToK8sSettings, 'k8sServicePrefix' | 'enableNamespaces'>,
+  domain: string,
+): { name: string; externalName: string } {
+  const { namespace, name } =
+    settings.enableNamespaces === true
+      ? splitConsulName(consulName)
+      : { namespace: DEFAULT_CONSUL_NAMESPACE, name: consulName };
+  if (namespace === DEFAULT_CONSUL_NAMESPACE)
+    return {
+      name: (settings.k8sServicePrefix + name).toLowerCase(),
+      externalName: `${name}.service.${domain}`.toLowerCase(),
+    };
+  return {
+    name: `${settings.k8sServicePrefix}${name}-${namespace}`.toLowerCase(),
+    externalName: `${name}.service.${namespace}.ns.${domain}`.toLowerCase(),
+  };
+}
+
+/** The Kubernetes Service name of a Consul service (see mirrorNames). */
+export function mirrorNameOf(
+  consulName: string,
+  settings: Pick<ToK8sSettings, 'k8sServicePrefix' | 'enableNamespaces'>,
+): string {
+  return mirrorNames(consulName, settings, '').name;
 }
 
 /**
@@ -136,7 +183,15 @@ export function translateServicesView(
   // zone) and the domain is lower-cased with the name, as consul-k8s lower-cases the DNS entry.
   const domain = settings.consulDomain.replace(/\.+$/, '').toLowerCase();
 
-  for (const consulName of Object.keys(source).sort(compareStrings)) {
+  // The default namespace's names first, so a name two namespaces map to is the default's.
+  const inDefault = (n: string): number =>
+    settings.enableNamespaces === true && splitConsulName(n).namespace !== DEFAULT_CONSUL_NAMESPACE
+      ? 1
+      : 0;
+  const ordered = Object.keys(source).sort(
+    (a, b) => inDefault(a) - inDefault(b) || compareStrings(a, b),
+  );
+  for (const consulName of ordered) {
     const rawTags = source[consulName];
     const tags = Array.isArray(rawTags) ? rawTags : [];
     if (
@@ -167,8 +222,7 @@ export function translateServicesView(
       });
       continue;
     }
-    const name = (settings.k8sServicePrefix + consulName).toLowerCase();
-    const externalName = `${consulName.toLowerCase()}.service.${domain}`;
+    const { name, externalName } = mirrorNames(consulName, settings, domain);
     let problem: string | undefined;
     if (!isValidServiceName(name))
       problem = `${JSON.stringify(name)} is not a valid Kubernetes service name (DNS-1035 label, at most 63 characters)`;

@@ -151,6 +151,11 @@ export interface Registration {
   check?: RegistrationCheck;
   /** Consul's ModifyIndex of the service instance, when read from Consul (check-and-set writes). */
   modifyIndex?: number;
+  /**
+   * The Consul namespace (Enterprise, --enable-namespaces); absent when namespaces are off. Part
+   * of the instance's identity with node and ID.
+   */
+  namespace?: string;
 }
 
 /** Settings of the Kubernetes → Consul translation (the subset of Config it reads). */
@@ -167,6 +172,12 @@ export interface ToConsulSettings {
   syncLBServicesEndpoints: boolean;
   nodePortSyncType: 'ExternalOnly' | 'ExternalFirst' | 'InternalOnly';
   /**
+   * --port-meta: what `port-<name>` holds. reachable (absent): the port reachable at the
+   * instance's address; service-port: consul-k8s's value, the Service's `port` (a NodePort
+   * instance's `nodePort`), whatever port the address serves.
+   */
+  portMeta?: 'reachable' | 'service-port';
+  /**
    * Most instances registered for one Kubernetes service (absent or 0: no limit); the first
    * ones in the source's order are kept.
    */
@@ -178,6 +189,14 @@ export interface ToConsulSettings {
   enableIngress?: boolean;
   /** --loadBalancer-ips: the Ingress's first load balancer IP instead of the rule's host. */
   loadBalancerIPs?: boolean;
+  /** --enable-namespaces (Consul Enterprise; docs/reference.md "Consul namespaces"). Absent: false. */
+  enableNamespaces?: boolean;
+  /** --consul-destination-namespace (absent: default). */
+  consulDestinationNamespace?: string;
+  /** --enable-k8s-namespace-mirroring: Consul namespace = prefix + Kubernetes namespace. */
+  enableK8sNamespaceMirroring?: boolean;
+  /** --k8s-namespace-mirroring-prefix. */
+  k8sNamespaceMirroringPrefix?: string;
 }
 
 export type ConsulToK8sMode = 'externalname' | 'endpoints';
@@ -197,6 +216,11 @@ export interface ToK8sSettings {
   allowConsulServices?: readonly string[];
   /** --deny-consul-service name globs; wins over allow (absent: none). */
   denyConsulServices?: readonly string[];
+  /**
+   * --enable-namespaces: the services view's names are qualified (`<namespace>/<name>` outside
+   * `default`, translate/namespaces.ts) and mirrors are named per namespace.
+   */
+  enableNamespaces?: boolean;
 }
 
 /** A Consul `services` view: service name → tags. */
@@ -241,4 +265,6 @@ export interface CheckState {
   serviceId: string;
   serviceName: string;
   serviceTags: string[];
+  /** Consul Enterprise: the check's namespace (absent: default). */
+  namespace?: string;
 }

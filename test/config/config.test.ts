@@ -88,6 +88,17 @@ const cases: [string, string, (c: Config) => unknown, unknown][] = [
   ['enable-ingress', 'true', (c) => c.enableIngress, true],
   // consul-k8s's spelling; the variable is SYNC_LOADBALANCER_IPS.
   ['loadBalancer-ips', 'True', (c) => c.loadBalancerIPs, true],
+  ['enable-namespaces', 'true', (c) => c.enableNamespaces, true],
+  ['port-meta', 'service-port', (c) => c.portMeta, 'service-port'],
+  ['consul-destination-namespace', 'team-a', (c) => c.consulDestinationNamespace, 'team-a'],
+  ['enable-k8s-namespace-mirroring', '1', (c) => c.enableK8sNamespaceMirroring, true],
+  ['k8s-namespace-mirroring-prefix', 'k8s-', (c) => c.k8sNamespaceMirroringPrefix, 'k8s-'],
+  [
+    'consul-cross-namespace-acl-policy',
+    'cross-namespace-read',
+    (c) => c.consulCrossNamespaceAclPolicy,
+    'cross-namespace-read',
+  ],
   ['node-port-sync-type', 'InternalOnly', (c) => c.nodePortSyncType, 'InternalOnly'],
   ['k8s-service-prefix', 'consul-', (c) => c.k8sServicePrefix, 'consul-'],
   ['k8s-write-namespace', 'consul-services', (c) => c.k8sWriteNamespace, 'consul-services'],
@@ -274,6 +285,18 @@ for (const [flag, value, allowed] of invalid) {
   });
 }
 
+test('the namespace flags take consul-k8s defaults and refuse names Consul would refuse', () => {
+  const c = parse([]);
+  assert.equal(c.enableNamespaces, false);
+  assert.equal(c.consulDestinationNamespace, 'default');
+  assert.equal(c.enableK8sNamespaceMirroring, false);
+  assert.equal(c.k8sNamespaceMirroringPrefix, '');
+  assert.equal(c.consulCrossNamespaceAclPolicy, '');
+  assert.throws(() => parse(['--consul-destination-namespace=team_a']), /Consul namespace name/);
+  assert.throws(() => parse(['--consul-destination-namespace=-a']), /Consul namespace name/);
+  assert.throws(() => parse(['--k8s-namespace-mirroring-prefix=k8s_']), /letters, digits and -/);
+});
+
 test('unknown flags and missing values are refused', () => {
   assert.throws(() => parse(['--no-such-flag']), /unknown flag/);
   assert.throws(() => parse(['--listen']), /needs a value/);
@@ -281,8 +304,8 @@ test('unknown flags and missing values are refused', () => {
 
 test('consul-k8s sync-catalog flags without a counterpart are refused by name, with what to do', () => {
   assert.throws(
-    () => parse(['-enable-namespaces=true']),
-    /^ConfigError: -enable-namespaces is a consul-k8s sync-catalog flag not supported yet: Consul namespaces \(Enterprise\) are not; registrations go to the default namespace/,
+    () => parse(['-log-json=true']),
+    /^ConfigError: -log-json is a consul-k8s sync-catalog flag not needed here: logs are always JSON lines/,
   );
   assert.throws(
     () => parse(['--k8s-source-namespace=shop']),

@@ -1468,3 +1468,51 @@ describe('--max-instances-per-service', () => {
     assert.equal(new Set(t.registrations.map((r) => r.id)).size, 1000);
   });
 });
+
+describe('--port-meta: what port-<name> holds', () => {
+  // The reference text: "the value is the externally accessible port" (reachable, the default);
+  // consul-k8s writes the Service's port, the nodePort for NodePort instances (service-port).
+  const clusterIP = {
+    service: svc({ type: 'ClusterIP', ports: [HTTP, GRPC] }),
+    endpointSlices: [
+      slice(
+        'web-1',
+        [{ addresses: ['10.1.0.5'], ready: true }],
+        [
+          { name: 'http', port: 8080 },
+          { name: 'grpc', port: 9000 },
+        ],
+      ),
+    ],
+  };
+  const withClusterIP = { ...base, syncClusterIPServices: true };
+  const portMeta = (meta: Record<string, string> | undefined) =>
+    [meta?.['port-http'], meta?.['port-grpc']] as const;
+
+  it('reachable (default): the endpoint target ports', () => {
+    const [r] = translateService(clusterIP, withClusterIP).registrations;
+    assert.equal(r?.port, 8080);
+    assert.deepEqual(portMeta(r?.meta), ['8080', '9000']);
+  });
+
+  it("service-port: the Service's ports, as consul-k8s writes them", () => {
+    const [r] = translateService(clusterIP, {
+      ...withClusterIP,
+      portMeta: 'service-port',
+    }).registrations;
+    assert.equal(r?.port, 8080, 'the instance port itself is unchanged');
+    assert.deepEqual(portMeta(r?.meta), ['80', '9090']);
+  });
+
+  it('service-port on a NodePort instance: the nodePorts', () => {
+    const input = {
+      service: svc({ type: 'NodePort', ports: [HTTP, GRPC] }),
+      endpointSlices: [
+        slice('web-1', [{ addresses: ['10.1.0.5'], ready: true, nodeName: 'node-a' }]),
+      ],
+      nodes: new Map(Object.entries(NODES)),
+    };
+    const [r] = translateService(input, { ...base, portMeta: 'service-port' }).registrations;
+    assert.deepEqual(portMeta(r?.meta), ['30080', '30090']);
+  });
+});

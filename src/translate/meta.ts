@@ -55,11 +55,12 @@ export function parseTags(value: string): string[] {
 export function serviceWeight(annotations: Record<string, unknown>, warnings: string[]): number {
   const raw = stringField(annotations, ANNOTATION_SERVICE_WEIGHT);
   if (raw === undefined) return 1;
+  // consul-k8s's getServiceWeight: an integer greater than 1, else ignored (1, Consul's default).
   if (/^[0-9]+$/.test(raw)) {
     const n = Number(raw);
-    if (n >= 1 && Number.isSafeInteger(n)) return n;
+    if (n > 1 && Number.isSafeInteger(n)) return n;
   }
-  warnings.push(`service-weight ${quote(raw)} is not an integer >= 1; using 1`);
+  warnings.push(`service-weight ${quote(raw)} is not an integer greater than 1; using 1`);
   return 1;
 }
 

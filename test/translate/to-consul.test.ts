@@ -1053,10 +1053,23 @@ const rows: Row[] = [
     instances: [{ address: '198.51.100.7', port: 80 }],
   },
   {
-    name: 'weights: service-weight 1 is accepted',
+    name: 'weights: service-weight 2 is the smallest taken (consul-k8s: greater than 1)',
+    service: lb({ annotations: { 'consul.hashicorp.com/service-weight': '2' } }),
+    weights: { passing: 2, warning: 1 },
+    instances: [{ address: '198.51.100.7', port: 80 }],
+  },
+  {
+    name: 'weights: service-weight 1000',
+    service: lb({ annotations: { 'consul.hashicorp.com/service-weight': '1000' } }),
+    weights: { passing: 1000, warning: 1 },
+    instances: [{ address: '198.51.100.7', port: 80 }],
+  },
+  {
+    name: 'weights: service-weight 1 warns, as consul-k8s ignores it',
     service: lb({ annotations: { 'consul.hashicorp.com/service-weight': '1' } }),
     weights: { passing: 1, warning: 1 },
     instances: [{ address: '198.51.100.7', port: 80 }],
+    warnings: [/service-weight "1" is not an integer greater than 1/],
   },
   {
     name: 'weights: service-weight 0 warns',

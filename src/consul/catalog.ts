@@ -517,6 +517,32 @@ export class ConsulCatalog {
     );
   }
 
+  /**
+   * The meta of every instance of one service (`/v1/catalog/service/:name`): one indexed read,
+   * for the per-service control of a few names (meta k8s-sync, k8s-sync-mode) instead of three
+   * filtered reads of the whole view. With namespaces the name is qualified.
+   */
+  async readServiceMetas(
+    name: string,
+    timeoutMs?: number,
+  ): Promise<{ metas: Record<string, string>[]; filtered: boolean }> {
+    const target = this.namespaces ? splitConsulName(name) : { name, namespace: undefined };
+    const answer = await this.read<{ ServiceMeta?: Record<string, string> | null }[] | null>(
+      'catalog read',
+      (ctx) =>
+        this.consul.client.catalog.service.nodes({
+          service: target.name,
+          ...this.consul.opts(timeoutMs),
+          ctx,
+        } as never),
+      target.namespace,
+    );
+    return {
+      metas: (answer.body ?? []).map((n) => n.ServiceMeta ?? {}),
+      filtered: answer.filtered,
+    };
+  }
+
   async ping(timeoutMs = 2000): Promise<void> {
     await this.call('status read', () =>
       this.consul.client.status.leader(this.consul.opts(timeoutMs)),

@@ -285,11 +285,34 @@ interface MetaControl {
   modes: Map<string, ConsulToK8sMode>;
 }
 
+/** Up to this many names, a delivery reads them one by one instead of the whole view or namespace. */
+const FEW_NAMES = 16;
+
 /**
- * Meta `k8s-sync: "false"` and `k8s-sync-mode`: three filtered reads of the services view (a
- * name with both modes takes endpoints). Made on reconcile and when a delivery plans a create.
+ * Meta `k8s-sync: "false"` and `k8s-sync-mode` (a name with both modes takes endpoints). Made on
+ * reconcile (every name: three filtered reads of the services view) and when a delivery plans
+ * creates (`names`: up to FEW_NAMES, one indexed read per name; more, as reconcile).
  */
-async function readMetaControl(deps: SyncDeps, timeoutMs: number): Promise<MetaControl> {
+async function readMetaControl(
+  deps: SyncDeps,
+  timeoutMs: number,
+  names?: readonly string[],
+): Promise<MetaControl> {
+  if (names !== undefined && names.length <= FEW_NAMES) {
+    const control: MetaControl = { optedOut: new Set(), modes: new Map() };
+    const read = await Promise.all(
+      names.map((n) => deps.consul.readServiceMetas(n, timeoutMs)),
+    );
+    read.forEach(({ metas }, i) => {
+      const name = names[i]!;
+      if (metas.some((m) => m[META_K8S_SYNC] === 'false')) control.optedOut.add(name);
+      if (metas.some((m) => m[META_K8S_SYNC_MODE] === 'endpoints'))
+        control.modes.set(name, 'endpoints');
+      else if (metas.some((m) => m[META_K8S_SYNC_MODE] === 'externalname'))
+        control.modes.set(name, 'externalname');
+    });
+    return control;
+  }
   const [off, endpoints, externalname] = await Promise.all([
     deps.consul.readNamesWithMeta(META_K8S_SYNC, 'false', timeoutMs),
     deps.consul.readNamesWithMeta(META_K8S_SYNC_MODE, 'endpoints', timeoutMs),
@@ -349,9 +372,12 @@ export async function planServicesView(
     });
   };
   let translation = translate();
-  if (options.full || translation.services.some((d) => !owned.has(d.name))) {
+  const creating = translation.services.filter((d) => !owned.has(d.name)).map((d) => d.consulName);
+  if (options.full || creating.length > 0) {
     try {
-      translation = translate(await readMetaControl(deps, timeoutMs));
+      translation = translate(
+        await readMetaControl(deps, timeoutMs, options.full ? undefined : creating),
+      );
     } catch (err) {
       if (options.full) throw err;
       logger.warn(
@@ -410,10 +436,21 @@ export async function planServicesView(
   desired.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   let plan = planK8sServices({ desired, current: labelled, settings });
-  if (plan.changes.some((c) => c.op === 'create')) {
+  const toCreate = plan.changes.filter((c) => c.op === 'create' && c.kind === undefined);
+  if (toCreate.length > 0) {
     // Only Services labelled consul=true were listed: a name to create may be taken by another.
-    const all = await deps.kube.listServices(ns, options);
-    plan = planK8sServices({ desired, current: all, settings });
+    // A few names are read one by one; more, with the whole namespace.
+    const taken =
+      toCreate.length <= FEW_NAMES
+        ? (
+            await Promise.all(
+              toCreate.map((c) => deps.kube.readService({ namespace: ns, name: c.name })),
+            )
+          ).filter((s): s is Service => s !== null)
+        : await deps.kube.listServices(ns, options);
+    const fresh = new Set(taken.map((s) => s.metadata?.name));
+    const current = [...labelled.filter((s) => !fresh.has(s.metadata?.name)), ...taken];
+    plan = planK8sServices({ desired, current, settings });
   }
   // Slices of a name held by a Service that is not ours are never written.
   const conflicted = new Set(plan.conflicts.map((c) => c.name));

@@ -400,3 +400,47 @@ test('checks deliveries run in turn with services deliveries; a burst is coalesc
   assert.deepEqual(await endpointsOf('queue'), { '10.1.0.7': false });
   w.kubeEmu.faults.clear();
 });
+
+test('a delivery that creates reads the meta and the Kubernetes name of just those services: no whole-view or whole-namespace read', async () => {
+  await register({
+    node: 'vm-7',
+    address: '10.7.0.1',
+    id: 'quiet-1',
+    service: 'quiet',
+    port: 80,
+    meta: { 'k8s-sync': 'false' },
+  });
+  await register({
+    node: 'vm-7',
+    address: '10.7.0.1',
+    id: 'plain-1',
+    service: 'plain',
+    port: 80,
+    meta: { 'k8s-sync-mode': 'externalname' },
+  });
+  // The delivery's view is read first, as the watch would have.
+  const view = await consulGet('/v1/catalog/services');
+  const consulBefore = { ...w.consulEmu.requestCounts() };
+  const kubeBefore = { ...w.kubeEmu.requestCounts() };
+  assert.equal(
+    (
+      await request(w.app)
+        .post('/consul/services')
+        .send(view as object)
+    ).status,
+    200,
+  );
+  const consulAfter = { ...w.consulEmu.requestCounts() };
+  const kubeAfter = { ...w.kubeEmu.requestCounts() };
+  assert.equal(await service('quiet'), undefined, 'opted out by meta: never created');
+  const plain = (await service('plain'))!;
+  assert.equal(plain.spec?.type, 'ExternalName', 'mode chosen by meta before creating');
+  const delta = (now: Record<string, number>, then: Record<string, number>, key: string) =>
+    (now[key] ?? 0) - (then[key] ?? 0);
+  const consul = (key: string) => delta(consulAfter, consulBefore, key);
+  const kube = (key: string) => delta(kubeAfter, kubeBefore, key);
+  assert.equal(consul('GET /v1/catalog/service/:name'), 2, 'one meta read per new name');
+  assert.equal(consul('GET /v1/catalog/services'), 0, 'no filtered read of the whole view');
+  assert.equal(kube('list services'), 1, 'the labelled list only, no list of the namespace');
+  assert.equal(kube('get services'), 1, 'the one name to create is read by name');
+});

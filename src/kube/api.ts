@@ -22,6 +22,7 @@ import {
   MANAGED_BY_US,
 } from '../translate/keys.js';
 import type { Readiness } from '../telemetry/readiness.js';
+import { slimEndpointSlice, slimIngress, slimNode, slimService } from './slim.js';
 
 /** Page size for list calls; the API server's own default for kubectl is 500. */
 export const LIST_PAGE_SIZE = 500;
@@ -29,20 +30,6 @@ export const LIST_PAGE_SIZE = 500;
 interface ListPage<T> {
   items: T[];
   metadata?: { _continue?: string; continue?: string; resourceVersion?: string };
-}
-
-/**
- * What translation reads of a Node: its addresses. A full Node (status.images alone can be tens
- * of kilobytes) is not worth keeping in the node cache.
- */
-function addressesOnly(node: Node): Node {
-  const addresses = node.status?.addresses;
-  return {
-    metadata: { ...(node.metadata?.name !== undefined ? { name: node.metadata.name } : {}) },
-    ...(addresses
-      ? { status: { addresses: addresses.map((a) => ({ type: a.type, address: a.address })) } }
-      : {}),
-  };
 }
 
 /** Most Nodes kept by the node cache; the oldest read is dropped first. */
@@ -191,17 +178,25 @@ export class KubeApi {
     );
   }
 
-  /** Follows `continue` tokens to the end, each page bounded; any failed page fails the list. */
-  private async listAll<T>(
+  /**
+   * Follows `continue` tokens to the end, each page bounded; any failed page fails the list (no
+   * partial list is ever returned). `keep` turns each item into what is kept of it (the reconcile
+   * lists keep the fields translation reads, src/kube/slim.ts): it runs as soon as a page is
+   * parsed, so only one page of whole objects is alive at a time.
+   */
+  private async listAll<T, K = T>(
     what: string,
     timeoutMs: number,
     page: (cont: string | undefined, options: ConfigurationOptions) => Promise<ListPage<T>>,
-  ): Promise<T[]> {
-    const items: T[] = [];
+    keep?: (item: T) => K,
+  ): Promise<K[]> {
+    const items: K[] = [];
     let cont: string | undefined;
     do {
       const res = await this.request(what, timeoutMs, (options) => page(cont, options));
-      items.push(...res.items);
+      // A page without its items is a failed read, never an empty list (nothing is deleted on it).
+      if (!Array.isArray(res.items)) throw kubeError(new Error('a list page without items'), what);
+      for (const item of res.items) items.push(keep ? keep(item) : (item as unknown as K));
       cont = res.metadata?._continue ?? res.metadata?.continue ?? undefined;
     } while (cont);
     return items;
@@ -232,15 +227,21 @@ export class KubeApi {
 
   /** The Ingresses of one namespace (--enable-ingress: an Ingress rule may decide a Service's instance). */
   listIngresses(namespace: string): Promise<Ingress[]> {
-    return this.listAll(`list ingresses in ${namespace}`, this.timeoutMs, (cont, options) =>
-      this.kube.networking.listNamespacedIngress(
-        { namespace, limit: LIST_PAGE_SIZE, ...(cont ? { _continue: cont } : {}) },
-        options,
-      ),
-    ) as Promise<Ingress[]>;
+    return this.listAll<unknown, Ingress>(
+      `list ingresses in ${namespace}`,
+      this.timeoutMs,
+      (cont, options) =>
+        this.kube.networking.listNamespacedIngress(
+          { namespace, limit: LIST_PAGE_SIZE, ...(cont ? { _continue: cont } : {}) },
+          options,
+        ),
+    );
   }
 
-  /** Every Ingress, of all namespaces or of the given one (reconcile); each page bounded. */
+  /**
+   * Every Ingress, of all namespaces or of the given one (reconcile); each page bounded. Their
+   * metadata slimmed (slimIngress).
+   */
   listAllIngresses(namespace?: string, timeoutMs = this.listTimeoutMs): Promise<Ingress[]> {
     const page = { limit: LIST_PAGE_SIZE };
     return this.listAll(
@@ -256,7 +257,8 @@ export class KubeApi {
               { ...page, ...(cont ? { _continue: cont } : {}) },
               options,
             ),
-    ) as Promise<Ingress[]>;
+      (item) => slimIngress(item as Ingress),
+    );
   }
 
   /**
@@ -284,7 +286,7 @@ export class KubeApi {
       );
       this.nodeCache.delete(name);
       if (!node) return;
-      const slim = addressesOnly(node);
+      const slim = slimNode(node);
       nodes.set(name, slim);
       if (ttl > 0) this.remember(name, slim, ttl);
     };
@@ -309,7 +311,10 @@ export class KubeApi {
     return uid;
   }
 
-  /** Every Service, of all namespaces or of the given one; each page bounded by `timeoutMs`. */
+  /**
+   * Every Service, of all namespaces or of the given one; each page bounded by `timeoutMs`.
+   * Each Service as translation reads it (slimService), not as listed.
+   */
   listAllServices(namespace?: string, timeoutMs = this.listTimeoutMs): Promise<Service[]> {
     const page = { limit: LIST_PAGE_SIZE };
     return this.listAll(
@@ -325,10 +330,14 @@ export class KubeApi {
               { ...page, ...(cont ? { _continue: cont } : {}) },
               options,
             ),
+      slimService,
     );
   }
 
-  /** Every EndpointSlice, of all namespaces or of the given one; each page bounded by `timeoutMs`. */
+  /**
+   * Every EndpointSlice, of all namespaces or of the given one; each page bounded by `timeoutMs`.
+   * Each slice as translation reads it (slimEndpointSlice), not as listed.
+   */
   listAllEndpointSlices(
     namespace?: string,
     timeoutMs = this.listTimeoutMs,
@@ -347,16 +356,21 @@ export class KubeApi {
               { ...page, ...(cont ? { _continue: cont } : {}) },
               options,
             ),
+      slimEndpointSlice,
     );
   }
 
-  /** Every Node; each page bounded by `timeoutMs`. */
+  /** Every Node (its name and addresses: slimNode); each page bounded by `timeoutMs`. */
   listAllNodes(timeoutMs = this.listTimeoutMs): Promise<Node[]> {
-    return this.listAll('list nodes', timeoutMs, (cont, options) =>
-      this.kube.core.listNode(
-        { limit: LIST_PAGE_SIZE, ...(cont ? { _continue: cont } : {}) },
-        options,
-      ),
+    return this.listAll(
+      'list nodes',
+      timeoutMs,
+      (cont, options) =>
+        this.kube.core.listNode(
+          { limit: LIST_PAGE_SIZE, ...(cont ? { _continue: cont } : {}) },
+          options,
+        ),
+      slimNode,
     );
   }
 

@@ -263,7 +263,7 @@ test('reconcile scale: converges, no-change writes nothing, the 1% run writes on
       'no-change reconcile wall time (ms)',
       'no-change / list-only baseline',
       '1% run Consul write requests (bound: ceil(changed operations / 64))',
-      'peak RSS of a reconcile (bytes; 300 MiB)',
+      'peak RSS of a reconcile (bytes; 250 MiB)',
     ],
   );
   assert.ok(result.targets[3]!.met);

@@ -14,6 +14,7 @@ import {
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parse as parseYaml } from 'yaml';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -130,7 +131,16 @@ export async function startServe(options: ServeOptions): Promise<ServeProcess> {
       `--kubeconfig=${options.kubeconfigPath}`,
       ...(options.flags ?? []),
     ],
-    { cwd: REPO_ROOT, stdio: ['ignore', fd, fd], env: { ...cleanEnv(), ...options.env } },
+    {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', fd, fd],
+      // Built, it runs as the image does: with the image's NODE_OPTIONS.
+      env: {
+        ...cleanEnv(),
+        ...(options.compiledDir ? { NODE_OPTIONS: imageNodeOptions() } : {}),
+        ...options.env,
+      },
+    },
   );
   closeSync(fd);
   let exitCode: number | null | undefined;
@@ -172,11 +182,55 @@ export async function startServe(options: ServeOptions): Promise<ServeProcess> {
   };
 }
 
+/**
+ * NODE_OPTIONS of the image (the Dockerfile's `ENV NODE_OPTIONS=`; issue 18:
+ * `--max-semi-space-size`). Processes that stand for the image (`serve` built, the reconcile
+ * child) get it, so the bench measures what ships. BENCH_IMAGE_NODE_OPTIONS overrides it (empty
+ * for none), for before/after runs.
+ */
+export function imageNodeOptions(): string {
+  const override = process.env.BENCH_IMAGE_NODE_OPTIONS;
+  if (override !== undefined) return override;
+  const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+  const lines = [...dockerfile.matchAll(/^ENV\s+NODE_OPTIONS=(?:"([^"]*)"|(\S+))\s*$/gm)];
+  const last = lines.at(-1);
+  return last ? (last[1] ?? last[2] ?? '') : '';
+}
+
+/**
+ * NODE_OPTIONS of the reconcile CronJob (infra/kubernetes/base/cronjob-reconcile.yaml), which
+ * replaces the image's; the image's when the job sets none. BENCH_RECONCILE_NODE_OPTIONS
+ * overrides it (empty for none).
+ */
+export function reconcileJobNodeOptions(): string {
+  const override = process.env.BENCH_RECONCILE_NODE_OPTIONS;
+  if (override !== undefined) return override;
+  const job = parseYaml(
+    readFileSync(join(REPO_ROOT, 'infra/kubernetes/base/cronjob-reconcile.yaml'), 'utf8'),
+  ) as {
+    spec: {
+      jobTemplate: {
+        spec: {
+          template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } };
+        };
+      };
+    };
+  };
+  const env = job.spec.jobTemplate.spec.template.spec.containers[0]?.env ?? [];
+  return env.find((e) => e.name === 'NODE_OPTIONS')?.value ?? imageNodeOptions();
+}
+
 let compiled: Promise<string> | undefined;
 
 /** Where `npm run build` puts the bundled CLI (package.json `bundle`), relative to the root. */
 export const BUNDLE_DIR = 'dist/bundle';
 export const BUNDLE_ENTRY = 'k8s-consul-sync.mjs';
+/**
+ * The reconcile child bundled the way the CLI is (package.json `bundle`, same options), so that
+ * its memory is the shipped build's (the CronJob runs the bundle), not node_modules' full
+ * @kubernetes/client-node that the tsc output loads: relative to buildCompiled's directory.
+ */
+export const RECONCILE_CHILD_BUNDLE = join('bench-bundle', 'reconcile-child.mjs');
 
 /**
  * Compiles src/ and handlers/ (tsconfig.build.json) and the benchmark's reconcile child, and
@@ -232,6 +286,29 @@ export function buildCompiled(): Promise<string> {
     );
     if (bundle.status !== 0 || !existsSync(join(dir, BUNDLE_DIR, BUNDLE_ENTRY)))
       throw new Error(`bundling failed: ${bundle.stderr.slice(-2000)}`);
+    // The reconcile child through the same esbuild command, its entry and names swapped.
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      scripts: { bundle: string };
+    };
+    const childCommand = pkg.scripts.bundle
+      .replace('src/cli.ts', 'test/bench/reconcile-child.ts')
+      .replace('--entry-names=k8s-consul-sync', '--entry-names=reconcile-child');
+    if (childCommand === pkg.scripts.bundle)
+      throw new Error('package.json bundle: unexpected form');
+    const childBundle = spawnSync(
+      `${childCommand} --outdir=${JSON.stringify(join(dir, 'bench-bundle'))}`,
+      {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        shell: true,
+        env: {
+          ...process.env,
+          PATH: `${join(REPO_ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
+        },
+      },
+    );
+    if (childBundle.status !== 0 || !existsSync(join(dir, RECONCILE_CHILD_BUNDLE)))
+      throw new Error(`bundling the reconcile child failed: ${childBundle.stderr.slice(-2000)}`);
     return dir;
   })();
   return compiled;
@@ -260,12 +337,13 @@ export function runScript<T>(
   nodeArgs: string[] = [],
   onStart?: (child: ChildProcess) => void,
   loader = true,
+  env: Record<string, string> = {},
 ): Promise<T> {
   const child = fork(isAbsolute(file) ? file : join(import.meta.dirname, file), [], {
     execArgv: [...nodeArgs, ...(loader ? ['--import', 'tsx'] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     cwd: REPO_ROOT,
-    env: cleanEnv(),
+    env: { ...cleanEnv(), ...env },
   });
   onStart?.(child);
   return new Promise<T>((resolvePromise, reject) => {

@@ -5,7 +5,7 @@ import { parseConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { createRuntime } from '../../src/sync/runtime.js';
-import { reconcile } from '../../src/sync/reconcile.js';
+import { RECONCILE_TIMEOUT_FACTOR, reconcile } from '../../src/sync/reconcile.js';
 import { META_K8S_SYNC, META_K8S_SYNC_MODE } from '../../src/translate/keys.js';
 
 export interface ReconcileChildInput {
@@ -22,12 +22,49 @@ export interface ReconcileChildOutput {
   maxRssBytes: number;
   /** RSS once the modules are loaded, before the run. */
   rssBeforeBytes: number;
+  /**
+   * process.memoryUsage() sampled every 10 ms during the run: the sample with the highest RSS,
+   * and the highest heapUsed seen (V8's heap including garbage not yet collected).
+   */
+  memoryAtPeak: {
+    rss: number;
+    heapUsed: number;
+    heapTotal: number;
+    external: number;
+    arrayBuffers: number;
+  };
+  maxHeapUsedBytes: number;
   ok: boolean;
   toConsul?: Record<string, unknown>;
   toK8s?: Record<string, unknown>;
   changes: number;
   /** What the lists returned (lists mode), or the plan's change count by op (reconcile). */
   counts: Record<string, number>;
+}
+
+/** Samples process.memoryUsage() every 10 ms until stopped (see ReconcileChildOutput). */
+function sampleMemory(): {
+  stop(): Pick<ReconcileChildOutput, 'memoryAtPeak' | 'maxHeapUsedBytes'>;
+} {
+  let atPeak = process.memoryUsage();
+  let maxHeapUsed = atPeak.heapUsed;
+  const take = (): void => {
+    const m = process.memoryUsage();
+    if (m.rss > atPeak.rss) atPeak = m;
+    if (m.heapUsed > maxHeapUsed) maxHeapUsed = m.heapUsed;
+  };
+  const timer = setInterval(take, 10);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      take();
+      const { rss, heapUsed, heapTotal, external, arrayBuffers } = atPeak;
+      return {
+        memoryAtPeak: { rss, heapUsed, heapTotal, external, arrayBuffers },
+        maxHeapUsedBytes: maxHeapUsed,
+      };
+    },
+  };
 }
 
 async function main(input: ReconcileChildInput): Promise<ReconcileChildOutput> {
@@ -48,27 +85,32 @@ async function main(input: ReconcileChildInput): Promise<ReconcileChildOutput> {
   try {
     const deps = await runtime.deps();
     const rssBeforeBytes = process.memoryUsage().rss;
+    const sampler = sampleMemory();
     const started = performance.now();
     if (input.mode === 'lists') {
+      // With the bounds reconcile gives its reads (a 17 MB catalog read can outlast the event
+      // path's 3 s on a busy machine).
+      const t = deps.settings.writeTimeoutMs * RECONCILE_TIMEOUT_FACTOR;
       const [services, slices, nodes, registrations, view, labelled] = await Promise.all([
-        deps.kube.listAllServices(),
-        deps.kube.listAllEndpointSlices(),
-        deps.kube.listAllNodes(),
-        deps.consul.readAll(),
-        deps.consul.readServicesView(),
+        deps.kube.listAllServices(undefined, t),
+        deps.kube.listAllEndpointSlices(undefined, t),
+        deps.kube.listAllNodes(t),
+        deps.consul.readAll(t),
+        deps.consul.readServicesView(t),
         deps.kube.listLabelledServices(deps.settings.k8sWriteNamespace),
         // Which k8s-tagged names also have other instances (they keep their mirror).
-        deps.consul.readNamesWithoutTag(deps.settings.consulK8sTag),
+        deps.consul.readNamesWithoutTag(deps.settings.consulK8sTag, t),
         // Per-service control: meta k8s-sync "false" and k8s-sync-mode (issue 16).
-        deps.consul.readNamesWithMeta(META_K8S_SYNC, 'false'),
-        deps.consul.readNamesWithMeta(META_K8S_SYNC_MODE, 'endpoints'),
-        deps.consul.readNamesWithMeta(META_K8S_SYNC_MODE, 'externalname'),
+        deps.consul.readNamesWithMeta(META_K8S_SYNC, 'false', t),
+        deps.consul.readNamesWithMeta(META_K8S_SYNC_MODE, 'endpoints', t),
+        deps.consul.readNamesWithMeta(META_K8S_SYNC_MODE, 'externalname', t),
       ]);
       const wallMs = performance.now() - started;
       return {
         wallMs,
         maxRssBytes: process.resourceUsage().maxRSS * 1024,
         rssBeforeBytes,
+        ...sampler.stop(),
         ok: true,
         changes: 0,
         counts: {
@@ -89,6 +131,7 @@ async function main(input: ReconcileChildInput): Promise<ReconcileChildOutput> {
       deleteGuardMin: config.reconcile.deleteGuardMin,
     });
     const wallMs = performance.now() - started;
+    const memory = sampler.stop();
     const counts: Record<string, number> = {};
     for (const c of report.changes) {
       const key = `${c.target} ${c.op}`;
@@ -98,6 +141,7 @@ async function main(input: ReconcileChildInput): Promise<ReconcileChildOutput> {
       wallMs,
       maxRssBytes: process.resourceUsage().maxRSS * 1024,
       rssBeforeBytes,
+      ...memory,
       ok: report.ok,
       ...(report.toConsul ? { toConsul: { ...report.toConsul } } : {}),
       ...(report.toK8s ? { toK8s: { ...report.toK8s } } : {}),

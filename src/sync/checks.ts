@@ -22,6 +22,7 @@ import type { SyncDeps } from './deps.js';
 import {
   applyServicesView,
   emptySummary,
+  ownedOrListed,
   planInstances,
   type ViewConvergeResult,
   type ViewPlan,
@@ -49,7 +50,7 @@ export async function convergeChecks(
   const digests = digestsOfDelivery(checks, settings);
   const [slices, services] = await Promise.all([
     deps.kube.listOwnedEndpointSlices(ns, { cached: true }),
-    deps.kube.listLabelledServices(ns, { cached: true }),
+    ownedOrListed(deps, { cached: true }),
   ]);
   const owned = new Map(
     services

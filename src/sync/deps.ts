@@ -4,7 +4,7 @@ import type { ConsulCatalog } from '../consul/catalog.js';
 import type { KubeApi } from '../kube/api.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import type { ToConsulSettings, ToK8sSettings } from '../translate/types.js';
+import type { Service, ToConsulSettings, ToK8sSettings } from '../translate/types.js';
 import type { EventRecorder } from './event-recorder.js';
 
 export interface SyncSettings extends ToConsulSettings, ToK8sSettings {
@@ -26,6 +26,17 @@ export interface SyncDeps {
   loggedConflicts?: Set<string>;
   /** Kubernetes Events on synced Services (--emit-events); absent: none recorded. */
   eventRecorder?: EventRecorder;
+  /**
+   * The mirrors kept by a watch (serve only, src/kube/watch-cache.ts): a delivery plans against
+   * its snapshot when it has one, else lists. Absent: always list.
+   */
+  mirrors?: {
+    snapshot(): Service[] | undefined;
+    /** Our own create or update, as answered: in the view before its watch event. */
+    remember(service: Service): void;
+    /** Our own delete. */
+    forget(name: string): void;
+  };
 }
 
 export function syncSettings(config: Config, syncId: string): SyncSettings {

@@ -7,6 +7,8 @@ import { ConsulCatalog } from '../consul/catalog.js';
 import { createKubeHandle, loadKubeConfig } from '../kube/client.js';
 import { KubeApi } from '../kube/api.js';
 import { KubeEvents } from '../kube/events.js';
+import { ServiceWatchCache } from '../kube/watch-cache.js';
+import { LABEL_CONSUL, LABEL_CONSUL_VALUE } from '../translate/keys.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Readiness } from '../telemetry/readiness.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -47,6 +49,11 @@ export function createRuntime(
     eventRecorder?: EventRecorderOptions;
     /** The app's admission marks, when the app exists before the runtime (serve listens first). */
     foreground?: Foreground;
+    /**
+     * Keep the mirrors in memory through a watch (serve, with --to-k8s): Consul deliveries then
+     * plan without listing them. Off for reconcile, plan and the standalone handlers.
+     */
+    watchMirrors?: boolean;
   },
 ): Runtime {
   const readiness = base.readiness ?? new Readiness();
@@ -66,6 +73,18 @@ export function createRuntime(
     concurrency: config.server.concurrency,
   });
   const loggedConflicts = new Set<string>();
+  const mirrors =
+    base.watchMirrors && config.toK8s
+      ? new ServiceWatchCache(
+          kubeHandle,
+          {
+            namespace: config.k8sWriteNamespace,
+            labelSelector: `${LABEL_CONSUL}=${LABEL_CONSUL_VALUE}`,
+          },
+          base.logger,
+        )
+      : undefined;
+  mirrors?.start();
   // Events come from the Kubernetes → Consul direction only, and never from a dry run.
   const eventRecorder =
     config.emitEvents && config.toConsul && !config.dryRun
@@ -92,6 +111,7 @@ export function createRuntime(
           metrics: base.metrics,
           loggedConflicts,
           ...(eventRecorder ? { eventRecorder } : {}),
+          ...(mirrors ? { mirrors } : {}),
         };
       },
       (err: unknown) => {
@@ -143,6 +163,7 @@ export function createRuntime(
       events.services.close();
       events.view.close();
       eventRecorder?.close();
+      mirrors?.stop();
       consulHandle.close();
     },
   };

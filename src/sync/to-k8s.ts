@@ -219,6 +219,7 @@ async function applyChange(
   if (change.op === 'create') {
     const created = await deps.kube.createService(ns, desiredServiceObject(change.desired!));
     if (created) {
+      deps.mirrors?.remember(created);
       if (created.metadata?.uid) unit.uid = created.metadata.uid;
       summary.created++;
       return 'written';
@@ -236,20 +237,24 @@ async function applyChange(
       return 'conflict';
     }
     const replaced = await replaceService(deps, ns, existing!, change.desired!);
+    deps.mirrors?.remember(replaced);
     if (replaced.metadata?.uid) unit.uid = replaced.metadata.uid;
     summary.updated++;
     return 'written';
   }
   if (change.op === 'update') {
     try {
-      await replaceService(deps, ns, change.current!, change.desired!);
+      // (Written first: an optional call would skip its argument without a cache.)
+      const replaced = await replaceService(deps, ns, change.current!, change.desired!);
+      deps.mirrors?.remember(replaced);
     } catch (err) {
       // 409: the object changed since it was read (or the read came from a cache): once more
       // from a fresh read, and only if it is still ours.
       if (!(isSyncError(err) && err.upstreamStatus === 409)) throw err;
       const fresh = await deps.kube.readService({ namespace: ns, name: change.name });
       if (!isOwnedK8sService(fresh, deps.settings)) return 'conflict';
-      await replaceService(deps, ns, fresh!, change.desired!);
+      const replaced = await replaceService(deps, ns, fresh!, change.desired!);
+      deps.mirrors?.remember(replaced);
     }
     summary.updated++;
     return 'written';
@@ -259,6 +264,7 @@ async function applyChange(
     ...(meta?.uid ? { uid: meta.uid } : {}),
     ...(meta?.resourceVersion ? { resourceVersion: meta.resourceVersion } : {}),
   });
+  deps.mirrors?.forget(change.name);
   summary.deleted++;
   return 'written';
 }
@@ -283,6 +289,20 @@ export interface ViewPlan {
 interface MetaControl {
   optedOut: Set<string>;
   modes: Map<string, ConsulToK8sMode>;
+}
+
+/**
+ * The Services labelled consul=true in the write namespace: on the event path (`cached`) from
+ * the watch's memory when it runs, else listed.
+ */
+export function ownedOrListed(
+  deps: SyncDeps,
+  options: { cached?: boolean } = {},
+): Promise<Service[]> {
+  const remembered = options.cached ? deps.mirrors?.snapshot() : undefined;
+  return remembered
+    ? Promise.resolve(remembered)
+    : deps.kube.listLabelledServices(deps.settings.k8sWriteNamespace, options);
 }
 
 /** Up to this many names, a delivery reads them one by one instead of the whole view or namespace. */
@@ -347,7 +367,7 @@ export async function planServicesView(
   const ns = settings.k8sWriteNamespace;
   const [shared, labelled] = await Promise.all([
     sharedNames(deps, view),
-    deps.kube.listLabelledServices(ns, options),
+    ownedOrListed(deps, options),
   ]);
   const owned = new Map<string, Service>();
   for (const svc of labelled)

@@ -52,6 +52,8 @@ export interface WorldOptions {
   consulToken?: string;
   /** Share a Consul emulator with another world (two installations, one Consul). */
   consulEmu?: ConsulEmulator;
+  /** Keep the mirrors in memory through a watch, as serve does (default: list them, as before). */
+  watchMirrors?: boolean;
 }
 
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
@@ -83,7 +85,12 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const metrics = createMetrics({ defaultMetrics: false });
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromString(kubeEmu.kubeconfig);
-  const runtime = createRuntime(config, { logger, metrics, kubeConfig });
+  const runtime = createRuntime(config, {
+    logger,
+    metrics,
+    kubeConfig,
+    ...(options.watchMirrors ? { watchMirrors: true } : {}),
+  });
   const auth = createAuthenticator(config, logger, metrics);
   const app = createApp({
     config,

@@ -1,0 +1,73 @@
+// The ordering rule of the mirrors' view (src/kube/watch-cache.ts): our own writes enter it at
+// once, and a watch event older than what it holds (by resourceVersion, an etcd revision) never
+// brings back an older object or a deleted one. Driven through the watch's event entry point.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ServiceWatchCache } from '../../src/kube/watch-cache.js';
+import type { KubeHandle } from '../../src/kube/client.js';
+import type { Service } from '../../src/translate/types.js';
+import { createLogger } from '../../src/telemetry/logger.js';
+
+const svc = (name: string, rv: string, externalName = `${name}.service.consul`): Service => ({
+  metadata: { name, namespace: 'default', resourceVersion: rv, labels: { consul: 'true' } },
+  spec: { type: 'ExternalName', externalName },
+});
+
+/** A cache whose watch "runs" (never started: events are fed by hand). */
+function running(): {
+  cache: ServiceWatchCache;
+  event: (type: string, object: Service) => void;
+} {
+  const cache = new ServiceWatchCache(
+    {} as KubeHandle,
+    { namespace: 'default', labelSelector: 'consul=true' },
+    createLogger({ level: 'silent' }),
+  );
+  const inner = cache as unknown as {
+    live: boolean;
+    generation: number;
+    event(generation: number, type: string, object: Service): void;
+  };
+  inner.live = true;
+  return { cache, event: (type, object) => inner.event(inner.generation, type, object) };
+}
+
+const names = (cache: ServiceWatchCache) =>
+  cache.snapshot()?.map((s) => `${s.metadata?.name}@${s.metadata?.resourceVersion}`);
+
+test('our write enters at once; its own (older or equal) watch events change nothing', () => {
+  const { cache, event } = running();
+  event('ADDED', svc('web', '10'));
+  cache.remember(svc('web', '12', 'new.service.consul'));
+  event('MODIFIED', svc('web', '11', 'stale.example.com'));
+  event('MODIFIED', svc('web', '12', 'new.service.consul'));
+  assert.deepEqual(names(cache), ['web@12']);
+  assert.equal(cache.snapshot()?.[0]?.spec?.externalName, 'new.service.consul');
+  event('MODIFIED', svc('web', '13', 'by-hand.example.com'));
+  assert.equal(
+    cache.snapshot()?.[0]?.spec?.externalName,
+    'by-hand.example.com',
+    'a newer edit wins',
+  );
+});
+
+test('a deleted mirror is not brought back by an older event, only by a newer one', () => {
+  const { cache, event } = running();
+  event('ADDED', svc('db', '20'));
+  cache.forget('db');
+  event('MODIFIED', svc('db', '20'));
+  assert.deepEqual(names(cache), []);
+  event('DELETED', svc('db', '21'));
+  event('ADDED', svc('db', '22'));
+  assert.deepEqual(names(cache), ['db@22'], 'created again later');
+});
+
+test('no snapshot while the watch is not running', () => {
+  const cache = new ServiceWatchCache(
+    {} as KubeHandle,
+    { namespace: 'default', labelSelector: 'consul=true' },
+    createLogger({ level: 'silent' }),
+  );
+  cache.remember(svc('web', '1'));
+  assert.equal(cache.snapshot(), undefined);
+});

@@ -8,18 +8,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { startConsulEmulator, type ConsulEmulator } from '../../dev/emulators/consul/index.js';
+import { consulCall } from '../support/consul-http.js';
 import { startWorld, type World } from '../support/world.js';
 import { reconcile } from '../../src/sync/reconcile.js';
 import { admissionReview, auditEvent, eventList, service } from '../fixtures/reviews.js';
 
-async function call(url: string, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? (JSON.parse(text) as unknown) : undefined };
-}
+const call = consulCall;
 
 interface Listed {
   ID: string;

@@ -5,18 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startConsulEmulator } from '../../dev/emulators/consul/index.js';
+import { consulCall } from '../support/consul-http.js';
 import { startWorld } from '../support/world.js';
 import { reconcile } from '../../src/sync/reconcile.js';
 import { service } from '../fixtures/reviews.js';
 
-async function call(url: string, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? (JSON.parse(text) as unknown) : undefined };
-}
+const call = consulCall;
 
 test('--partition: the sync node, its registrations and the services view are in that partition', async () => {
   const consulEmu = await startConsulEmulator({ enterprise: true });

@@ -316,7 +316,9 @@ export class ConsulCatalog {
           timeoutMs,
         );
         return {
-          registrations: services.map((s) => toRegistration(this.node, s, checks.checks, this.namespaces)),
+          registrations: services.map((s) =>
+            toRegistration(this.node, s, checks.checks, this.namespaces),
+          ),
           filtered: filtered || checks.filtered,
         };
       },
@@ -375,7 +377,9 @@ export class ConsulCatalog {
       this.readChecks(undefined, timeoutMs),
     ]);
     return {
-      registrations: services.services.map((s) => toRegistration(this.node, s, checks.checks, this.namespaces)),
+      registrations: services.services.map((s) =>
+        toRegistration(this.node, s, checks.checks, this.namespaces),
+      ),
       filtered: services.filtered || checks.filtered,
     };
   }

@@ -45,7 +45,10 @@ export interface RawCall {
  * A package call's context may carry the Consul namespace to read (`consulNamespace`): the
  * `consul` package has no `ns` option, so this request hook adds `?ns=` to the query.
  */
-export type NamespacedContext = EventEmitter & { includeResponse?: boolean; consulNamespace?: string };
+export type NamespacedContext = EventEmitter & {
+  includeResponse?: boolean;
+  consulNamespace?: string;
+};
 
 interface PapiRequest {
   opts: { query: Record<string, string> };
@@ -56,8 +59,14 @@ interface PapiRequest {
 type PapiNext = (err?: unknown, value?: unknown, maybeValue?: unknown) => void;
 interface PapiClient {
   _ext(event: string, fn: (request: PapiRequest, next: PapiNext) => void): void;
-  _get(req: object, ...middleware: ((request: PapiRequest, next: PapiNext) => void)[]): Promise<unknown>;
-  _put(req: object, ...middleware: ((request: PapiRequest, next: PapiNext) => void)[]): Promise<unknown>;
+  _get(
+    req: object,
+    ...middleware: ((request: PapiRequest, next: PapiNext) => void)[]
+  ): Promise<unknown>;
+  _put(
+    req: object,
+    ...middleware: ((request: PapiRequest, next: PapiNext) => void)[]
+  ): Promise<unknown>;
 }
 
 /** The package's `body` step: the decoded body, or [response, body] when the context asks. */

@@ -320,9 +320,7 @@ async function readMetaControl(
 ): Promise<MetaControl> {
   if (names !== undefined && names.length <= FEW_NAMES) {
     const control: MetaControl = { optedOut: new Set(), modes: new Map() };
-    const read = await Promise.all(
-      names.map((n) => deps.consul.readServiceMetas(n, timeoutMs)),
-    );
+    const read = await Promise.all(names.map((n) => deps.consul.readServiceMetas(n, timeoutMs)));
     read.forEach(({ metas }, i) => {
       const name = names[i]!;
       if (metas.some((m) => m[META_K8S_SYNC] === 'false')) control.optedOut.add(name);

@@ -167,7 +167,9 @@ export function translateService(
       const key = META_PORT_PREFIX + (p.name ?? '');
       if (ownPortKeys.has(key))
         meta[key] = String(
-          settings.portMeta === 'service-port' ? consulK8sPortMeta(p, inst) : reachablePort(p, inst),
+          settings.portMeta === 'service-port'
+            ? consulK8sPortMeta(p, inst)
+            : reachablePort(p, inst),
         );
     }
     for (const [key, value] of extraMeta) meta[key] = value;

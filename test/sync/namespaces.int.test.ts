@@ -353,3 +353,22 @@ test('Consul → Kubernetes reads every namespace; names never collide and DNS n
     await consulEmu.close();
   }
 });
+
+test('--enable-namespaces against Consul CE: the run fails with what Consul said, nothing written', async () => {
+  const w = await startWorld({
+    flags: ['--sync-id=cluster-a', '--to-k8s=false', '--enable-namespaces'],
+  });
+  try {
+    await seedNamespaces(w, ['shop']);
+    await w.core.createNamespacedService({
+      namespace: 'shop',
+      body: lb('shop', 'web', '192.0.2.1'),
+    });
+    const report = await run(w);
+    assert.equal(report.ok, false);
+    assert.match(report.toConsul?.error ?? '', /Namespaces are a Consul Enterprise feature/);
+    assert.equal(w.consulEmu.requestCounts()['PUT /v1/txn'] ?? 0, 0);
+  } finally {
+    await w.close();
+  }
+});

@@ -122,3 +122,38 @@ test('without a running watch a delivery lists the mirrors, as the standalone ha
   const svc = await w.core.readNamespacedService({ name: 'ledger', namespace: NS });
   assert.equal(svc.spec?.externalName, 'ledger.service.consul');
 });
+
+test('the watch resumes after the API server ends it, and lists again after it fails', async () => {
+  const deps = await w.runtime.deps();
+  const cache = deps.mirrors as unknown as { start(): void; running: boolean };
+  cache.start(); // the previous test stopped it
+  await until(async () => cache.running, 'the watch to run');
+  // Ended cleanly (the server's timeout): it resumes from the newest version, missing nothing
+  // (an edit by hand, which no write of ours put in the view).
+  await register('after-end');
+  await deliver();
+  w.kubeEmu.endWatches();
+  await w.core.patchNamespacedService({
+    name: 'after-end',
+    namespace: NS,
+    body: [{ op: 'replace', path: '/spec/externalName', value: 'moved.example.com' }],
+  });
+  await until(
+    async () =>
+      (await w.runtime.deps()).mirrors
+        ?.snapshot()
+        ?.some((s) => s.spec?.externalName === 'moved.example.com') === true,
+    'the resumed watch to see the edit',
+  );
+  // Ended with the next watch refused: no snapshot (deliveries list) until a list and a watch
+  // succeed again.
+  w.kubeEmu.faults.add({ method: 'GET', path: /[?&]watch=true/, status: 500 });
+  w.kubeEmu.endWatches();
+  await until(async () => (await mirrors()) === undefined, 'the view to stop answering');
+  await w.core.deleteNamespacedService({ name: 'after-end', namespace: NS });
+  w.kubeEmu.faults.clear();
+  await until(
+    async () => (await mirrors())?.includes('after-end') === false,
+    'the relisted view, without the Service deleted while it was down',
+  );
+});

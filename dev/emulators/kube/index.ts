@@ -189,6 +189,11 @@ export interface KubeEmulator {
   seed(objects: unknown[]): void;
   /** Resolves when the built-in controllers have no queued work. */
   idle(): Promise<void>;
+  /**
+   * Ends every open watch cleanly, as the API server does when a watch's timeout runs out (or
+   * it restarts): clients resume from the last version they saw.
+   */
+  endWatches(): void;
   close(): Promise<void>;
 }
 
@@ -359,6 +364,7 @@ export async function startKubeEmulator(opts: KubeEmulatorOptions = {}): Promise
         if (!busy) break;
       }
     },
+    endWatches: () => front.closeWatches(),
     async close() {
       if (closed) return;
       closed = true;

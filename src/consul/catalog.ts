@@ -92,9 +92,9 @@ function toRegistration(
   node: string,
   s: NodeService,
   checks: ReadonlyMap<string, HealthCheck>,
-  namespaces: boolean,
+  /** The instance's Consul namespace as registrations carry it (ConsulCatalog.nsOf). */
+  namespace: string | undefined,
 ): Registration {
-  const namespace = namespaces ? (s.Namespace ?? DEFAULT_CONSUL_NAMESPACE) : undefined;
   const reg: Registration = {
     node,
     id: s.ID,
@@ -257,6 +257,14 @@ export class ConsulCatalog {
     return { checks, filtered: answer.filtered };
   }
 
+  /**
+   * A service name of a view as a read takes it: with namespaces the name is qualified
+   * (translate/namespaces.ts) and read in its namespace; without, as it is.
+   */
+  private located(name: string): { name: string; namespace: string | undefined } {
+    return this.namespaces ? splitConsulName(name) : { name, namespace: undefined };
+  }
+
   /** A read object's namespace as registrations carry it: undefined when namespaces are off. */
   private nsOf(namespace: string | undefined): string | undefined {
     return this.namespaces ? (namespace ?? DEFAULT_CONSUL_NAMESPACE) : undefined;
@@ -307,7 +315,9 @@ export class ConsulCatalog {
     const { services, filtered } = await this.readNodeServices(filter, timeoutMs);
     const none = new Map<string, HealthCheck>();
     return {
-      registrations: services.map((s) => toRegistration(this.node, s, none, this.namespaces)),
+      registrations: services.map((s) =>
+        toRegistration(this.node, s, none, this.nsOf(s.Namespace)),
+      ),
       filtered,
       withChecks: async () => {
         if (services.length === 0) return { registrations: [], filtered };
@@ -317,7 +327,7 @@ export class ConsulCatalog {
         );
         return {
           registrations: services.map((s) =>
-            toRegistration(this.node, s, checks.checks, this.namespaces),
+            toRegistration(this.node, s, checks.checks, this.nsOf(s.Namespace)),
           ),
           filtered: filtered || checks.filtered,
         };
@@ -363,7 +373,7 @@ export class ConsulCatalog {
         const ns = this.nsOf(entry.Service.Namespace);
         for (const c of entry.Checks ?? [])
           if (c.ServiceID === entry.Service.ID) checks.set(checkKey(ns, c.ServiceID), c);
-        registrations.push(toRegistration(this.node, entry.Service, checks, this.namespaces));
+        registrations.push(toRegistration(this.node, entry.Service, checks, ns));
       }
     }
     return { registrations, filtered: perName.some((a) => a.filtered) };
@@ -378,7 +388,7 @@ export class ConsulCatalog {
     ]);
     return {
       registrations: services.services.map((s) =>
-        toRegistration(this.node, s, checks.checks, this.namespaces),
+        toRegistration(this.node, s, checks.checks, this.nsOf(s.Namespace)),
       ),
       filtered: services.filtered || checks.filtered,
     };
@@ -473,7 +483,7 @@ export class ConsulCatalog {
     timeoutMs?: number,
   ): Promise<{ instances: HealthInstance[]; filtered: boolean }> {
     // With namespaces the name is qualified: read it in its namespace.
-    const target = this.namespaces ? splitConsulName(name) : { name, namespace: undefined };
+    const target = this.located(name);
     const answer = await this.read<FullHealthEntry[] | null>(
       'health read',
       (ctx) =>
@@ -530,7 +540,7 @@ export class ConsulCatalog {
     name: string,
     timeoutMs?: number,
   ): Promise<{ metas: Record<string, string>[]; filtered: boolean }> {
-    const target = this.namespaces ? splitConsulName(name) : { name, namespace: undefined };
+    const target = this.located(name);
     const answer = await this.read<{ ServiceMeta?: Record<string, string> | null }[] | null>(
       'catalog read',
       (ctx) =>
@@ -620,6 +630,8 @@ export class ConsulCatalog {
     groups: readonly (readonly RegistrationChange[])[],
     timeoutMs?: number,
   ): Promise<{ writable: (readonly RegistrationChange[])[]; skipped: SkippedNamespace[] }> {
+    const all = { writable: [...groups], skipped: [] };
+    if (!this.namespaces) return all;
     const namespaceOf = (c: RegistrationChange): string | undefined =>
       c.op === 'delete' ? undefined : c.registration.namespace;
     const wanted = new Set<string>();
@@ -628,9 +640,9 @@ export class ConsulCatalog {
         const ns = namespaceOf(c);
         if (ns !== undefined) wanted.add(ns);
       }
-    if (!this.namespaces || wanted.size === 0) return { writable: [...groups], skipped: [] };
+    if (wanted.size === 0) return all;
     const failed = await this.ensureNamespaces(wanted, timeoutMs);
-    if (failed.size === 0) return { writable: [...groups], skipped: [] };
+    if (failed.size === 0) return all;
     const writable: (readonly RegistrationChange[])[] = [];
     const skipped: SkippedNamespace[] = [];
     for (const group of groups) {

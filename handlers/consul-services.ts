@@ -52,7 +52,11 @@ export function createConsulServicesHandler(ctx: HandlerContext): Handler {
           : result.changes.length > 0
             ? 'written'
             : 'unchanged';
-        done(outcome, { ...result.summary });
+        // `planned`: the names planned when only what changed since the last delivery was.
+        done(outcome, {
+          ...result.summary,
+          ...(result.planned !== undefined ? { planned: result.planned } : {}),
+        });
         res.json({ index, ...result.summary, warnings: result.warnings });
       }
     }

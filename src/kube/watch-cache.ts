@@ -38,6 +38,10 @@ export class ServiceWatchCache {
   private resourceVersion: string | undefined;
   /** Bumped on every (re)start, so callbacks of an earlier watch are ignored. */
   private generation = 0;
+  /** Names changed (by a watch event or our own write) since `takeChanged` last answered. */
+  private changed = new Set<string>();
+  /** Bumped on every list: what changed before it is not in `changed`. */
+  private epoch = 0;
 
   constructor(
     private readonly handle: KubeHandle,
@@ -57,12 +61,33 @@ export class ServiceWatchCache {
   }
 
   /**
+   * The names changed by others since the last call (watch events newer than what we wrote
+   * ourselves), and the list epoch they belong to (a new epoch: the view was listed afresh, and
+   * what changed before is unknown). Undefined while the watch is not running. A delivery plans
+   * only the Consul names whose mirror or view entry changed (src/sync/view-tracker.ts): our own
+   * writes are what the delivery that made them planned, so they are not reported.
+   */
+  takeChanged(): { epoch: number; names: Set<string> } | undefined {
+    if (!this.live) return undefined;
+    const names = this.changed;
+    this.changed = new Set();
+    return { epoch: this.epoch, names };
+  }
+
+  /**
    * Our own write, as the API server answered it: in the view at once, so the next delivery
    * does not plan from before it (the watch event follows and changes nothing).
    */
   remember(service: Service): void {
     const name = service.metadata?.name;
-    if (!name || !this.isNewer(name, service.metadata?.resourceVersion)) return;
+    if (!name) return;
+    const version = service.metadata?.resourceVersion;
+    if (!this.isNewer(name, version)) {
+      // Its watch event came first: that change was ours, not one to report.
+      if (version !== undefined && this.items.get(name)?.metadata?.resourceVersion === version)
+        this.changed.delete(name);
+      return;
+    }
     this.items.set(name, service);
     this.deleted.delete(name);
   }
@@ -70,7 +95,11 @@ export class ServiceWatchCache {
   /** Our own delete: out of the view at once. */
   forget(name: string): void {
     const had = this.items.get(name);
-    if (!had) return;
+    if (!had) {
+      // Its watch event came first: that deletion was ours, not one to report.
+      if (this.deleted.has(name)) this.changed.delete(name);
+      return;
+    }
     this.items.delete(name);
     this.deleted.set(name, had.metadata?.resourceVersion);
   }
@@ -113,6 +142,8 @@ export class ServiceWatchCache {
       this.deleted.clear();
       for (const s of list.items as Service[])
         if (s.metadata?.name) this.items.set(s.metadata.name, s);
+      this.epoch++;
+      this.changed.clear();
       this.resourceVersion = list.metadata?.resourceVersion;
       await this.watch(generation);
     } catch (err) {
@@ -159,6 +190,7 @@ export class ServiceWatchCache {
       this.items.set(name, object);
       this.deleted.delete(name);
     }
+    this.changed.add(name);
   }
 
   /** The watch ended: cleanly (the server's timeout) resumes from the newest version seen. */

@@ -5,3 +5,4 @@ export * from './k8s-services.js';
 export * from './format.js';
 export * from './safety.js';
 export * from './endpoint-slices.js';
+export * from './view-scope.js';

@@ -36,6 +36,8 @@ export interface SyncDeps {
     remember(service: Service): void;
     /** Our own delete. */
     forget(name: string): void;
+    /** Mirror names changed since the last call, with the list epoch; undefined when not live. */
+    takeChanged?(): { epoch: number; names: Set<string> } | undefined;
   };
 }
 

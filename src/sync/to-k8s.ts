@@ -8,6 +8,7 @@ import {
   planSlicesRemoval,
   sliceService,
   isOwnedSlice,
+  viewInScope,
   type K8sServiceChange,
 } from '../plan/index.js';
 import {
@@ -34,6 +35,7 @@ import type {
 } from '../translate/types.js';
 import { SyncError, describeError, isSyncError } from '../errors.js';
 import { createLimiter } from '../concurrency.js';
+import type { ViewTracker } from './view-tracker.js';
 import { countWrites, type SyncDeps } from './deps.js';
 
 export interface DirectionSummary {
@@ -283,6 +285,11 @@ export interface ViewPlan {
   owned: number;
   /** Names held by a Service that is not ours: never written. */
   conflicts: { name: string; reason: string }[];
+  /**
+   * Consul names planned when the delivery planned only what changed since the previous one
+   * (src/sync/view-tracker.ts); absent when it planned the whole view.
+   */
+  planned?: number;
 }
 
 /** Per-service control read from Consul meta (see readMetaControl). */
@@ -358,15 +365,39 @@ function isMode(value: unknown): value is ConsulToK8sMode {
  */
 export async function planServicesView(
   deps: SyncDeps,
-  view: ServicesView,
-  options: { cached?: boolean; withholdDeletes?: boolean; full?: boolean } = {},
+  fullView: ServicesView,
+  options: {
+    cached?: boolean;
+    withholdDeletes?: boolean;
+    full?: boolean;
+    /** Plan only what changed since the previous delivery (serve's deliveries). */
+    tracker?: ViewTracker;
+  } = {},
 ): Promise<ViewPlan> {
   const { settings, logger } = deps;
   const ns = settings.k8sWriteNamespace;
-  const [shared, labelled] = await Promise.all([
-    sharedNames(deps, view),
+  // Taken before the snapshot: a change that lands in between is planned again next time.
+  const changedMirrors = options.tracker ? deps.mirrors?.takeChanged?.() : undefined;
+  const [shared, allLabelled] = await Promise.all([
+    sharedNames(deps, fullView),
     ownedOrListed(deps, options),
   ]);
+  // Endpoints mode also plans the slices, which no watch follows: it always plans in full.
+  const endpointsPossible =
+    settings.consulToK8sMode === 'endpoints' ||
+    allLabelled.some((s) => (s.spec?.type ?? '') !== 'ExternalName');
+  const scope =
+    options.tracker && !options.full
+      ? options.tracker.scope(
+          fullView,
+          shared.names,
+          endpointsPossible ? undefined : changedMirrors,
+        )
+      : undefined;
+  const view = scope ? viewInScope(fullView, scope) : fullView;
+  const labelled = scope
+    ? allLabelled.filter((s) => scope.mirrors.has(s.metadata?.name ?? ''))
+    : allLabelled;
   const owned = new Map<string, Service>();
   for (const svc of labelled)
     if (isOwnedK8sService(svc, settings) && svc.metadata?.name) owned.set(svc.metadata.name, svc);
@@ -409,7 +440,7 @@ export async function planServicesView(
   for (const s of translation.skipped) {
     if (s.reason !== 'k8s-tag') deps.metrics.skipped.inc({ reason: s.reason });
   }
-  const emptyView = Object.keys(view).length === 0;
+  const emptyView = Object.keys(fullView).length === 0;
   const warnings = [...translation.warnings];
 
   // Endpoints mode: our slices, and the instances of the services with work.
@@ -491,7 +522,13 @@ export async function planServicesView(
       ).map((c) => ({ ...c, current: svc })),
     );
   }
-  summary.unchanged = plan.unchanged + sliceUnchanged;
+  // Mirrors out of scope are as the previous deliveries left them: unchanged.
+  let outside = 0;
+  if (scope)
+    for (const svc of allLabelled)
+      if (!scope.mirrors.has(svc.metadata?.name ?? '') && isOwnedK8sService(svc, settings))
+        outside++;
+  summary.unchanged = plan.unchanged + sliceUnchanged + outside;
   summary.skipped += plan.conflicts.length + conflictsOfSlices.length;
   reportConflicts(deps, [...plan.conflicts, ...conflictsOfSlices]);
   let kept = changes;
@@ -512,8 +549,9 @@ export async function planServicesView(
     emptyView,
     filtered: options.withholdDeletes ?? false,
     withheldDeletes,
-    owned: plan.owned,
+    owned: plan.owned + outside,
     conflicts: [...plan.conflicts, ...conflictsOfSlices],
+    ...(scope ? { planned: scope.names.size } : {}),
   };
 }
 
@@ -770,11 +808,29 @@ export async function applyServicesView(
 export async function convergeServicesView(
   deps: SyncDeps,
   view: ServicesView,
-  options: { dryRun?: boolean } = {},
+  options: { dryRun?: boolean; tracker?: ViewTracker } = {},
 ): Promise<ViewConvergeResult> {
-  // Watch deliveries come on every catalog change: read our services from the watch cache.
-  const plan = await planServicesView(deps, view, { cached: true });
-  return applyServicesView(deps, await confirmDeletes(deps, plan), options);
+  const { tracker } = options;
+  try {
+    // Watch deliveries come on every catalog change: read our services from the watch cache,
+    // and plan only what changed since the previous delivery (serve).
+    const plan = await planServicesView(deps, view, {
+      cached: true,
+      ...(tracker ? { tracker } : {}),
+    });
+    const result = await applyServicesView(deps, await confirmDeletes(deps, plan), options);
+    tracker?.settled(
+      result.summary.failed === 0 &&
+        result.withheldDeletes === 0 &&
+        !options.dryRun &&
+        !deps.settings.dryRun,
+      [...result.conflicts.map((c) => c.name), ...result.conflicted.map((c) => c.name)],
+    );
+    return result;
+  } catch (err) {
+    tracker?.settled(false);
+    throw err;
+  }
 }
 
 /**

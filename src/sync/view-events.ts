@@ -10,6 +10,8 @@ import { CircuitBreaker } from './breaker.js';
 import { LatestPerKey } from './latest.js';
 import type { SyncDeps } from './deps.js';
 import { convergeServicesView, type ViewConvergeResult } from './to-k8s.js';
+import { ViewTracker } from './view-tracker.js';
+import { mirrorNameOf } from '../translate/index.js';
 import { convergeChecks, type ChecksConvergeResult } from './checks.js';
 import { createLimiter, type Limiter } from '../concurrency.js';
 import type { CheckState } from '../translate/types.js';
@@ -70,6 +72,8 @@ export class ViewEvents {
   private applied: number | undefined;
   /** The newest view that arrived while the breaker was open. */
   private remembered: Delivery | undefined;
+  /** The previous delivery's view: a delivery plans only what changed (serve, with the mirrors' watch). */
+  private tracker: ViewTracker | undefined;
   readonly breaker: CircuitBreaker;
 
   constructor(
@@ -203,7 +207,8 @@ export class ViewEvents {
     const view = deps.consul.namespacesEnabled
       ? (await deps.consul.readServicesView(deps.settings.writeTimeoutMs)).view
       : delivery.view;
-    const result = await convergeServicesView(deps, view);
+    this.tracker ??= new ViewTracker((name) => mirrorNameOf(name, deps.settings));
+    const result = await convergeServicesView(deps, view, { tracker: this.tracker });
     if (result.unavailable)
       this.breaker.failure(new Error(result.errors[0] ?? 'unavailable'), epoch);
     else this.breaker.success();

@@ -1,0 +1,116 @@
+// Which Consul names a services-view delivery needs to plan (issue 18: Consul → Kubernetes lag
+// independent of the number of services). A mirror depends only on its own Consul name's entry
+// in the view (its tags), on whether that name also has instances not registered from
+// Kubernetes (the shared-name read), on its own Service as stored, and on the other Consul names
+// that map to the same Kubernetes name (the first in order wins). So a delivery whose view and
+// mirrors are known to equal the previous delivery's, but for a few names, needs to plan only
+// those names, their mirrors, and the names sharing a mirror with them. Pure.
+import type { ServicesView } from '../translate/types.js';
+
+/** What the previous planned delivery saw. */
+export interface PlannedView {
+  /** Each Consul name's tags, as delivered. */
+  tags: ReadonlyMap<string, unknown>;
+  /** Names with instances not registered from Kubernetes. */
+  shared: ReadonlySet<string>;
+}
+
+export interface ViewDiff {
+  /** Consul names added, removed, or whose tags or shared status changed. */
+  changed: Set<string>;
+  added: string[];
+  removed: string[];
+}
+
+/** Tags as the translation reads them: equal arrays of equal strings, or both not arrays. */
+export function sameTags(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (!Array.isArray(a) || !Array.isArray(b)) return !Array.isArray(a) && !Array.isArray(b);
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The Consul names whose entry or shared status differs between two deliveries. */
+export function diffViews(
+  previous: PlannedView,
+  view: ServicesView,
+  shared: ReadonlySet<string>,
+): ViewDiff {
+  const diff: ViewDiff = { changed: new Set(), added: [], removed: [] };
+  for (const name of Object.keys(view)) {
+    if (!previous.tags.has(name)) {
+      diff.added.push(name);
+      diff.changed.add(name);
+    } else if (!sameTags(previous.tags.get(name), view[name])) diff.changed.add(name);
+  }
+  for (const name of previous.tags.keys())
+    if (!Object.hasOwn(view, name)) {
+      diff.removed.push(name);
+      diff.changed.add(name);
+    }
+  for (const name of shared) if (!previous.shared.has(name)) diff.changed.add(name);
+  for (const name of previous.shared) if (!shared.has(name)) diff.changed.add(name);
+  return diff;
+}
+
+/** The names to plan and the mirrors they may touch. */
+export interface ViewScope {
+  /** Consul names to translate (some may have left the view: their mirror is then deleted). */
+  names: Set<string>;
+  /** Kubernetes names of the mirrors to plan against. */
+  mirrors: Set<string>;
+}
+
+/**
+ * The scope of a delivery: the changed names, the mirrors changed since the previous delivery
+ * (by hand, by a reconcile, or left in conflict), the mirrors of the changed names, and every
+ * Consul name that maps to one of those mirrors (`byMirror`, as of this delivery's view), so the
+ * first-in-order rule between names sharing a mirror is decided as a full plan decides it.
+ */
+export function scopeOf(
+  diff: ViewDiff,
+  changedMirrors: Iterable<string>,
+  byMirror: ReadonlyMap<string, ReadonlySet<string>>,
+  mirrorNameOf: (consulName: string) => string,
+): ViewScope {
+  const mirrors = new Set(changedMirrors);
+  for (const name of diff.changed) mirrors.add(mirrorNameOf(name));
+  const names = new Set(diff.changed);
+  for (const mirror of mirrors) for (const name of byMirror.get(mirror) ?? []) names.add(name);
+  return { names, mirrors };
+}
+
+/** Consul names by the Kubernetes name of their mirror (a full plan builds it). */
+export function mirrorIndex(
+  names: Iterable<string>,
+  mirrorNameOf: (consulName: string) => string,
+): Map<string, Set<string>> {
+  const byMirror = new Map<string, Set<string>>();
+  for (const name of names) addToIndex(byMirror, name, mirrorNameOf(name));
+  return byMirror;
+}
+
+export function addToIndex(index: Map<string, Set<string>>, name: string, mirror: string): void {
+  const set = index.get(mirror);
+  if (set) set.add(name);
+  else index.set(mirror, new Set([name]));
+}
+
+export function removeFromIndex(
+  index: Map<string, Set<string>>,
+  name: string,
+  mirror: string,
+): void {
+  const set = index.get(mirror);
+  if (!set) return;
+  set.delete(name);
+  if (set.size === 0) index.delete(mirror);
+}
+
+/** The part of a view in scope (names that left it are simply absent). */
+export function viewInScope(view: ServicesView, scope: ViewScope): ServicesView {
+  const out: ServicesView = {};
+  for (const name of scope.names) if (Object.hasOwn(view, name)) out[name] = view[name]!;
+  return out;
+}

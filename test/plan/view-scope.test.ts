@@ -1,0 +1,229 @@
+// Planning only what changed between two services-view deliveries (src/plan/view-scope.ts): the
+// scope's pieces, and the property that matters: for any previous view the mirrors were
+// converged to, any hand edits of mirrors the watch reported, and any next view, planning the
+// scope gives exactly the changes and conflicts of planning the whole view.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import {
+  addToIndex,
+  diffViews,
+  mirrorIndex,
+  planK8sServices,
+  removeFromIndex,
+  sameTags,
+  scopeOf,
+  viewInScope,
+} from '../../src/plan/index.js';
+import {
+  desiredServiceObject,
+  mirrorNameOf,
+  translateServicesView,
+} from '../../src/translate/index.js';
+import type { Service, ServicesView, ToK8sSettings } from '../../src/translate/types.js';
+
+const settings: ToK8sSettings = {
+  consulK8sTag: 'k8s',
+  k8sServicePrefix: 'c-',
+  k8sWriteNamespace: 'default',
+  consulDomain: 'consul',
+  denyConsulServices: ['secret*'],
+};
+const mirrorOf = (name: string): string => mirrorNameOf(name, settings);
+
+describe('sameTags', () => {
+  it('compares tags as the translation reads them', () => {
+    assert.equal(sameTags(['a', 'b'], ['a', 'b']), true);
+    assert.equal(sameTags(['a', 'b'], ['b', 'a']), false, 'order is kept in the annotation input');
+    assert.equal(sameTags(['a'], ['a', 'a']), false);
+    assert.equal(sameTags([], []), true);
+    assert.equal(sameTags(null, undefined), true, 'neither is an array: both read as no tags');
+    assert.equal(sameTags(null, []), false);
+  });
+});
+
+describe('diffViews', () => {
+  it('names added, removed, retagged, and whose shared status flipped; nothing else', () => {
+    const previous = {
+      tags: new Map<string, unknown>([
+        ['web', ['v1']],
+        ['api', ['k8s']],
+        ['db', []],
+        ['gone', []],
+      ]),
+      shared: new Set(['api']),
+    };
+    const view: ServicesView = { web: ['v1'], api: ['k8s'], db: ['v2'], fresh: [] };
+    const diff = diffViews(previous, view, new Set());
+    assert.deepEqual([...diff.changed].sort(), ['api', 'db', 'fresh', 'gone']);
+    assert.deepEqual(diff.added, ['fresh']);
+    assert.deepEqual(diff.removed, ['gone']);
+  });
+
+  it('the same view and shared names: nothing changed', () => {
+    const view: ServicesView = { web: ['v1'], api: ['k8s'] };
+    const diff = diffViews(
+      { tags: new Map(Object.entries(view)), shared: new Set(['api']) },
+      { web: ['v1'], api: ['k8s'] },
+      new Set(['api']),
+    );
+    assert.equal(diff.changed.size, 0);
+  });
+});
+
+describe('scopeOf', () => {
+  it('takes in every name sharing a mirror with a changed name, and the changed mirrors', () => {
+    // "Web" and "web" both map to c-web; the first in order wins it.
+    const byMirror = mirrorIndex(['Web', 'web', 'api', 'db'], mirrorOf);
+    const scope = scopeOf(
+      { changed: new Set(['web']), added: [], removed: [] },
+      ['c-db', 'c-orphan'],
+      byMirror,
+      mirrorOf,
+    );
+    assert.deepEqual([...scope.names].sort(), ['Web', 'db', 'web']);
+    assert.deepEqual([...scope.mirrors].sort(), ['c-db', 'c-orphan', 'c-web']);
+  });
+
+  it('a name that left the view keeps its mirror in scope (to be deleted)', () => {
+    const byMirror = mirrorIndex(['api'], mirrorOf);
+    const scope = scopeOf(
+      { changed: new Set(['gone']), added: [], removed: ['gone'] },
+      [],
+      byMirror,
+      mirrorOf,
+    );
+    assert.deepEqual([...scope.mirrors], ['c-gone']);
+    assert.deepEqual(viewInScope({ api: [] }, scope), {});
+  });
+
+  it('the index follows names added and removed', () => {
+    const index = mirrorIndex(['web'], mirrorOf);
+    addToIndex(index, 'Web', 'c-web');
+    assert.deepEqual([...(index.get('c-web') ?? [])], ['web', 'Web']);
+    removeFromIndex(index, 'web', 'c-web');
+    removeFromIndex(index, 'Web', 'c-web');
+    assert.equal(index.has('c-web'), false);
+    removeFromIndex(index, 'none', 'c-none');
+  });
+});
+
+// ---- the property -----------------------------------------------------------------------------
+
+const NAMES = ['web', 'Web', 'api', 'db', 'cache', 'search', 'secret-db', 'bad_name', 'k'];
+const TAGS = ['k8s', 'v1', 'blue', 'k8s-sync-disabled'];
+
+const viewArb = fc.dictionary(fc.constantFrom(...NAMES), fc.subarray(TAGS), { maxKeys: 9 });
+const sharedArb = fc.subarray(NAMES).map((n) => new Set(n));
+type Edit = 'delete' | 'retarget' | 'foreign' | 'orphan' | 'unlabel';
+const editsArb = fc.dictionary(
+  fc.constantFrom(...NAMES.map(mirrorOf), 'c-orphan'),
+  fc.constantFrom<Edit>('delete', 'retarget', 'foreign', 'orphan', 'unlabel'),
+  { maxKeys: 4 },
+);
+
+function desiredOf(view: ServicesView, shared: ReadonlySet<string>) {
+  return translateServicesView(view, settings, { notOnlyFromKubernetes: shared }).services;
+}
+
+/** The mirrors after a converge to `view`, then edited by hand as `edits` says. */
+function mirrorsAfter(
+  view: ServicesView,
+  shared: ReadonlySet<string>,
+  edits: Record<string, Edit>,
+): Service[] {
+  const byName = new Map<string, Service>();
+  for (const d of desiredOf(view, shared)) byName.set(d.name, desiredServiceObject(d));
+  for (const [name, edit] of Object.entries(edits)) {
+    const had = byName.get(name);
+    if (edit === 'delete') byName.delete(name);
+    else if (edit === 'retarget' && had)
+      byName.set(name, { ...had, spec: { ...had.spec, externalName: 'elsewhere.example' } });
+    else if (edit === 'unlabel' && had)
+      byName.set(name, { ...had, metadata: { ...had.metadata, labels: {} } });
+    else if (edit === 'foreign')
+      byName.set(name, {
+        metadata: { name, namespace: 'default' },
+        spec: { type: 'ExternalName', externalName: 'theirs.example' },
+      });
+    else if (edit === 'orphan' && !had)
+      byName.set(
+        name,
+        desiredServiceObject({
+          namespace: 'default',
+          name,
+          consulName: 'orphan',
+          externalName: 'orphan.service.consul',
+          labels: { consul: 'true' },
+          annotations: {
+            'consul.hashicorp.com/synced': 'true',
+            'consul.hashicorp.com/service-sync': 'false',
+          },
+        }),
+      );
+  }
+  return [...byName.values()];
+}
+
+const shown = (plan: ReturnType<typeof planK8sServices>) => ({
+  changes: plan.changes
+    .map((c) => `${c.op} ${c.name} ${JSON.stringify(c.op === 'delete' ? null : c.desired)}`)
+    .sort(),
+  conflicts: plan.conflicts.map((c) => c.name).sort(),
+});
+
+describe('planning the scope equals planning the whole view', () => {
+  it('for any previous view, hand edits the watch reported, and next view', () => {
+    fc.assert(
+      fc.property(
+        viewArb,
+        sharedArb,
+        editsArb,
+        viewArb,
+        sharedArb,
+        (before, sharedBefore, edits, after, sharedAfter) => {
+          const current = mirrorsAfter(before, sharedBefore, edits);
+          const full = planK8sServices({
+            desired: desiredOf(after, sharedAfter),
+            current,
+            settings,
+          });
+          const diff = diffViews(
+            { tags: new Map(Object.entries(before)), shared: sharedBefore },
+            after,
+            sharedAfter,
+          );
+          const scope = scopeOf(
+            diff,
+            Object.keys(edits),
+            mirrorIndex(Object.keys(after), mirrorOf),
+            mirrorOf,
+          );
+          const scoped = planK8sServices({
+            desired: desiredOf(viewInScope(after, scope), sharedAfter),
+            current: current.filter((s) => scope.mirrors.has(s.metadata?.name ?? '')),
+            settings,
+          });
+          assert.deepEqual(shown(scoped), shown(full));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('and the property can fail: a scope without the names sharing a mirror differs', () => {
+    // "Web" wins c-web over "web" (first in order); a change to "web" alone must not claim it.
+    const before: ServicesView = { Web: ['v1'], web: ['v1'] };
+    const after: ServicesView = { Web: ['v1'], web: ['v2'] };
+    const current = mirrorsAfter(before, new Set(), {});
+    const full = planK8sServices({ desired: desiredOf(after, new Set()), current, settings });
+    const narrow = { names: new Set(['web']), mirrors: new Set(['c-web']) };
+    const wrong = planK8sServices({
+      desired: desiredOf(viewInScope(after, narrow), new Set()),
+      current: current.filter((s) => narrow.mirrors.has(s.metadata?.name ?? '')),
+      settings,
+    });
+    assert.notDeepEqual(shown(wrong), shown(full));
+    assert.deepEqual(shown(full).changes, [], 'Web still holds c-web: nothing to do');
+  });
+});

@@ -71,3 +71,37 @@ test('no snapshot while the watch is not running', () => {
   cache.remember(svc('web', '1'));
   assert.equal(cache.snapshot(), undefined);
 });
+
+test('takeChanged reports what others changed, once; our own writes are not reported', () => {
+  const { cache, event } = running();
+  event('ADDED', svc('web', '10'));
+  event('ADDED', svc('api', '11'));
+  const first = cache.takeChanged();
+  assert.deepEqual([...(first?.names ?? [])].sort(), ['api', 'web']);
+  assert.deepEqual([...(cache.takeChanged()?.names ?? [])], [], 'each change reported once');
+  // Our write, then its own watch event: nothing to report.
+  cache.remember(svc('web', '12', 'ours.service.consul'));
+  event('MODIFIED', svc('web', '12', 'ours.service.consul'));
+  // Our write whose watch event came first: not reported either.
+  event('MODIFIED', svc('api', '13', 'ours.service.consul'));
+  cache.remember(svc('api', '13', 'ours.service.consul'));
+  // Our delete, its event first.
+  event('ADDED', svc('db', '14'));
+  cache.takeChanged();
+  event('DELETED', svc('db', '15'));
+  cache.forget('db');
+  assert.deepEqual([...(cache.takeChanged()?.names ?? [])], []);
+  // An edit by hand after ours is reported.
+  event('MODIFIED', svc('web', '16', 'by-hand.example.com'));
+  assert.deepEqual([...(cache.takeChanged()?.names ?? [])], ['web']);
+  assert.equal(first?.epoch, cache.takeChanged()?.epoch, 'no list in between: same epoch');
+});
+
+test('takeChanged answers nothing while the watch is not running', () => {
+  const cache = new ServiceWatchCache(
+    {} as KubeHandle,
+    { namespace: 'default', labelSelector: 'consul=true' },
+    createLogger({ level: 'silent' }),
+  );
+  assert.equal(cache.takeChanged(), undefined);
+});

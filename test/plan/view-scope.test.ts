@@ -111,19 +111,24 @@ describe('scopeOf', () => {
 // ---- the property -----------------------------------------------------------------------------
 
 const NAMES = ['web', 'Web', 'api', 'db', 'cache', 'search', 'secret-db', 'bad_name', 'k'];
+/** With --enable-namespaces: qualified names, and names of two namespaces on one mirror. */
+const NS_NAMES = ['web', 'team-a/web', 'web-team-a', 'Team-A/Web', 'team-b/api', 'api', 'secret'];
 const TAGS = ['k8s', 'v1', 'blue', 'k8s-sync-disabled'];
+const withNamespaces: ToK8sSettings = { ...settings, enableNamespaces: true };
 
-const viewArb = fc.dictionary(fc.constantFrom(...NAMES), fc.subarray(TAGS), { maxKeys: 9 });
-const sharedArb = fc.subarray(NAMES).map((n) => new Set(n));
+const viewOf = (names: readonly string[]) =>
+  fc.dictionary(fc.constantFrom(...names), fc.subarray(TAGS), { maxKeys: names.length });
+const sharedOf = (names: readonly string[]) => fc.subarray([...names]).map((n) => new Set(n));
 type Edit = 'delete' | 'retarget' | 'foreign' | 'orphan' | 'unlabel';
-const editsArb = fc.dictionary(
-  fc.constantFrom(...NAMES.map(mirrorOf), 'c-orphan'),
-  fc.constantFrom<Edit>('delete', 'retarget', 'foreign', 'orphan', 'unlabel'),
-  { maxKeys: 4 },
-);
+const editsOf = (mirrors: readonly string[]) =>
+  fc.dictionary(
+    fc.constantFrom(...mirrors, 'c-orphan'),
+    fc.constantFrom<Edit>('delete', 'retarget', 'foreign', 'orphan', 'unlabel'),
+    { maxKeys: 4 },
+  );
 
-function desiredOf(view: ServicesView, shared: ReadonlySet<string>) {
-  return translateServicesView(view, settings, { notOnlyFromKubernetes: shared }).services;
+function desiredOf(view: ServicesView, shared: ReadonlySet<string>, s = settings) {
+  return translateServicesView(view, s, { notOnlyFromKubernetes: shared }).services;
 }
 
 /** The mirrors after a converge to `view`, then edited by hand as `edits` says. */
@@ -131,9 +136,10 @@ function mirrorsAfter(
   view: ServicesView,
   shared: ReadonlySet<string>,
   edits: Record<string, Edit>,
+  s = settings,
 ): Service[] {
   const byName = new Map<string, Service>();
-  for (const d of desiredOf(view, shared)) byName.set(d.name, desiredServiceObject(d));
+  for (const d of desiredOf(view, shared, s)) byName.set(d.name, desiredServiceObject(d));
   for (const [name, edit] of Object.entries(edits)) {
     const had = byName.get(name);
     if (edit === 'delete') byName.delete(name);
@@ -173,43 +179,53 @@ const shown = (plan: ReturnType<typeof planK8sServices>) => ({
 });
 
 describe('planning the scope equals planning the whole view', () => {
-  it('for any previous view, hand edits the watch reported, and next view', () => {
-    fc.assert(
-      fc.property(
-        viewArb,
-        sharedArb,
-        editsArb,
-        viewArb,
-        sharedArb,
-        (before, sharedBefore, edits, after, sharedAfter) => {
-          const current = mirrorsAfter(before, sharedBefore, edits);
-          const full = planK8sServices({
-            desired: desiredOf(after, sharedAfter),
-            current,
-            settings,
-          });
-          const diff = diffViews(
-            { tags: new Map(Object.entries(before)), shared: sharedBefore },
-            after,
-            sharedAfter,
-          );
-          const scope = scopeOf(
-            diff,
-            Object.keys(edits),
-            mirrorIndex(Object.keys(after), mirrorOf),
-            mirrorOf,
-          );
-          const scoped = planK8sServices({
-            desired: desiredOf(viewInScope(after, scope), sharedAfter),
-            current: current.filter((s) => scope.mirrors.has(s.metadata?.name ?? '')),
-            settings,
-          });
-          assert.deepEqual(shown(scoped), shown(full));
-        },
-      ),
-      { numRuns: 2000 },
-    );
-  });
+  for (const [what, names, s] of [
+    ['names as they are', NAMES, settings],
+    [
+      'with Consul namespaces (the default namespace wins a shared mirror)',
+      NS_NAMES,
+      withNamespaces,
+    ],
+  ] as const) {
+    it(`for any previous view, hand edits the watch reported, and next view: ${what}`, () => {
+      const mirrorOfIn = (name: string): string => mirrorNameOf(name, s);
+      fc.assert(
+        fc.property(
+          viewOf(names),
+          sharedOf(names),
+          editsOf(names.map(mirrorOfIn)),
+          viewOf(names),
+          sharedOf(names),
+          (before, sharedBefore, edits, after, sharedAfter) => {
+            const current = mirrorsAfter(before, sharedBefore, edits, s);
+            const full = planK8sServices({
+              desired: desiredOf(after, sharedAfter, s),
+              current,
+              settings: s,
+            });
+            const diff = diffViews(
+              { tags: new Map(Object.entries(before)), shared: sharedBefore },
+              after,
+              sharedAfter,
+            );
+            const scope = scopeOf(
+              diff,
+              Object.keys(edits),
+              mirrorIndex(Object.keys(after), mirrorOfIn),
+              mirrorOfIn,
+            );
+            const scoped = planK8sServices({
+              desired: desiredOf(viewInScope(after, scope), sharedAfter, s),
+              current: current.filter((x) => scope.mirrors.has(x.metadata?.name ?? '')),
+              settings: s,
+            });
+            assert.deepEqual(shown(scoped), shown(full));
+          },
+        ),
+        { numRuns: 2000 },
+      );
+    });
+  }
 
   it('and the property can fail: a scope without the names sharing a mirror differs', () => {
     // "Web" wins c-web over "web" (first in order); a change to "web" alone must not claim it.

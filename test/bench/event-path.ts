@@ -38,6 +38,13 @@ export interface EventPathOptions {
   /** Node options for serve, e.g. --cpu-prof. */
   serveNodeArgs?: string[];
   /**
+   * Only these kinds of review, in turn (default all three): to see what one kind costs
+   * (BENCH_EVENT_KINDS=lb,ext,np).
+   */
+  kinds?: readonly EventKind[];
+  /** More flags for serve, after the scenario's own (BENCH_SERVE_FLAGS, e.g. --to-consul=false). */
+  serveFlags?: readonly string[];
+  /**
    * Run serve built (`node dist/bundle/k8s-consul-sync.mjs`, as the Dockerfile does; default) rather than
    * through tsx.
    */
@@ -152,7 +159,10 @@ export async function runEventPath(
   const rounds = Math.max(1, Math.min(options.rounds ?? 10, Math.floor(events / concurrency)));
   const warmup = options.warmup ?? Math.min(1000, Math.max(30, Math.floor(events * 0.05)));
   const total = warmup + events;
-  const pool = eventPool(total);
+  const pool: EventPool = {
+    ...eventPool(total),
+    ...(options.kinds?.length ? { kinds: options.kinds } : {}),
+  };
 
   const compiledDir = (options.compiled ?? true) ? await buildCompiled() : undefined;
   const host = await EmulatorHost.start({}, options.emulatorNodeArgs);
@@ -167,7 +177,7 @@ export async function runEventPath(
       // The reviews are generated, not written through the API server, so what it stores is
       // not what they admit: confirmations from stored state would undo them. They are off
       // here; e2e-lag and admission-fault run them against objects that are really stored.
-      flags: [`--sync-id=${BENCH_SYNC_ID}`, '--confirm-after='],
+      flags: [`--sync-id=${BENCH_SYNC_ID}`, '--confirm-after=', ...(options.serveFlags ?? [])],
       ...(options.serveNodeArgs ? { nodeArgs: options.serveNodeArgs } : {}),
       ...(compiledDir ? { compiledDir } : {}),
     });
@@ -300,7 +310,15 @@ export async function runEventPath(
     });
     return {
       scenario: 'event-path',
-      params: { events, warmup, concurrency, rounds, poolPerKind: pool.perKind },
+      params: {
+        events,
+        warmup,
+        concurrency,
+        rounds,
+        poolPerKind: pool.perKind,
+        kinds: pool.kinds ?? EVENT_KINDS,
+        serveFlags: options.serveFlags ?? [],
+      },
       figures: {
         ours: {
           throughputPerSec: oursTput,

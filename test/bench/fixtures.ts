@@ -263,6 +263,8 @@ export const EVENT_KINDS: readonly EventKind[] = ['lb', 'ext', 'np'];
 export interface EventPool {
   /** Services of each kind. */
   perKind: number;
+  /** The kinds of review sent, in turn (default all three; BENCH_EVENT_KINDS narrows them). */
+  kinds?: readonly EventKind[];
 }
 
 /** Pool size: every service sees several generations of events, at most 1,000 per kind. */
@@ -383,9 +385,10 @@ export function eventCoordinates(
   pool: EventPool,
   i: number,
 ): { kind: EventKind; k: number; gen: number } {
-  const kind = EVENT_KINDS[i % 3]!;
-  const k = Math.floor(i / 3) % pool.perKind;
-  const gen = Math.floor(i / (3 * pool.perKind));
+  const kinds = pool.kinds ?? EVENT_KINDS;
+  const kind = kinds[i % kinds.length]!;
+  const k = Math.floor(i / kinds.length) % pool.perKind;
+  const gen = Math.floor(i / (kinds.length * pool.perKind));
   return { kind, k, gen };
 }
 
@@ -396,9 +399,12 @@ export function finalGeneration(
   kind: EventKind,
   k: number,
 ): number | null {
+  const kinds = pool.kinds ?? EVENT_KINDS;
+  if (!kinds.includes(kind)) return null;
   let last: number | null = null;
-  const base = EVENT_KINDS.indexOf(kind) + 3 * k;
-  for (let i = base; i < events; i += 3 * pool.perKind) last = eventCoordinates(pool, i).gen;
+  const base = kinds.indexOf(kind) + kinds.length * k;
+  for (let i = base; i < events; i += kinds.length * pool.perKind)
+    last = eventCoordinates(pool, i).gen;
   return last;
 }
 

@@ -16,6 +16,7 @@ import { runAdmissionFault } from './admission-fault.js';
 import { runHeavyInput } from './heavy-input.js';
 import { runCliStartup } from './cli.js';
 import { runColdStart } from './cold-start.js';
+import { EVENT_KINDS, type EventKind } from './fixtures.js';
 import { machine, markdownTable, type ScenarioResult } from './report.js';
 
 export const SCENARIOS = [
@@ -93,6 +94,8 @@ export async function runBench(args: BenchArgs): Promise<ScenarioResult[]> {
       case 'event-path': {
         const r = await runEventPath({
           events,
+          // What one kind of review costs, or serve with other flags (README "the event path").
+          ...eventPathVariant(),
           ...(profile ? { serveNodeArgs: profile, emulatorNodeArgs: profile } : {}),
         });
         eventPathMemory = r.memory;
@@ -197,4 +200,20 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename
     );
     process.exitCode = 1;
   });
+}
+
+/** BENCH_EVENT_KINDS=lb,ext,np narrows the reviews sent; BENCH_SERVE_FLAGS adds serve flags. */
+function eventPathVariant(): { kinds?: EventKind[]; serveFlags?: string[] } {
+  const kinds = (process.env.BENCH_EVENT_KINDS ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '');
+  for (const k of kinds)
+    if (!(EVENT_KINDS as readonly string[]).includes(k))
+      throw new Error(`BENCH_EVENT_KINDS: ${k} is not one of ${EVENT_KINDS.join(', ')}`);
+  const flags = (process.env.BENCH_SERVE_FLAGS ?? '').split(/\s+/).filter((f) => f !== '');
+  return {
+    ...(kinds.length > 0 ? { kinds: kinds as EventKind[] } : {}),
+    ...(flags.length > 0 ? { serveFlags: flags } : {}),
+  };
 }

@@ -395,9 +395,15 @@ export async function planServicesView(
         )
       : undefined;
   const view = scope ? viewInScope(fullView, scope) : fullView;
-  const labelled = scope
-    ? allLabelled.filter((s) => scope.mirrors.has(s.metadata?.name ?? ''))
-    : allLabelled;
+  // With a scope: the mirrors in it, and how many owned ones it leaves as they are.
+  let labelled = allLabelled;
+  let outside = 0;
+  if (scope) {
+    labelled = [];
+    for (const svc of allLabelled)
+      if (scope.mirrors.has(svc.metadata?.name ?? '')) labelled.push(svc);
+      else if (isOwnedK8sService(svc, settings)) outside++;
+  }
   const owned = new Map<string, Service>();
   for (const svc of labelled)
     if (isOwnedK8sService(svc, settings) && svc.metadata?.name) owned.set(svc.metadata.name, svc);
@@ -523,11 +529,6 @@ export async function planServicesView(
     );
   }
   // Mirrors out of scope are as the previous deliveries left them: unchanged.
-  let outside = 0;
-  if (scope)
-    for (const svc of allLabelled)
-      if (!scope.mirrors.has(svc.metadata?.name ?? '') && isOwnedK8sService(svc, settings))
-        outside++;
   summary.unchanged = plan.unchanged + sliceUnchanged + outside;
   summary.skipped += plan.conflicts.length + conflictsOfSlices.length;
   reportConflicts(deps, [...plan.conflicts, ...conflictsOfSlices]);

@@ -10,6 +10,7 @@ import {
   mirrorIndex,
   removeFromIndex,
   scopeOf,
+  type ViewDiff,
   type ViewScope,
 } from '../plan/view-scope.js';
 
@@ -32,11 +33,8 @@ interface Pending {
   view: ServicesView;
   shared: ReadonlySet<string>;
   epoch: number;
-  /** Undefined: this delivery plans the whole view. */
-  scope?: ViewScope;
-  added?: readonly string[];
-  removed?: readonly string[];
-  changed?: ReadonlySet<string>;
+  /** How the view differs from the known one; undefined: this delivery plans the whole view. */
+  diff?: ViewDiff;
 }
 
 export class ViewTracker {
@@ -79,15 +77,7 @@ export class ViewTracker {
       known.byMirror,
       this.mirrorNameOf,
     );
-    this.pending = {
-      view,
-      shared,
-      epoch: changedMirrors.epoch,
-      scope,
-      added: diff.added,
-      removed: diff.removed,
-      changed: diff.changed,
-    };
+    this.pending = { view, shared, epoch: changedMirrors.epoch, diff };
     return scope;
   }
 
@@ -104,7 +94,7 @@ export class ViewTracker {
       return;
     }
     const retry = new Set(conflicts);
-    if (pending.scope === undefined) {
+    if (pending.diff === undefined) {
       const tags = new Map<string, unknown>(Object.entries(pending.view));
       this.known = {
         tags,
@@ -118,8 +108,8 @@ export class ViewTracker {
     }
     const known = this.known;
     if (known === undefined) return;
-    for (const name of pending.removed ?? []) known.tags.delete(name);
-    for (const name of pending.changed ?? [])
+    for (const name of pending.diff.removed) known.tags.delete(name);
+    for (const name of pending.diff.changed)
       if (Object.hasOwn(pending.view, name)) known.tags.set(name, pending.view[name]);
     known.shared = pending.shared;
     known.retry = retry;

@@ -669,14 +669,27 @@ function evaluate(expr: Expr, schema: Schema, datum: unknown): boolean {
   }
 }
 
-export type Predicate = (datum: unknown) => boolean;
+export type Predicate = ((datum: unknown) => boolean) & {
+  /** The top-level fields the expression reads: the predicate looks at no other field. */
+  readonly fields: ReadonlySet<string>;
+};
+
+function topLevelFields(expr: Expr, into: Set<string>): Set<string> {
+  if (expr.kind === 'match') into.add(expr.selector[0] ?? '');
+  else if (expr.kind === 'not') topLevelFields(expr.operand, into);
+  else {
+    topLevelFields(expr.left, into);
+    topLevelFields(expr.right, into);
+  }
+  return into;
+}
 
 /**
  * Compiles a filter expression for elements of the given schema. An empty expression matches
  * everything. Throws FilterError (message as Consul's) for bad syntax or selectors.
  */
 export function compileFilter(expression: string, schema: Schema): Predicate {
-  if (expression === '') return () => true;
+  if (expression === '') return Object.assign(() => true, { fields: new Set<string>() });
   const parser = new Parser(expression);
   let expr: Expr;
   try {
@@ -688,5 +701,7 @@ export function compileFilter(expression: string, schema: Schema): Predicate {
     throw err;
   }
   compileExpr(expr, schema);
-  return (datum) => evaluate(expr, schema, datum);
+  return Object.assign((datum: unknown) => evaluate(expr, schema, datum), {
+    fields: topLevelFields(expr, new Set()),
+  });
 }

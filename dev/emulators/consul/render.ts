@@ -35,35 +35,74 @@ export function renderNode(n: NodeRec): Json {
   return out;
 }
 
+/** A field renderer's answer for a field left out of the JSON (omitempty). */
+const OMIT = Symbol('omit');
+type FieldRenderer = (s: ServiceRec, n: NodeRec | undefined) => unknown;
+
+/**
+ * structs.ServiceNode field by field, in its JSON order: one table for the whole rendering and
+ * for the fields a filter reads (renderServiceNodeFields), so the two cannot drift apart.
+ */
+const SERVICE_NODE_FIELDS: readonly (readonly [string, FieldRenderer])[] = [
+  ['ID', (_s, n) => n?.ID ?? ''],
+  ['Node', (s) => s.Node],
+  ['Address', (_s, n) => n?.Address ?? ''],
+  ['Datacenter', (_s, n) => n?.Datacenter ?? ''],
+  ['TaggedAddresses', (_s, n) => n?.TaggedAddresses ?? null],
+  ['NodeMeta', (_s, n) => n?.Meta ?? null],
+  ['ServiceKind', (s) => s.Kind],
+  ['ServiceID', (s) => s.ID],
+  ['ServiceName', (s) => s.Service],
+  ['ServiceTags', (s) => [...(s.Tags ?? [])]],
+  ['ServiceAddress', (s) => s.Address],
+  [
+    'ServiceTaggedAddresses',
+    (s) =>
+      s.TaggedAddresses !== null && Object.keys(s.TaggedAddresses).length > 0
+        ? s.TaggedAddresses
+        : OMIT,
+  ],
+  ['ServiceWeights', (s) => ({ ...s.Weights })],
+  ['ServiceMeta', (s) => ({ ...(s.Meta ?? {}) })],
+  ['ServicePort', (s) => s.Port],
+  ['ServiceSocketPath', () => ''],
+  ['ServiceEnableTagOverride', (s) => s.EnableTagOverride],
+  ['ServiceProxy', () => proxy()],
+  ['ServiceConnect', () => ({})],
+  // acl.EnterpriseMeta (see entMeta)
+  ['Partition', (s) => s.Partition ?? OMIT],
+  ['Namespace', (s) => s.Namespace ?? OMIT],
+  ['CreateIndex', (s) => s.CreateIndex],
+  ['ModifyIndex', (s) => s.ModifyIndex],
+];
+
+function renderWith(
+  table: readonly (readonly [string, FieldRenderer])[],
+  s: ServiceRec,
+  n: NodeRec | undefined,
+): Json {
+  const out: Json = {};
+  for (const [key, render] of table) {
+    const value = render(s, n);
+    if (value !== OMIT) out[key] = value;
+  }
+  return out;
+}
+
 /** structs.ServiceNode as /v1/catalog/service/:name returns it (PartialClone: tags/meta never null). */
 export function renderServiceNode(s: ServiceRec, n: NodeRec | undefined): Json {
-  const out: Json = {
-    ID: n?.ID ?? '',
-    Node: s.Node,
-    Address: n?.Address ?? '',
-    Datacenter: n?.Datacenter ?? '',
-    TaggedAddresses: n?.TaggedAddresses ?? null,
-    NodeMeta: n?.Meta ?? null,
-    ServiceKind: s.Kind,
-    ServiceID: s.ID,
-    ServiceName: s.Service,
-    ServiceTags: [...(s.Tags ?? [])],
-    ServiceAddress: s.Address,
-  };
-  if (s.TaggedAddresses !== null && Object.keys(s.TaggedAddresses).length > 0) {
-    out.ServiceTaggedAddresses = s.TaggedAddresses;
-  }
-  out.ServiceWeights = { ...s.Weights };
-  out.ServiceMeta = { ...(s.Meta ?? {}) };
-  out.ServicePort = s.Port;
-  out.ServiceSocketPath = '';
-  out.ServiceEnableTagOverride = s.EnableTagOverride;
-  out.ServiceProxy = proxy();
-  out.ServiceConnect = {};
-  entMeta(out, s);
-  out.CreateIndex = s.CreateIndex;
-  out.ModifyIndex = s.ModifyIndex;
-  return out;
+  return renderWith(SERVICE_NODE_FIELDS, s, n);
+}
+
+/**
+ * A renderer of only the named fields of renderServiceNode, with the same values: what a filter
+ * reads of an instance it only decides on (catalog/services), without rendering the rest.
+ */
+export function serviceNodeFieldsRenderer(
+  fields: ReadonlySet<string>,
+): (s: ServiceRec, n: NodeRec | undefined) => Json {
+  const table = SERVICE_NODE_FIELDS.filter(([key]) => fields.has(key));
+  return (s, n) => renderWith(table, s, n);
 }
 
 /**

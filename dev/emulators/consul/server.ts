@@ -19,6 +19,7 @@ import {
   renderNodeService,
   renderPartition,
   renderServiceNode,
+  serviceNodeFieldsRenderer,
   type Json,
 } from './render.js';
 import {
@@ -789,6 +790,8 @@ export class ConsulHttp {
     switch (pattern) {
       case '/v1/catalog/services': {
         const pred = this.compile(params, serviceNodeSchema);
+        // Only what the filter reads: the rendering is thrown away.
+        const render = serviceNodeFieldsRenderer(pred.fields);
         const filtering = params.get('filter') || metaOk !== null;
         return {
           index: () => store.servicesIndex,
@@ -797,7 +800,7 @@ export class ConsulHttp {
               ? store.servicesView((svc) => {
                   const node = store.getNode(svc.Node, sc.ap);
                   if (metaOk !== null && !metaOk(node?.Meta ?? null)) return false;
-                  return pred(renderServiceNode(svc, node));
+                  return pred(render(svc, node));
                 }, sc)
               : store.servicesView(undefined, sc);
             // filterServices: service read on the name only, whatever nodes hold the instances

@@ -23,27 +23,35 @@ export function decodeServicesView(body: unknown): ServicesView {
       'invalid services view: expected an object of service name to tag array',
     );
   }
-  const view = isWellFormed(body)
-    ? body
-    : decodeWith(servicesViewSchema, body, 'INVALID_SERVICES_VIEW', 'services view');
+  const view = wellFormedCopy(body);
+  if (view !== undefined) return view;
+  const decoded = decodeWith(servicesViewSchema, body, 'INVALID_SERVICES_VIEW', 'services view');
   const out: ServicesView = {};
-  for (const [name, tags] of Object.entries(view)) out[name] = tags ?? [];
+  for (const [name, tags] of Object.entries(decoded)) out[name] = tags ?? [];
   return out;
 }
 
 /**
- * What servicesViewSchema accepts, checked in one pass without building zod's copy: every
- * delivery carries the whole catalog, so this runs over thousands of entries per event. Anything
- * it does not accept goes through the schema, which names what is wrong.
+ * What servicesViewSchema accepts, checked and copied (null tags as []) in one pass without
+ * building zod's copy: every delivery carries the whole catalog, so this runs over thousands of
+ * entries per event. Anything it does not accept (undefined) goes through the schema, which
+ * names what is wrong.
  */
-function isWellFormed(body: object): body is Record<string, string[] | null> {
+function wellFormedCopy(body: object): ServicesView | undefined {
+  const out: ServicesView = {};
   let count = 0;
-  for (const [name, tags] of Object.entries(body)) {
-    if (++count > MAX_ITEMS || name.length < 1 || name.length > MAX_VIEW_STRING) return false;
-    if (tags === null) continue;
-    if (!Array.isArray(tags) || tags.length > MAX_VIEW_TAGS) return false;
+  for (const name in body) {
+    if (!Object.hasOwn(body, name)) continue;
+    if (++count > MAX_ITEMS || name.length < 1 || name.length > MAX_VIEW_STRING) return undefined;
+    const tags = (body as Record<string, unknown>)[name];
+    if (tags === null) {
+      out[name] = [];
+      continue;
+    }
+    if (!Array.isArray(tags) || tags.length > MAX_VIEW_TAGS) return undefined;
     for (const tag of tags as unknown[])
-      if (typeof tag !== 'string' || tag.length > MAX_VIEW_STRING) return false;
+      if (typeof tag !== 'string' || tag.length > MAX_VIEW_STRING) return undefined;
+    out[name] = tags as string[];
   }
-  return true;
+  return out;
 }

@@ -38,17 +38,25 @@ export function diffViews(
   shared: ReadonlySet<string>,
 ): ViewDiff {
   const diff: ViewDiff = { changed: new Set(), added: [], removed: [] };
-  for (const name of Object.keys(view)) {
-    if (!previous.tags.has(name)) {
+  let kept = 0;
+  for (const name in view) {
+    if (!Object.hasOwn(view, name)) continue;
+    const before = previous.tags.get(name);
+    if (before === undefined && !previous.tags.has(name)) {
       diff.added.push(name);
       diff.changed.add(name);
-    } else if (!sameTags(previous.tags.get(name), view[name])) diff.changed.add(name);
-  }
-  for (const name of previous.tags.keys())
-    if (!Object.hasOwn(view, name)) {
-      diff.removed.push(name);
-      diff.changed.add(name);
+      continue;
     }
+    kept++;
+    if (!sameTags(before, view[name])) diff.changed.add(name);
+  }
+  // Every previous name still in the view was counted: look for the removed only if some are.
+  if (kept < previous.tags.size)
+    for (const name of previous.tags.keys())
+      if (!Object.hasOwn(view, name)) {
+        diff.removed.push(name);
+        diff.changed.add(name);
+      }
   for (const name of shared) if (!previous.shared.has(name)) diff.changed.add(name);
   for (const name of previous.shared) if (!shared.has(name)) diff.changed.add(name);
   return diff;

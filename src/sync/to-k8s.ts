@@ -685,9 +685,7 @@ async function sharedNames(
   view: ServicesView,
 ): Promise<{ names: Set<string>; partial: boolean }> {
   const tag = deps.settings.consulK8sTag;
-  const tagged =
-    tag !== '' && Object.values(view).some((tags) => Array.isArray(tags) && tags.includes(tag));
-  if (!tagged) return { names: new Set(), partial: false };
+  if (!hasTaggedName(view, tag)) return { names: new Set(), partial: false };
   try {
     const read = await deps.consul.readNamesWithoutTag(tag, deps.settings.writeTimeoutMs);
     return { names: read.names, partial: read.filtered };
@@ -698,6 +696,16 @@ async function sharedNames(
     );
     return { names: new Set(), partial: true };
   }
+}
+
+/** Whether a name of the view carries the tag: stops at the first (no copy of the view). */
+function hasTaggedName(view: ServicesView, tag: string): boolean {
+  if (tag === '') return false;
+  for (const name in view) {
+    const tags = view[name];
+    if (Object.hasOwn(view, name) && Array.isArray(tags) && tags.includes(tag)) return true;
+  }
+  return false;
 }
 
 /**

@@ -122,3 +122,23 @@ export function viewInScope(view: ServicesView, scope: ViewScope): ServicesView 
   for (const name of scope.names) if (Object.hasOwn(view, name)) out[name] = view[name]!;
   return out;
 }
+
+/** Whether a name of the view carries the tag: stops at the first (no copy of the view). */
+export function hasTaggedName(view: ServicesView, tag: string): boolean {
+  if (tag === '') return false;
+  for (const name in view) if (Object.hasOwn(view, name) && carries(view[name], tag)) return true;
+  return false;
+}
+
+/** The names that carry the tag in the view, of those given. */
+export function taggedAmong(names: Iterable<string>, view: ServicesView, tag: string): Set<string> {
+  const out = new Set<string>();
+  if (tag === '') return out;
+  for (const name of names)
+    if (Object.hasOwn(view, name) && carries(view[name], tag)) out.add(name);
+  return out;
+}
+
+function carries(tags: unknown, tag: string): boolean {
+  return Array.isArray(tags) && tags.includes(tag);
+}

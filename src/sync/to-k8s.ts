@@ -9,6 +9,8 @@ import {
   sliceService,
   isOwnedSlice,
   viewInScope,
+  hasTaggedName,
+  taggedAmong,
   type K8sServiceChange,
 } from '../plan/index.js';
 import {
@@ -688,7 +690,9 @@ async function sharedNames(
   if (!hasTaggedName(view, tag)) return { names: new Set(), partial: false };
   try {
     const read = await deps.consul.readNamesWithoutTag(tag, deps.settings.writeTimeoutMs);
-    return { names: read.names, partial: read.filtered };
+    // The answer names every service not only from Kubernetes; only the k8s-tagged ones' mirrors
+    // depend on it, and deliveries compare it with the previous one: keep those.
+    return { names: taggedAmong(read.names, view, tag), partial: read.filtered };
   } catch (err) {
     deps.logger.warn(
       { event: 'shared-names-read-failed', err: describeError(err) },
@@ -696,16 +700,6 @@ async function sharedNames(
     );
     return { names: new Set(), partial: true };
   }
-}
-
-/** Whether a name of the view carries the tag: stops at the first (no copy of the view). */
-function hasTaggedName(view: ServicesView, tag: string): boolean {
-  if (tag === '') return false;
-  for (const name in view) {
-    const tags = view[name];
-    if (Object.hasOwn(view, name) && Array.isArray(tags) && tags.includes(tag)) return true;
-  }
-  return false;
 }
 
 /**

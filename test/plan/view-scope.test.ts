@@ -8,11 +8,13 @@ import fc from 'fast-check';
 import {
   addToIndex,
   diffViews,
+  hasTaggedName,
   mirrorIndex,
   planK8sServices,
   removeFromIndex,
   sameTags,
   scopeOf,
+  taggedAmong,
   viewInScope,
 } from '../../src/plan/index.js';
 import {
@@ -39,6 +41,55 @@ describe('sameTags', () => {
     assert.equal(sameTags([], []), true);
     assert.equal(sameTags(null, undefined), true, 'neither is an array: both read as no tags');
     assert.equal(sameTags(null, []), false);
+  });
+});
+
+describe('the shared-name answer, kept to the k8s-tagged names', () => {
+  const view: ServicesView = {
+    web: ['k8s', 'v1'],
+    legacy: ['legacy'],
+    api: ['k8s'],
+    bare: [],
+    other: ['k8s'],
+  };
+
+  it('hasTaggedName: whether any name carries the tag', () => {
+    assert.equal(hasTaggedName(view, 'k8s'), true);
+    assert.equal(hasTaggedName({ legacy: ['legacy'], bare: [] }, 'k8s'), false);
+    assert.equal(hasTaggedName(view, ''), false, 'no tag configured: nothing is from Kubernetes');
+    assert.equal(hasTaggedName({}, 'k8s'), false);
+  });
+
+  it('taggedAmong: the names of the answer that carry the tag in the view', () => {
+    const answer = ['web', 'legacy', 'api', 'bare', 'not-in-view'];
+    assert.deepEqual([...taggedAmong(answer, view, 'k8s')].sort(), ['api', 'web']);
+    assert.equal(taggedAmong(answer, view, '').size, 0);
+  });
+
+  it('translates any view exactly as the whole answer does (property)', () => {
+    const name = fc.constantFrom('web', 'api', 'db', 'legacy', 'secret-x', 'a.b', 'Web');
+    fc.assert(
+      fc.property(
+        fc.dictionary(
+          name,
+          fc.option(fc.array(fc.constantFrom('k8s', 'v1', 'legacy'), { maxLength: 3 }), {
+            nil: null,
+          }),
+        ),
+        fc.uniqueArray(name),
+        (generated, answer) => {
+          const v = generated as ServicesView;
+          const whole = translateServicesView(v, settings, {
+            notOnlyFromKubernetes: new Set(answer),
+          });
+          const kept = translateServicesView(v, settings, {
+            notOnlyFromKubernetes: taggedAmong(answer, v, settings.consulK8sTag),
+          });
+          assert.deepEqual(kept, whole);
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 });
 

@@ -3,16 +3,13 @@
 // (KUBE_UNAVAILABLE past it); failures keep the API server's status (kubeError).
 import {
   EventsV1Api,
-  Observable,
   V1MicroTime,
   setHeaderOptions,
   type ConfigurationOptions,
   type EventsV1Event,
   type KubeConfig,
-  type ObservableMiddleware,
-  type RequestContext,
-  type ResponseContext,
 } from '@kubernetes/client-node';
+import { callOptions } from './call-options.js';
 import { SyncError, isSyncError } from '../errors.js';
 import { kubeError } from './errors.js';
 
@@ -40,17 +37,6 @@ export interface KubeEventsOptions {
   timeoutMs: number;
 }
 
-function abortOn(signal: AbortSignal): ConfigurationOptions {
-  const middleware: ObservableMiddleware = {
-    pre: (request: RequestContext) => {
-      request.setSignal(signal);
-      return new Observable(Promise.resolve(request));
-    },
-    post: (response: ResponseContext) => new Observable(Promise.resolve(response)),
-  };
-  return { middleware: [middleware], middlewareMergeStrategy: 'append' };
-}
-
 /** MicroTime as the API server decodes it: RFC 3339 with exactly six fractional digits. */
 const microTime = (ms: number): V1MicroTime => new V1MicroTime(ms);
 
@@ -70,7 +56,8 @@ export class KubeEvents {
   ): Promise<T> {
     const signal = AbortSignal.timeout(this.options.timeoutMs);
     try {
-      return await fn(abortOn(signal));
+      // The answer (the Event as stored) is not needed: it is parsed, never deserialized.
+      return await fn(callOptions(signal, {}));
     } catch (err) {
       if (signal.aborted)
         throw new SyncError(

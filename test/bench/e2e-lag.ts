@@ -7,7 +7,7 @@ import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EmulatorHost } from './emulators.js';
 import { BENCH_SYNC_ID, intToIp } from './fixtures.js';
-import { summarize, type LatencySummary } from './load.js';
+import { growthOf, summarize, type LatencySummary } from './load.js';
 import { buildCompiled, startServe, waitFor200, type ServeProcess } from './procs.js';
 import { atMost, ms, type ScenarioResult } from './report.js';
 
@@ -299,12 +299,13 @@ export async function runE2eLag(options: E2eLagOptions): Promise<ScenarioResult>
         lastTenthP50Ms: summarize(l.slice(-n)).p50,
       };
     };
+    const growth = growthOf(toK8s);
     return {
       scenario: 'e2e-lag',
       params: { changes, timeoutMs },
       figures: {
         k8sToConsul: { ...lat(a), ...tenths(toConsul) },
-        consulToK8s: { ...lat(b), ...tenths(toK8s) },
+        consulToK8s: { ...lat(b), ...tenths(toK8s), growth },
         kubeWriteLatency: lat(kw),
         consulRegisterLatency: lat(cr),
         watchDeliveries: deliveries,
@@ -330,6 +331,11 @@ export async function runE2eLag(options: E2eLagOptions): Promise<ScenarioResult>
         {
           metric: 'Consul → Kubernetes lag p50, first / last tenth of the changes',
           ours: `${ms(tenths(toK8s).firstTenthP50Ms!)} / ${ms(tenths(toK8s).lastTenthP50Ms!)}`,
+        },
+        {
+          metric:
+            'Consul → Kubernetes lag growth: slope through the p50 of each tenth (each change adds a service)',
+          ours: `${growth.slopeMsPer1000 >= 0 ? '+' : ''}${ms(growth.slopeMsPer1000)} per 1,000 services`,
         },
         {
           metric:

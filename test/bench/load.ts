@@ -43,6 +43,37 @@ export function summarize(latenciesMs: readonly number[]): LatencySummary {
   };
 }
 
+/**
+ * How a latency grows along a run whose size grows by one per sample (e2e-lag: one more Consul
+ * service per change): the p50 of each tenth of the samples, and the least-squares slope
+ * through those ten medians, in ms per 1,000 samples. Medians of tenths keep a burst of machine
+ * noise from tilting the line as it tilts a first/last-tenth ratio.
+ */
+export function growthOf(latenciesMs: readonly number[]): {
+  tenthsP50Ms: number[];
+  slopeMsPer1000: number;
+} {
+  const n = latenciesMs.length;
+  if (n < 10) return { tenthsP50Ms: [], slopeMsPer1000: NaN };
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let d = 0; d < 10; d++) {
+    const from = Math.floor((d * n) / 10);
+    const to = Math.floor(((d + 1) * n) / 10);
+    xs.push((from + to - 1) / 2);
+    ys.push(summarize(latenciesMs.slice(from, to)).p50);
+  }
+  const mx = xs.reduce((a, b) => a + b, 0) / 10;
+  const my = ys.reduce((a, b) => a + b, 0) / 10;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < 10; i++) {
+    num += (xs[i]! - mx) * (ys[i]! - my);
+    den += (xs[i]! - mx) ** 2;
+  }
+  return { tenthsP50Ms: ys, slopeMsPer1000: (num / den) * 1000 };
+}
+
 function post(
   agent: http.Agent,
   url: URL,

@@ -2,9 +2,8 @@
 // reconcile), and writes the ExternalName services of the Consul → Kubernetes direction. Every
 // call is bounded: `timeoutMs` for one call of the event path, `listTimeoutMs` for one page of a
 // reconcile list; past it the request is aborted and fails with KUBE_UNAVAILABLE.
-import type { ConfigurationOptions } from '@kubernetes/client-node';
-import { callOptions, type Answer } from './call-options.js';
 import type { KubeHandle } from './client.js';
+import { kubePath, type KubeQuery } from './rest.js';
 import { kubeError, statusOf } from './errors.js';
 import { SyncError } from '../errors.js';
 import { createLimiter } from '../concurrency.js';
@@ -24,7 +23,24 @@ export const LIST_PAGE_SIZE = 500;
 
 interface ListPage<T> {
   items: T[];
-  metadata?: { _continue?: string; continue?: string; resourceVersion?: string };
+  metadata?: { continue?: string; resourceVersion?: string };
+}
+
+/** Where each kind lives in the API (core/v1, discovery.k8s.io/v1, networking.k8s.io/v1). */
+const SERVICES = { prefix: 'api/v1', resource: 'services' };
+const SLICES = { prefix: 'apis/discovery.k8s.io/v1', resource: 'endpointslices' };
+const INGRESSES = { prefix: 'apis/networking.k8s.io/v1', resource: 'ingresses' };
+
+/** The path of a namespaced kind's collection (all namespaces without one), or of one object. */
+function pathOf(
+  kind: { prefix: string; resource: string },
+  namespace?: string,
+  name?: string,
+): string {
+  const collection = namespace
+    ? kubePath(kind.prefix, 'namespaces', namespace, kind.resource)
+    : kubePath(kind.prefix, kind.resource);
+  return name === undefined ? collection : `${collection}/${encodeURIComponent(name)}`;
 }
 
 /** Most Nodes kept by the node cache; the oldest read is dropped first. */
@@ -79,16 +95,14 @@ export class KubeApi {
   private async request<T, A = never>(
     what: string,
     timeoutMs: number,
-    fn: (options: ConfigurationOptions) => Promise<T>,
+    fn: (signal: AbortSignal) => Promise<T>,
     accept?: (status: number | undefined) => { value: A } | undefined,
   ): Promise<T | A> {
     const signal = AbortSignal.timeout(timeoutMs);
-    const answer: Answer = {};
     try {
-      const out = await fn(callOptions(signal, answer));
+      const out = await fn(signal);
       this.readiness?.ok('kubernetes');
-      // The answer as the API server sent it (see takeJson); the client's copy is empty.
-      return 'json' in answer ? (answer.json as T) : out;
+      return out;
     } catch (err) {
       if (signal.aborted) {
         throw new SyncError(
@@ -106,17 +120,17 @@ export class KubeApi {
     }
   }
 
-  private call<T>(what: string, fn: (options: ConfigurationOptions) => Promise<T>): Promise<T> {
+  private call<T>(what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     return this.request(what, this.timeoutMs, fn);
   }
 
-  /** Reads a value that may not exist: 404 → null, any other failure throws. */
-  private maybe<T>(
-    what: string,
-    fn: (options: ConfigurationOptions) => Promise<T>,
-  ): Promise<T | null> {
-    return this.request(what, this.timeoutMs, fn, (status) =>
-      status === 404 ? { value: null } : undefined,
+  /** A GET of one object: 404 → null, any other failure throws. */
+  private maybe<T>(what: string, path: string): Promise<T | null> {
+    return this.request(
+      what,
+      this.timeoutMs,
+      (signal) => this.kube.rest.request<T>({ path, signal }),
+      (status) => (status === 404 ? { value: null } : undefined),
     );
   }
 
@@ -129,24 +143,32 @@ export class KubeApi {
   private async listAll<T, K = T>(
     what: string,
     timeoutMs: number,
-    page: (cont: string | undefined, options: ConfigurationOptions) => Promise<ListPage<T>>,
+    path: string,
+    query: KubeQuery,
     keep?: (item: T) => K,
   ): Promise<K[]> {
     const items: K[] = [];
     let cont: string | undefined;
     do {
-      const res = await this.request(what, timeoutMs, (options) => page(cont, options));
+      // resourceVersion=0 (a read from the watch cache) is for the first page only.
+      const pageQuery: KubeQuery = cont
+        ? { ...query, resourceVersion: undefined, continue: cont }
+        : query;
+      const res = await this.request(what, timeoutMs, (signal) =>
+        this.kube.rest.request<ListPage<T> | undefined>({ path, query: pageQuery, signal }),
+      );
       // A page without its items is a failed read, never an empty list (nothing is deleted on it).
-      if (!Array.isArray(res.items)) throw kubeError(new Error('a list page without items'), what);
+      if (!Array.isArray(res?.items)) throw kubeError(new Error('a list page without items'), what);
       for (const item of res.items) items.push(keep ? keep(item) : (item as unknown as K));
-      cont = res.metadata?._continue ?? res.metadata?.continue ?? undefined;
+      cont = res.metadata?.continue || undefined;
     } while (cont);
     return items;
   }
 
   readService(ref: ServiceRef): Promise<Service | null> {
-    return this.maybe(`read service ${ref.namespace}/${ref.name}`, (options) =>
-      this.kube.core.readNamespacedService({ name: ref.name, namespace: ref.namespace }, options),
+    return this.maybe(
+      `read service ${ref.namespace}/${ref.name}`,
+      pathOf(SERVICES, ref.namespace, ref.name),
     );
   }
 
@@ -154,29 +176,18 @@ export class KubeApi {
     return this.listAll(
       `list endpointslices of ${ref.namespace}/${ref.name}`,
       this.timeoutMs,
-      (cont, options) =>
-        this.kube.discovery.listNamespacedEndpointSlice(
-          {
-            namespace: ref.namespace,
-            labelSelector: `${LABEL_SERVICE_NAME}=${ref.name}`,
-            limit: LIST_PAGE_SIZE,
-            ...(cont ? { _continue: cont } : {}),
-          },
-          options,
-        ),
+      pathOf(SLICES, ref.namespace),
+      { labelSelector: `${LABEL_SERVICE_NAME}=${ref.name}`, limit: LIST_PAGE_SIZE },
     );
   }
 
   /** The Ingresses of one namespace (--enable-ingress: an Ingress rule may decide a Service's instance). */
   listIngresses(namespace: string): Promise<Ingress[]> {
-    return this.listAll<unknown, Ingress>(
+    return this.listAll(
       `list ingresses in ${namespace}`,
       this.timeoutMs,
-      (cont, options) =>
-        this.kube.networking.listNamespacedIngress(
-          { namespace, limit: LIST_PAGE_SIZE, ...(cont ? { _continue: cont } : {}) },
-          options,
-        ),
+      pathOf(INGRESSES, namespace),
+      { limit: LIST_PAGE_SIZE },
     );
   }
 
@@ -185,21 +196,12 @@ export class KubeApi {
    * metadata slimmed (slimIngress).
    */
   listAllIngresses(namespace?: string, timeoutMs = this.listTimeoutMs): Promise<Ingress[]> {
-    const page = { limit: LIST_PAGE_SIZE };
     return this.listAll(
       `list ingresses${namespace ? ` in ${namespace}` : ''}`,
       timeoutMs,
-      (cont, options) =>
-        namespace
-          ? this.kube.networking.listNamespacedIngress(
-              { namespace, ...page, ...(cont ? { _continue: cont } : {}) },
-              options,
-            )
-          : this.kube.networking.listIngressForAllNamespaces(
-              { ...page, ...(cont ? { _continue: cont } : {}) },
-              options,
-            ),
-      (item) => slimIngress(item as Ingress),
+      pathOf(INGRESSES, namespace),
+      { limit: LIST_PAGE_SIZE },
+      slimIngress,
     );
   }
 
@@ -223,9 +225,7 @@ export class KubeApi {
     }
     const limit = createLimiter(concurrency);
     const readOne = async (name: string): Promise<void> => {
-      const node = await this.maybe(`read node ${name}`, (options) =>
-        this.kube.core.readNode({ name }, options),
-      );
+      const node = await this.maybe<Node>(`read node ${name}`, kubePath('api/v1/nodes', name));
       this.nodeCache.delete(name);
       if (!node) return;
       const slim = slimNode(node);
@@ -245,11 +245,15 @@ export class KubeApi {
   }
 
   async namespaceUid(name: string): Promise<string> {
-    const ns = await this.call(`read namespace ${name}`, (options) =>
-      this.kube.core.readNamespace({ name }, options),
+    const what = `read namespace ${name}`;
+    const ns = await this.call(what, (signal) =>
+      this.kube.rest.request<{ metadata?: { uid?: string } } | undefined>({
+        path: kubePath('api/v1/namespaces', name),
+        signal,
+      }),
     );
-    const uid = ns.metadata?.uid;
-    if (!uid) throw kubeError(new Error(`namespace ${name} has no uid`), `read namespace ${name}`);
+    const uid = ns?.metadata?.uid;
+    if (!uid) throw kubeError(new Error(`namespace ${name} has no uid`), what);
     return uid;
   }
 
@@ -258,20 +262,11 @@ export class KubeApi {
    * Each Service as translation reads it (slimService), not as listed.
    */
   listAllServices(namespace?: string, timeoutMs = this.listTimeoutMs): Promise<Service[]> {
-    const page = { limit: LIST_PAGE_SIZE };
     return this.listAll(
       `list services${namespace ? ` in ${namespace}` : ''}`,
       timeoutMs,
-      (cont, options) =>
-        namespace
-          ? this.kube.core.listNamespacedService(
-              { namespace, ...page, ...(cont ? { _continue: cont } : {}) },
-              options,
-            )
-          : this.kube.core.listServiceForAllNamespaces(
-              { ...page, ...(cont ? { _continue: cont } : {}) },
-              options,
-            ),
+      pathOf(SERVICES, namespace),
+      { limit: LIST_PAGE_SIZE },
       slimService,
     );
   }
@@ -284,20 +279,11 @@ export class KubeApi {
     namespace?: string,
     timeoutMs = this.listTimeoutMs,
   ): Promise<EndpointSlice[]> {
-    const page = { limit: LIST_PAGE_SIZE };
     return this.listAll(
       `list endpointslices${namespace ? ` in ${namespace}` : ''}`,
       timeoutMs,
-      (cont, options) =>
-        namespace
-          ? this.kube.discovery.listNamespacedEndpointSlice(
-              { namespace, ...page, ...(cont ? { _continue: cont } : {}) },
-              options,
-            )
-          : this.kube.discovery.listEndpointSliceForAllNamespaces(
-              { ...page, ...(cont ? { _continue: cont } : {}) },
-              options,
-            ),
+      pathOf(SLICES, namespace),
+      { limit: LIST_PAGE_SIZE },
       slimEndpointSlice,
     );
   }
@@ -307,11 +293,8 @@ export class KubeApi {
     return this.listAll(
       'list nodes',
       timeoutMs,
-      (cont, options) =>
-        this.kube.core.listNode(
-          { limit: LIST_PAGE_SIZE, ...(cont ? { _continue: cont } : {}) },
-          options,
-        ),
+      kubePath('api/v1/nodes'),
+      { limit: LIST_PAGE_SIZE },
       slimNode,
     );
   }
@@ -334,57 +317,94 @@ export class KubeApi {
     namespace: string,
     options: { cached?: boolean; labelSelector?: string } = {},
   ): Promise<Service[]> {
-    return this.listAll(`list services in ${namespace}`, this.timeoutMs, (cont, callOptions) =>
-      this.kube.core.listNamespacedService(
-        {
-          namespace,
-          ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
-          limit: LIST_PAGE_SIZE,
-          ...(options.cached && !cont ? { resourceVersion: '0' } : {}),
-          ...(cont ? { _continue: cont } : {}),
-        },
-        callOptions,
-      ),
+    return this.listAll(
+      `list services in ${namespace}`,
+      this.timeoutMs,
+      pathOf(SERVICES, namespace),
+      {
+        labelSelector: options.labelSelector,
+        limit: LIST_PAGE_SIZE,
+        ...(options.cached ? { resourceVersion: '0' } : {}),
+      },
     );
   }
 
-  /** Creates a service; null when one of that name already exists (409 AlreadyExists). */
-  createService(namespace: string, body: Service): Promise<Service | null> {
+  /** Creates an object; null when one of that name already exists (409 AlreadyExists). */
+  private create<T extends { metadata?: { name?: string } }>(
+    kind: { prefix: string; resource: string },
+    namespace: string,
+    body: T,
+  ): Promise<T | null> {
     const name = body.metadata?.name ?? '';
     return this.request(
-      `create service ${namespace}/${name}`,
+      `create ${kind.resource.slice(0, -1)} ${namespace}/${name}`,
       this.timeoutMs,
-      (options) =>
-        this.kube.core.createNamespacedService({ namespace, body: body as never }, options),
+      (signal) =>
+        this.kube.rest.request<T>({
+          method: 'POST',
+          path: pathOf(kind, namespace),
+          body,
+          signal,
+        }),
       (status) => (status === 409 ? { value: null } : undefined),
     );
   }
 
-  /** Replaces a service at the resourceVersion in `body` (409 on a concurrent change). */
-  replaceService(namespace: string, body: Service): Promise<Service> {
+  /** Replaces an object at the resourceVersion in `body` (409 on a concurrent change). */
+  private replace<T extends { metadata?: { name?: string } }>(
+    kind: { prefix: string; resource: string },
+    namespace: string,
+    body: T,
+  ): Promise<T> {
     const name = body.metadata?.name ?? '';
-    return this.call(`replace service ${namespace}/${name}`, (options) =>
-      this.kube.core.replaceNamespacedService({ name, namespace, body: body as never }, options),
+    return this.call(`replace ${kind.resource.slice(0, -1)} ${namespace}/${name}`, (signal) =>
+      this.kube.rest.request<T>({
+        method: 'PUT',
+        path: pathOf(kind, namespace, name),
+        body,
+        signal,
+      }),
     );
   }
 
-  /** Deletes a service only if it is still the object we looked at (uid + resourceVersion). */
-  async deleteService(
+  /** Deletes an object only if it is still the one we looked at; 404 (already gone) is success. */
+  private async remove(
+    kind: { prefix: string; resource: string },
     namespace: string,
     name: string,
     preconditions: { uid?: string; resourceVersion?: string },
   ): Promise<void> {
     await this.request(
-      `delete service ${namespace}/${name}`,
+      `delete ${kind.resource.slice(0, -1)} ${namespace}/${name}`,
       this.timeoutMs,
-      (options) =>
-        this.kube.core.deleteNamespacedService(
-          { name, namespace, body: { preconditions } },
-          options,
-        ),
-      // 404: already gone, the goal is reached.
+      (signal) =>
+        this.kube.rest.request({
+          method: 'DELETE',
+          path: pathOf(kind, namespace, name),
+          body: { preconditions },
+          signal,
+        }),
       (status) => (status === 404 ? { value: undefined } : undefined),
     );
+  }
+
+  /** Creates a service; null when one of that name already exists (409 AlreadyExists). */
+  createService(namespace: string, body: Service): Promise<Service | null> {
+    return this.create(SERVICES, namespace, body);
+  }
+
+  /** Replaces a service at the resourceVersion in `body` (409 on a concurrent change). */
+  replaceService(namespace: string, body: Service): Promise<Service> {
+    return this.replace(SERVICES, namespace, body);
+  }
+
+  /** Deletes a service only if it is still the object we looked at (uid + resourceVersion). */
+  deleteService(
+    namespace: string,
+    name: string,
+    preconditions: { uid?: string; resourceVersion?: string },
+  ): Promise<void> {
+    return this.remove(SERVICES, namespace, name, preconditions);
   }
 
   /**
@@ -396,76 +416,45 @@ export class KubeApi {
     namespace: string,
     options: { cached?: boolean } = {},
   ): Promise<EndpointSlice[]> {
-    const labelSelector = `${LABEL_CONSUL}=${LABEL_CONSUL_VALUE},${LABEL_MANAGED_BY}=${MANAGED_BY_US}`;
     return this.listAll(
       `list endpointslices in ${namespace}`,
       this.timeoutMs,
-      (cont, callOptions) =>
-        this.kube.discovery.listNamespacedEndpointSlice(
-          {
-            namespace,
-            labelSelector,
-            limit: LIST_PAGE_SIZE,
-            ...(options.cached && !cont ? { resourceVersion: '0' } : {}),
-            ...(cont ? { _continue: cont } : {}),
-          },
-          callOptions,
-        ),
+      pathOf(SLICES, namespace),
+      {
+        labelSelector: `${LABEL_CONSUL}=${LABEL_CONSUL_VALUE},${LABEL_MANAGED_BY}=${MANAGED_BY_US}`,
+        limit: LIST_PAGE_SIZE,
+        ...(options.cached ? { resourceVersion: '0' } : {}),
+      },
     );
   }
 
   /** Reads one EndpointSlice: null when there is none. */
   readEndpointSlice(namespace: string, name: string): Promise<EndpointSlice | null> {
-    return this.maybe(`read endpointslice ${namespace}/${name}`, (options) =>
-      this.kube.discovery.readNamespacedEndpointSlice({ name, namespace }, options),
-    );
+    return this.maybe(`read endpointslice ${namespace}/${name}`, pathOf(SLICES, namespace, name));
   }
 
   /** Creates an EndpointSlice; null when one of that name already exists (409). */
   createEndpointSlice(namespace: string, body: EndpointSlice): Promise<EndpointSlice | null> {
-    const name = body.metadata?.name ?? '';
-    return this.request(
-      `create endpointslice ${namespace}/${name}`,
-      this.timeoutMs,
-      (options) =>
-        this.kube.discovery.createNamespacedEndpointSlice(
-          { namespace, body: body as never },
-          options,
-        ),
-      (status) => (status === 409 ? { value: null } : undefined),
-    );
+    return this.create(SLICES, namespace, body);
   }
 
   /** Replaces an EndpointSlice at the resourceVersion in `body` (409 on a concurrent change). */
   replaceEndpointSlice(namespace: string, body: EndpointSlice): Promise<EndpointSlice> {
-    const name = body.metadata?.name ?? '';
-    return this.call(`replace endpointslice ${namespace}/${name}`, (options) =>
-      this.kube.discovery.replaceNamespacedEndpointSlice(
-        { name, namespace, body: body as never },
-        options,
-      ),
-    );
+    return this.replace(SLICES, namespace, body);
   }
 
   /** Deletes an EndpointSlice only if it is still the one we looked at; 404 is success. */
-  async deleteEndpointSlice(
+  deleteEndpointSlice(
     namespace: string,
     name: string,
     preconditions: { uid?: string; resourceVersion?: string },
   ): Promise<void> {
-    await this.request(
-      `delete endpointslice ${namespace}/${name}`,
-      this.timeoutMs,
-      (options) =>
-        this.kube.discovery.deleteNamespacedEndpointSlice(
-          { name, namespace, body: { preconditions } },
-          options,
-        ),
-      (status) => (status === 404 ? { value: undefined } : undefined),
-    );
+    return this.remove(SLICES, namespace, name, preconditions);
   }
 
   async ping(): Promise<void> {
-    await this.call('read version', (options) => this.kube.version.getCode({}, options));
+    await this.call('read version', (signal) =>
+      this.kube.rest.request({ path: kubePath('version'), signal }),
+    );
   }
 }

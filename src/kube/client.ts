@@ -1,13 +1,10 @@
 // Builds the @kubernetes/client-node clients: "if kubectl works, the sync works" — an explicit
 // --kubeconfig/--kube-context, else KUBECONFIG, ~/.kube/config or the in-cluster account.
 import type { Agent } from 'node:http';
-import {
-  CoreV1Api,
-  DiscoveryV1Api,
-  KubeConfig,
-  NetworkingV1Api,
-  VersionApi,
-} from '@kubernetes/client-node';
+// KubeConfig from its own module: the package's index also loads every generated API class and
+// model, which the sync does not use (src/kube/rest.ts).
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import { KubeRest } from './rest.js';
 import {
   ConfigError,
   describeKubeSource,
@@ -18,11 +15,8 @@ import {
 
 export interface KubeHandle {
   kubeConfig: KubeConfig;
-  core: CoreV1Api;
-  discovery: DiscoveryV1Api;
-  /** networking.k8s.io/v1: Ingresses (--enable-ingress). */
-  networking: NetworkingV1Api;
-  version: VersionApi;
+  /** Requests with the kubeconfig's address, TLS and credentials. */
+  rest: KubeRest;
 }
 
 function loadSource(source: KubeConfigSource): KubeConfig {
@@ -97,10 +91,10 @@ export function loadKubeConfig(settings: Config['kube']): KubeConfig {
 type AgentFactory = (cluster: unknown, options: Record<string, unknown>) => Agent;
 
 /**
- * @kubernetes/client-node builds a new http(s).Agent for every API call, so every call opens a
- * new connection (a TLS handshake, against a real API server). Hand out one keep-alive agent
- * per distinct cluster and TLS settings instead; new credentials (rotated client certificates)
- * still get a new agent.
+ * @kubernetes/client-node builds a new http(s).Agent each time it applies the kubeconfig to a
+ * request, so every call would open a new connection (a TLS handshake, against a real API
+ * server). Hand out one keep-alive agent per distinct cluster and TLS settings instead; new
+ * credentials (rotated client certificates) still get a new agent.
  */
 function reuseAgents(kubeConfig: KubeConfig): void {
   const target = kubeConfig as unknown as { createAgent: AgentFactory };
@@ -120,11 +114,5 @@ function reuseAgents(kubeConfig: KubeConfig): void {
 
 export function createKubeHandle(kubeConfig: KubeConfig): KubeHandle {
   reuseAgents(kubeConfig);
-  return {
-    kubeConfig,
-    core: kubeConfig.makeApiClient(CoreV1Api),
-    discovery: kubeConfig.makeApiClient(DiscoveryV1Api),
-    networking: kubeConfig.makeApiClient(NetworkingV1Api),
-    version: kubeConfig.makeApiClient(VersionApi),
-  };
+  return { kubeConfig, rest: new KubeRest(kubeConfig) };
 }

@@ -1,17 +1,11 @@
 // The Kubernetes edge for Events: creates an events.k8s.io/v1 Event about a Service and
-// updates its series, through client-node's EventsV1Api. Every call is bounded by `timeoutMs`
-// (KUBE_UNAVAILABLE past it); failures keep the API server's status (kubeError).
-import {
-  EventsV1Api,
-  V1MicroTime,
-  setHeaderOptions,
-  type ConfigurationOptions,
-  type EventsV1Event,
-  type KubeConfig,
-} from '@kubernetes/client-node';
-import { callOptions } from './call-options.js';
+// updates its series (src/kube/rest.ts, with the kubeconfig's credentials). Every call is
+// bounded by `timeoutMs` (KUBE_UNAVAILABLE past it); failures keep the API server's status
+// (kubeError).
+import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { SyncError, isSyncError } from '../errors.js';
 import { kubeError } from './errors.js';
+import { KubeRest, kubePath } from './rest.js';
 
 /** reportingController of every Event this product records. */
 export const REPORTING_CONTROLLER = 'k8s-consul-sync';
@@ -38,26 +32,27 @@ export interface KubeEventsOptions {
 }
 
 /** MicroTime as the API server decodes it: RFC 3339 with exactly six fractional digits. */
-const microTime = (ms: number): V1MicroTime => new V1MicroTime(ms);
+export const microTime = (ms: number): string => new Date(ms).toISOString().replace(/Z$/, '000Z');
+
+/** The Events of a namespace, events.k8s.io/v1. */
+const eventsPath = (namespace: string): string =>
+  kubePath('apis/events.k8s.io/v1/namespaces', namespace, 'events');
 
 export class KubeEvents {
-  private readonly api: EventsV1Api;
+  private readonly rest: KubeRest;
 
   constructor(
     kubeConfig: KubeConfig,
     private readonly options: KubeEventsOptions,
   ) {
-    this.api = kubeConfig.makeApiClient(EventsV1Api);
+    this.rest = new KubeRest(kubeConfig);
   }
 
-  private async call<T>(
-    what: string,
-    fn: (options: ConfigurationOptions) => Promise<T>,
-  ): Promise<T> {
+  private async call(what: string, fn: (signal: AbortSignal) => Promise<unknown>): Promise<void> {
     const signal = AbortSignal.timeout(this.options.timeoutMs);
     try {
-      // The answer (the Event as stored) is not needed: it is parsed, never deserialized.
-      return await fn(callOptions(signal, {}));
+      // The answer (the Event as stored) is not needed.
+      await fn(signal);
     } catch (err) {
       if (signal.aborted)
         throw new SyncError(
@@ -71,7 +66,7 @@ export class KubeEvents {
 
   /** Creates the Event; an Event of that name that exists already is not an error. */
   async create(record: KubeEventRecord): Promise<'created' | 'exists'> {
-    const body: EventsV1Event = {
+    const body = {
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',
       metadata: { name: record.name, namespace: record.namespace },
@@ -100,8 +95,8 @@ export class KubeEvents {
     };
     const what = `create event ${record.namespace}/${record.name}`;
     try {
-      await this.call(what, (options) =>
-        this.api.createNamespacedEvent({ namespace: record.namespace, body }, options),
+      await this.call(what, (signal) =>
+        this.rest.request({ method: 'POST', path: eventsPath(record.namespace), body, signal }),
       );
       return 'created';
     } catch (err) {
@@ -125,11 +120,14 @@ export class KubeEvents {
     };
     const what = `patch event ${namespace}/${name}`;
     try {
-      await this.call(what, (options) =>
-        this.api.patchNamespacedEvent(
-          { namespace, name, body },
-          setHeaderOptions('Content-Type', 'application/merge-patch+json', options),
-        ),
+      await this.call(what, (signal) =>
+        this.rest.request({
+          method: 'PATCH',
+          path: `${eventsPath(namespace)}/${encodeURIComponent(name)}`,
+          body,
+          contentType: 'application/merge-patch+json',
+          signal,
+        }),
       );
       return 'patched';
     } catch (err) {

@@ -7,8 +7,10 @@
 // and the standalone handlers never use it. An edit by hand reaches it as a watch event, so the
 // next delivery restores the mirror as before; a plan made from a view a few milliseconds old
 // is safe, since every write re-reads on a conflict (src/sync/to-k8s.ts).
-import { Watch } from '@kubernetes/client-node';
+// Watch from its own module: the package's index also loads every generated API class and model.
+import { Watch } from '@kubernetes/client-node/dist/watch.js';
 import type { KubeHandle } from './client.js';
+import { kubePath } from './rest.js';
 import type { Service } from '../translate/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { describeError } from '../errors.js';
@@ -18,6 +20,8 @@ export interface ServiceWatchCacheOptions {
   labelSelector: string;
   /** Wait before listing again after the watch failed (default 1 s). */
   retryMs?: number;
+  /** Bound on the list that starts each watch (default 30 s); past it the list fails and is retried. */
+  listTimeoutMs?: number;
 }
 
 interface WatchObject {
@@ -133,15 +137,19 @@ export class ServiceWatchCache {
   private async relist(): Promise<void> {
     const generation = ++this.generation;
     try {
-      const list = await this.handle.core.listNamespacedService({
-        namespace: this.options.namespace,
-        labelSelector: this.options.labelSelector,
+      const list = await this.handle.rest.request<{
+        items?: Service[];
+        metadata?: { resourceVersion?: string };
+      }>({
+        path: kubePath('api/v1/namespaces', this.options.namespace, 'services'),
+        query: { labelSelector: this.options.labelSelector },
+        signal: AbortSignal.timeout(this.options.listTimeoutMs ?? 30_000),
       });
+      if (!Array.isArray(list?.items)) throw new Error('a list without items');
       if (generation !== this.generation) return;
       this.items.clear();
       this.deleted.clear();
-      for (const s of list.items as Service[])
-        if (s.metadata?.name) this.items.set(s.metadata.name, s);
+      for (const s of list.items) if (s.metadata?.name) this.items.set(s.metadata.name, s);
       this.epoch++;
       this.changed.clear();
       this.resourceVersion = list.metadata?.resourceVersion;

@@ -166,3 +166,17 @@ test('the build, the image and the npm package hold none of dev/, and no depende
   assert.deepEqual(shipped, [], 'runtime dependencies only the dev tools use');
   assert.ok(existsSync(join(root, 'dev', 'cli.ts')));
 });
+
+test("the product loads client-node's KubeConfig and Watch on their own, never the package's index", () => {
+  // The index also loads every generated API class and model (README, "Performance"): type
+  // imports are erased, anything else must name the module it needs.
+  const wrong: string[] = [];
+  for (const file of product) {
+    const text = readFileSync(join(root, file), 'utf8');
+    for (const m of text.matchAll(
+      /(?:^|\n)\s*(import|export)(\s+type\b)?[^'"`;]*?from\s*['"]@kubernetes\/client-node['"]|import\(\s*['"]@kubernetes\/client-node['"]\s*\)/g,
+    ))
+      if (!m[2]) wrong.push(file);
+  }
+  assert.deepEqual(wrong, []);
+});

@@ -1,7 +1,8 @@
 // The Events edge against the Kubernetes emulator through client-node: an Event is created as
 // the API server stores it, a second create of the same name is 'exists' (409), a series patch
-// of an Event that is gone is 'gone' (404), and any other refusal keeps its status. The answers
-// are parsed but never turned into client-node's model classes (src/kube/call-options.ts).
+// of an Event that is gone is 'gone' (404), and any other refusal keeps its status. The Event is
+// read back through client-node's own EventsV1Api: what src/kube/rest.ts sent decodes as the
+// API server's type.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventsV1Api, KubeConfig } from '@kubernetes/client-node';

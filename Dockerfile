@@ -1,14 +1,14 @@
 # syntax=docker/dockerfile:1
 # k8s-consul-sync: build with dev dependencies, run the bundled CLI alone. `npm run build`
-# compiles with tsc and bundles src/cli.ts with esbuild into dist/bundle/ (the CLI, its chunks
-# and every dependency it uses, tree-shaken), so the runtime image needs no node_modules: it
-# starts faster and holds less (see README, Performance).
+# compiles with tsc and bundles src/cli.ts with esbuild (bundle.mjs) into dist/bundle/ (the CLI,
+# its chunks and every dependency it uses, tree-shaken), so the runtime image needs no
+# node_modules: it starts faster and holds less (see README, Performance).
 
 FROM node:20.19-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.build.json bundle.mjs ./
 COPY src ./src
 COPY handlers ./handlers
 RUN npm run build

@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', 'bin/', 'eslint.config.js'] },
+  { ignores: ['node_modules/', 'dist/', 'coverage/', 'bin/', 'eslint.config.js', 'bundle.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -286,26 +286,16 @@ export function buildCompiled(): Promise<string> {
     );
     if (bundle.status !== 0 || !existsSync(join(dir, BUNDLE_DIR, BUNDLE_ENTRY)))
       throw new Error(`bundling failed: ${bundle.stderr.slice(-2000)}`);
-    // The reconcile child through the same esbuild command, its entry and names swapped.
-    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
-      scripts: { bundle: string };
-    };
-    const childCommand = pkg.scripts.bundle
-      .replace('src/cli.ts', 'test/bench/reconcile-child.ts')
-      .replace('--entry-names=k8s-consul-sync', '--entry-names=reconcile-child');
-    if (childCommand === pkg.scripts.bundle)
-      throw new Error('package.json bundle: unexpected form');
+    // The reconcile child through the same bundle.mjs, its entry and names swapped.
     const childBundle = spawnSync(
-      `${childCommand} --outdir=${JSON.stringify(join(dir, 'bench-bundle'))}`,
-      {
-        cwd: REPO_ROOT,
-        encoding: 'utf8',
-        shell: true,
-        env: {
-          ...process.env,
-          PATH: `${join(REPO_ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
-        },
-      },
+      process.execPath,
+      [
+        'bundle.mjs',
+        '--entry=test/bench/reconcile-child.ts',
+        '--entry-names=reconcile-child',
+        `--outdir=${join(dir, 'bench-bundle')}`,
+      ],
+      { cwd: REPO_ROOT, encoding: 'utf8' },
     );
     if (childBundle.status !== 0 || !existsSync(join(dir, RECONCILE_CHILD_BUNDLE)))
       throw new Error(`bundling the reconcile child failed: ${childBundle.stderr.slice(-2000)}`);

@@ -92,15 +92,18 @@ test('ENTRYPOINT runs the bundled src/cli.ts where the build writes it', () => {
   assert.equal(entry[0], 'node');
   const script = entry[1]!;
 
-  // Where `npm run build` puts the bundle: the bundle script's --outdir and --entry-names.
+  // Where `npm run build` puts the bundle: bundle.mjs's entry, outdir, entry names and extension.
   const pkg = JSON.parse(readRepoFile('package.json')) as { scripts: Record<string, string> };
   assert.match(pkg.scripts.build ?? '', /npm run -s bundle/, 'the build script bundles');
-  const bundle = pkg.scripts.bundle ?? '';
-  assert.match(bundle, /^esbuild src\/cli\.ts --bundle /, 'the bundle script bundles src/cli.ts');
-  const outdir = /--outdir=(\S+)/.exec(bundle)?.[1];
-  const name = /--entry-names=(\S+)/.exec(bundle)?.[1];
-  const ext = /--out-extension:\.js=(\S+)/.exec(bundle)?.[1] ?? '.js';
-  assert.ok(outdir && name, 'the bundle script names --outdir and --entry-names');
+  assert.equal(pkg.scripts.bundle, 'node bundle.mjs', 'the bundle script runs bundle.mjs');
+  const bundler = readRepoFile('bundle.mjs');
+  const constant = (name: string): string | undefined =>
+    new RegExp(`export const ${name} = '([^']+)';`).exec(bundler)?.[1];
+  assert.equal(constant('ENTRY'), 'src/cli.ts', 'bundle.mjs bundles src/cli.ts');
+  const outdir = constant('OUTDIR');
+  const name = constant('ENTRY_NAMES');
+  const ext = constant('OUT_EXTENSION') ?? '.js';
+  assert.ok(outdir && name, 'bundle.mjs names its outdir and entry names');
   assert.ok(existsSync(join(REPO_ROOT, 'src/cli.ts')));
   const built = posix.join(outdir, `${name}${ext}`);
 
@@ -109,6 +112,10 @@ test('ENTRYPOINT runs the bundled src/cli.ts where the build writes it', () => {
     s.instructions.some((i) => i.op === 'RUN' && /npm run build/.test(i.args)),
   );
   assert.ok(build, 'a stage runs npm run build');
+  assert.ok(
+    build.instructions.some((i) => i.op === 'COPY' && /(^|\s)bundle\.mjs(\s|$)/.test(i.args)),
+    'the build stage copies bundle.mjs, which npm run build runs',
+  );
   const copyIndex = final.instructions.findIndex(
     (i) => i.op === 'COPY' && new RegExp(`--from=${build.alias ?? ''}\\b`).test(i.args),
   );

@@ -8,6 +8,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import { PACKAGE_NAME, packageVersion } from '../config/version.js';
 
 /** A non-2xx answer of the API server: `code` is its status, `body` its Status object (or text). */
 export class KubeHttpError extends Error {
@@ -56,8 +57,14 @@ function queryString(query: KubeQuery | undefined): string {
   return text ? `?${text}` : '';
 }
 
+/** What the API server's audit log records as the userAgent, kubectl-style: name/version (os/arch). */
+export function userAgent(version = packageVersion()): string {
+  return `${PACKAGE_NAME}/${version} (${process.platform}/${process.arch})`;
+}
+
 export class KubeRest {
   private readonly base: string;
+  private readonly userAgent = userAgent();
 
   constructor(readonly kubeConfig: KubeConfig) {
     this.base = (kubeConfig.getCurrentCluster()?.server ?? '').replace(/\/+$/, '');
@@ -71,7 +78,10 @@ export class KubeRest {
   async request<T>(req: KubeRequest): Promise<T> {
     const url = new URL(`${this.base}${req.path}${queryString(req.query)}`);
     const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
-    const headers: Record<string, string | number> = { Accept: 'application/json' };
+    const headers: Record<string, string | number> = {
+      Accept: 'application/json',
+      'User-Agent': this.userAgent,
+    };
     if (payload) {
       headers['Content-Type'] = req.contentType ?? 'application/json';
       headers['Content-Length'] = payload.length;

@@ -16,6 +16,7 @@ interface Seen {
   url?: string;
   authorization?: string;
   contentType?: string;
+  userAgent?: string;
   body: string;
 }
 
@@ -33,6 +34,7 @@ async function withServer(
         url: req.url,
         authorization: req.headers.authorization,
         contentType: req.headers['content-type'],
+        userAgent: req.headers['user-agent'],
         body,
       };
       seen.push(s);
@@ -84,6 +86,8 @@ test("a request carries the kubeconfig user's token, an encoded path and query, 
         '/api/v1/namespaces/shop/services?labelSelector=consul%3Dtrue%2Capp+in+%28a%2Cb%29&limit=500',
       );
       assert.equal(seen[0]!.authorization, 'Bearer sekret-token');
+      // The API server's audit log names the caller as kubectl's does (name/version (os/arch)).
+      assert.match(seen[0]!.userAgent ?? '', /^k8s-consul-sync\/\d+\.\d+\.\d+\S* \(\w+\/\w+\)$/);
       assert.equal(seen[0]!.contentType, 'application/json');
       assert.deepEqual(JSON.parse(seen[0]!.body), { metadata: { name: 'a b' } });
       // A name is one path segment, whatever it holds.

@@ -235,12 +235,15 @@ export const RECONCILE_CHILD_BUNDLE = join('bench-bundle', 'reconcile-child.mjs'
 /**
  * Compiles src/ and handlers/ (tsconfig.build.json) and the benchmark's reconcile child, and
  * bundles the CLI as the Dockerfile's build stage does, into a temporary directory with
- * node_modules linked in, once per process; returns that directory (removed at exit).
+ * node_modules linked in, once per process; returns that directory (removed at exit, unless
+ * BENCH_KEEP_LOGS=1).
  */
 export function buildCompiled(): Promise<string> {
   compiled ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bench-compiled-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    // BENCH_KEEP_LOGS=1 keeps it too: a --profile's script URLs point into it (source maps).
+    if (process.env.BENCH_KEEP_LOGS === '1') console.error(`[bench] compiled build kept in ${dir}`);
+    else process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
     writeFileSync(join(dir, 'package.json'), readFileSync(join(REPO_ROOT, 'package.json')));
     writeFileSync(

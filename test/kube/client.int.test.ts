@@ -2,8 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import { kubeConfigFor } from '../support/kube-config.js';
 import { agentKey, createKubeHandle } from '../../src/kube/client.js';
 
 test('API calls share one keep-alive connection', async () => {
@@ -17,19 +16,7 @@ test('API calls share one keep-alive connection', async () => {
   server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [
-        {
-          name: 'c',
-          server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-          skipTLSVerify: true,
-        },
-      ],
-      users: [{ name: 'u' }],
-      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-      currentContext: 'x',
-    });
+    const kc = kubeConfigFor(server);
     const kube = createKubeHandle(kc);
     for (let i = 0; i < 5; i++) {
       const version = await kube.rest.request<{ gitVersion?: string }>({ path: '/version' });

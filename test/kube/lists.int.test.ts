@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
+import { kubeConfigFor } from '../support/kube-config.js';
 import { startKubeEmulator } from '../../dev/emulators/kube/index.js';
 import { createKubeHandle } from '../../src/kube/client.js';
 import { KubeApi, LIST_PAGE_SIZE } from '../../src/kube/api.js';
@@ -50,19 +50,7 @@ async function fakeLists(
     res.end(JSON.stringify(body));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [
-      {
-        name: 'c',
-        server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        skipTLSVerify: true,
-      },
-    ],
-    users: [{ name: 'u' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
+  const kc = kubeConfigFor(server);
   return {
     api: new KubeApi(createKubeHandle(kc), undefined, { timeoutMs: 2000 }),
     close: async () => {

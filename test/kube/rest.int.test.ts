@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { kubeConfigFor } from '../support/kube-config.js';
 import { KubeHttpError, KubeRest, kubePath } from '../../src/kube/rest.js';
 import { KubeApi } from '../../src/kube/api.js';
 import { createKubeHandle } from '../../src/kube/client.js';
@@ -43,19 +43,7 @@ async function withServer(
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [
-        {
-          name: 'c',
-          server: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
-          skipTLSVerify: true,
-        },
-      ],
-      users: [{ name: 'u', token: 'sekret-token' }],
-      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-      currentContext: 'x',
-    });
+    const kc = kubeConfigFor(server, { token: 'sekret-token' });
     await run(kc, seen);
   } finally {
     server.closeAllConnections();

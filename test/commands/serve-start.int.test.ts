@@ -156,6 +156,12 @@ test('the bundle (dist/bundle, as the Dockerfile ships it) runs with no node_mod
         assert.ok(Date.now() < deadline, 'ready: both clients work from the bundle');
         await sleep(50);
       }
+      // client-node's Watch, bundled apart from its generated client (bundle.mjs), follows the
+      // mirrors: a failed watch would only show as deliveries listing them again.
+      while ((kube.requestCounts()['watch services'] ?? 0) === 0) {
+        assert.ok(Date.now() < deadline, "the mirrors' watch runs from the bundle");
+        await sleep(50);
+      }
     } finally {
       assert.equal(await stop(child), 0);
     }

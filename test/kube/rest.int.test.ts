@@ -1,11 +1,15 @@
 // src/kube/rest.ts: requests carry what the kubeconfig says (the user's token, the cluster's
 // address), paths and queries are encoded, answers come back as the API server's JSON, and a
-// refusal keeps its status and Status body; an answer cut short never passes for a whole one.
+// refusal keeps its status and Status body; an answer cut short never passes for a whole one;
+// over HTTPS the kubeconfig's CA decides which server is trusted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { KubeConfig } from '@kubernetes/client-node';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
 import { kubeConfigFor } from '../support/kube-config.js';
+import { selfSignedCertificate } from '../../dev/emulators/kube/tls.js';
 import { KubeHttpError, KubeRest, kubePath } from '../../src/kube/rest.js';
 import { KubeApi } from '../../src/kube/api.js';
 import { createKubeHandle } from '../../src/kube/client.js';
@@ -189,4 +193,52 @@ test('a list follows continue tokens, each page asked with the same selector', a
       );
     },
   );
+});
+
+test('over HTTPS: the kubeconfig CA is trusted, another is not, and the token goes only with it', async () => {
+  const { cert, key } = selfSignedCertificate();
+  const seen: (string | undefined)[] = [];
+  const server = https.createServer({ cert, key }, (req, res) => {
+    seen.push(req.headers.authorization);
+    json(res, 200, { major: '1', minor: '32', gitVersion: 'v1.32.0' });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const kubeConfig = (ca: string, tlsServerName?: string): KubeConfig => {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [
+        {
+          name: 'c',
+          server: `https://127.0.0.1:${port}`,
+          caData: Buffer.from(ca).toString('base64'),
+          ...(tlsServerName ? { tlsServerName } : {}),
+          skipTLSVerify: false,
+        },
+      ],
+      users: [{ name: 'u', token: 'tls-token' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    return kc;
+  };
+  try {
+    // The certificate names 127.0.0.1 and localhost: trusted by address, and by server name.
+    const api = new KubeApi(createKubeHandle(kubeConfig(cert)));
+    await api.ping();
+    await new KubeRest(kubeConfig(cert, 'localhost')).request({ path: '/version' });
+    assert.deepEqual(seen, ['Bearer tls-token', 'Bearer tls-token']);
+    // A server certificate the kubeconfig's CA did not issue: refused before anything is sent.
+    const other = selfSignedCertificate().cert;
+    const refused = await new KubeApi(createKubeHandle(kubeConfig(other))).ping().then(
+      () => assert.fail('an untrusted server was accepted'),
+      (err: unknown) => err,
+    );
+    assert.ok(isSyncError(refused));
+    assert.equal(refused.code, 'KUBE_UNAVAILABLE');
+    assert.equal(seen.length, 2, 'no request reached the untrusted server');
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 });

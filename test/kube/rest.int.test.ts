@@ -1,12 +1,13 @@
 // src/kube/rest.ts: requests carry what the kubeconfig says (the user's token, the cluster's
 // address), paths and queries are encoded, answers come back as the API server's JSON, and a
 // refusal keeps its status and Status body; an answer cut short never passes for a whole one;
-// over HTTPS the kubeconfig's CA decides which server is trusted.
+// over HTTPS the kubeconfig's CA decides which server is trusted; a proxy-url is followed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
 import { kubeConfigFor } from '../support/kube-config.js';
 import { selfSignedCertificate } from '../../dev/emulators/kube/tls.js';
@@ -240,5 +241,59 @@ test('over HTTPS: the kubeconfig CA is trusted, another is not, and the token go
   } finally {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
+test("a cluster's proxy-url carries the requests (client-node's proxy agent, a CONNECT tunnel)", async () => {
+  const target = http.createServer((req, res) =>
+    json(res, 200, { gitVersion: 'v1.32.0', path: req.url }),
+  );
+  await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+  const asked: (string | undefined)[] = [];
+  const proxy = http.createServer((_req, res) => {
+    res.statusCode = 405;
+    res.end();
+  });
+  proxy.on('connect', (req: http.IncomingMessage, client: Duplex, head: Buffer) => {
+    asked.push(req.url);
+    // Whatever address was asked for, the tunnel leads to the target.
+    const upstream = net.connect((target.address() as AddressInfo).port, '127.0.0.1', () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  try {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [
+        {
+          name: 'c',
+          // Nothing listens here: only the proxy can reach "it".
+          server: 'http://192.0.2.10:6443',
+          skipTLSVerify: true,
+          proxyUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+        },
+      ],
+      users: [{ name: 'u' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    const rest = new KubeRest(kc);
+    const answer = await rest.request<{ path: string }>({
+      path: '/version',
+      signal: AbortSignal.timeout(2000),
+    });
+    assert.equal(answer.path, '/version');
+    assert.deepEqual(asked, ['192.0.2.10:6443']);
+  } finally {
+    for (const server of [proxy, target]) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   }
 });

@@ -1,7 +1,8 @@
 // src/kube/rest.ts: requests carry what the kubeconfig says (the user's token, the cluster's
 // address), paths and queries are encoded, answers come back as the API server's JSON, and a
 // refusal keeps its status and Status body; an answer cut short never passes for a whole one;
-// over HTTPS the kubeconfig's CA decides which server is trusted; a proxy-url is followed.
+// over HTTPS the kubeconfig's CA decides which server is trusted; a proxy-url is followed and
+// an exec credential plugin supplies the token.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -88,6 +89,39 @@ test("a request carries the kubeconfig user's token, an encoded path and query, 
         kubePath('api/v1/namespaces', 'a/b', 'services'),
         '/api/v1/namespaces/a%2Fb/services',
       );
+    },
+  );
+});
+
+test('an exec credential plugin of the kubeconfig supplies the bearer token', async () => {
+  await withServer(
+    (_req, res) => json(res, 200, { gitVersion: 'v1.32.0' }),
+    async (stub, seen) => {
+      const server = new URL(stub.getCurrentCluster()!.server);
+      const credential = JSON.stringify({
+        apiVersion: 'client.authentication.k8s.io/v1',
+        kind: 'ExecCredential',
+        status: { token: 'from-exec' },
+      });
+      const kc = new KubeConfig();
+      kc.loadFromOptions({
+        clusters: [{ name: 'c', server: server.origin, skipTLSVerify: true }],
+        users: [
+          {
+            name: 'u',
+            exec: {
+              apiVersion: 'client.authentication.k8s.io/v1',
+              command: process.execPath,
+              args: ['-e', `process.stdout.write(${JSON.stringify(credential)})`],
+              interactiveMode: 'Never',
+            },
+          },
+        ],
+        contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+        currentContext: 'x',
+      });
+      await new KubeApi(createKubeHandle(kc)).ping();
+      assert.equal(seen.at(-1)?.authorization, 'Bearer from-exec');
     },
   );
 });

@@ -17,7 +17,7 @@ FROM node:20.19-bookworm-slim AS runtime
 ENV NODE_ENV=production
 # --max-semi-space-size=8 (MiB): a young generation of at most 2 × 8 MiB instead of V8's default
 # of up to 2 × 16 MiB, which stays committed once a burst of requests has grown it; 2 MiB idles
-# 4 MiB lower but costs the event path a sixth more CPU in collections and lengthens a
+# 4 MiB lower but costs the event path about 15 % more CPU (collections) and lengthens a
 # maximum-size Service's admission and /healthz stalls. --max-old-space-size=192
 # (MiB): V8 collects before its heap outgrows the Deployment's 256Mi memory limit, instead of
 # growing into it (README, Performance: serve's RSS after 1,000 admissions, and the 1.5 MiB

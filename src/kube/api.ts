@@ -3,7 +3,15 @@
 // call is bounded: `timeoutMs` for one call of the event path, `listTimeoutMs` for one page of a
 // reconcile list; past it the request is aborted and fails with KUBE_UNAVAILABLE.
 import type { KubeHandle } from './client.js';
-import { kubePath, type KubeQuery } from './rest.js';
+import {
+  ENDPOINT_SLICES,
+  INGRESSES,
+  SERVICES,
+  kubePath,
+  resourcePath,
+  type KubeKind,
+  type KubeQuery,
+} from './rest.js';
 import { kubeError, statusOf } from './errors.js';
 import { SyncError } from '../errors.js';
 import { createLimiter } from '../concurrency.js';
@@ -24,23 +32,6 @@ export const LIST_PAGE_SIZE = 500;
 interface ListPage<T> {
   items: T[];
   metadata?: { continue?: string; resourceVersion?: string };
-}
-
-/** Where each kind lives in the API (core/v1, discovery.k8s.io/v1, networking.k8s.io/v1). */
-const SERVICES = { prefix: 'api/v1', resource: 'services' };
-const SLICES = { prefix: 'apis/discovery.k8s.io/v1', resource: 'endpointslices' };
-const INGRESSES = { prefix: 'apis/networking.k8s.io/v1', resource: 'ingresses' };
-
-/** The path of a namespaced kind's collection (all namespaces without one), or of one object. */
-function pathOf(
-  kind: { prefix: string; resource: string },
-  namespace?: string,
-  name?: string,
-): string {
-  const collection = namespace
-    ? kubePath(kind.prefix, 'namespaces', namespace, kind.resource)
-    : kubePath(kind.prefix, kind.resource);
-  return name === undefined ? collection : `${collection}/${encodeURIComponent(name)}`;
 }
 
 /** Most Nodes kept by the node cache; the oldest read is dropped first. */
@@ -168,7 +159,7 @@ export class KubeApi {
   readService(ref: ServiceRef): Promise<Service | null> {
     return this.maybe(
       `read service ${ref.namespace}/${ref.name}`,
-      pathOf(SERVICES, ref.namespace, ref.name),
+      resourcePath(SERVICES, ref.namespace, ref.name),
     );
   }
 
@@ -176,7 +167,7 @@ export class KubeApi {
     return this.listAll(
       `list endpointslices of ${ref.namespace}/${ref.name}`,
       this.timeoutMs,
-      pathOf(SLICES, ref.namespace),
+      resourcePath(ENDPOINT_SLICES, ref.namespace),
       { labelSelector: `${LABEL_SERVICE_NAME}=${ref.name}`, limit: LIST_PAGE_SIZE },
     );
   }
@@ -186,7 +177,7 @@ export class KubeApi {
     return this.listAll(
       `list ingresses in ${namespace}`,
       this.timeoutMs,
-      pathOf(INGRESSES, namespace),
+      resourcePath(INGRESSES, namespace),
       { limit: LIST_PAGE_SIZE },
     );
   }
@@ -199,7 +190,7 @@ export class KubeApi {
     return this.listAll(
       `list ingresses${namespace ? ` in ${namespace}` : ''}`,
       timeoutMs,
-      pathOf(INGRESSES, namespace),
+      resourcePath(INGRESSES, namespace),
       { limit: LIST_PAGE_SIZE },
       slimIngress,
     );
@@ -265,7 +256,7 @@ export class KubeApi {
     return this.listAll(
       `list services${namespace ? ` in ${namespace}` : ''}`,
       timeoutMs,
-      pathOf(SERVICES, namespace),
+      resourcePath(SERVICES, namespace),
       { limit: LIST_PAGE_SIZE },
       slimService,
     );
@@ -282,7 +273,7 @@ export class KubeApi {
     return this.listAll(
       `list endpointslices${namespace ? ` in ${namespace}` : ''}`,
       timeoutMs,
-      pathOf(SLICES, namespace),
+      resourcePath(ENDPOINT_SLICES, namespace),
       { limit: LIST_PAGE_SIZE },
       slimEndpointSlice,
     );
@@ -320,7 +311,7 @@ export class KubeApi {
     return this.listAll(
       `list services in ${namespace}`,
       this.timeoutMs,
-      pathOf(SERVICES, namespace),
+      resourcePath(SERVICES, namespace),
       {
         labelSelector: options.labelSelector,
         limit: LIST_PAGE_SIZE,
@@ -331,7 +322,7 @@ export class KubeApi {
 
   /** Creates an object; null when one of that name already exists (409 AlreadyExists). */
   private create<T extends { metadata?: { name?: string } }>(
-    kind: { prefix: string; resource: string },
+    kind: KubeKind,
     namespace: string,
     body: T,
   ): Promise<T | null> {
@@ -342,7 +333,7 @@ export class KubeApi {
       (signal) =>
         this.kube.rest.request<T>({
           method: 'POST',
-          path: pathOf(kind, namespace),
+          path: resourcePath(kind, namespace),
           body,
           signal,
         }),
@@ -352,7 +343,7 @@ export class KubeApi {
 
   /** Replaces an object at the resourceVersion in `body` (409 on a concurrent change). */
   private replace<T extends { metadata?: { name?: string } }>(
-    kind: { prefix: string; resource: string },
+    kind: KubeKind,
     namespace: string,
     body: T,
   ): Promise<T> {
@@ -360,7 +351,7 @@ export class KubeApi {
     return this.call(`replace ${kind.resource.slice(0, -1)} ${namespace}/${name}`, (signal) =>
       this.kube.rest.request<T>({
         method: 'PUT',
-        path: pathOf(kind, namespace, name),
+        path: resourcePath(kind, namespace, name),
         body,
         signal,
       }),
@@ -369,7 +360,7 @@ export class KubeApi {
 
   /** Deletes an object only if it is still the one we looked at; 404 (already gone) is success. */
   private async remove(
-    kind: { prefix: string; resource: string },
+    kind: KubeKind,
     namespace: string,
     name: string,
     preconditions: { uid?: string; resourceVersion?: string },
@@ -380,7 +371,7 @@ export class KubeApi {
       (signal) =>
         this.kube.rest.request({
           method: 'DELETE',
-          path: pathOf(kind, namespace, name),
+          path: resourcePath(kind, namespace, name),
           body: { preconditions },
           signal,
         }),
@@ -419,7 +410,7 @@ export class KubeApi {
     return this.listAll(
       `list endpointslices in ${namespace}`,
       this.timeoutMs,
-      pathOf(SLICES, namespace),
+      resourcePath(ENDPOINT_SLICES, namespace),
       {
         labelSelector: `${LABEL_CONSUL}=${LABEL_CONSUL_VALUE},${LABEL_MANAGED_BY}=${MANAGED_BY_US}`,
         limit: LIST_PAGE_SIZE,
@@ -430,17 +421,20 @@ export class KubeApi {
 
   /** Reads one EndpointSlice: null when there is none. */
   readEndpointSlice(namespace: string, name: string): Promise<EndpointSlice | null> {
-    return this.maybe(`read endpointslice ${namespace}/${name}`, pathOf(SLICES, namespace, name));
+    return this.maybe(
+      `read endpointslice ${namespace}/${name}`,
+      resourcePath(ENDPOINT_SLICES, namespace, name),
+    );
   }
 
   /** Creates an EndpointSlice; null when one of that name already exists (409). */
   createEndpointSlice(namespace: string, body: EndpointSlice): Promise<EndpointSlice | null> {
-    return this.create(SLICES, namespace, body);
+    return this.create(ENDPOINT_SLICES, namespace, body);
   }
 
   /** Replaces an EndpointSlice at the resourceVersion in `body` (409 on a concurrent change). */
   replaceEndpointSlice(namespace: string, body: EndpointSlice): Promise<EndpointSlice> {
-    return this.replace(SLICES, namespace, body);
+    return this.replace(ENDPOINT_SLICES, namespace, body);
   }
 
   /** Deletes an EndpointSlice only if it is still the one we looked at; 404 is success. */
@@ -449,7 +443,7 @@ export class KubeApi {
     name: string,
     preconditions: { uid?: string; resourceVersion?: string },
   ): Promise<void> {
-    return this.remove(SLICES, namespace, name, preconditions);
+    return this.remove(ENDPOINT_SLICES, namespace, name, preconditions);
   }
 
   async ping(): Promise<void> {

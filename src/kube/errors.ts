@@ -13,7 +13,8 @@ export function statusOf(err: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
-function statusMessage(body: unknown): string | undefined {
+/** The message of an API server Status (or of its text), when there is one. */
+export function statusMessage(body: unknown): string | undefined {
   if (typeof body === 'string') {
     try {
       return statusMessage(JSON.parse(body));

@@ -2,10 +2,9 @@
 // updates its series (src/kube/rest.ts, with the kubeconfig's credentials). Every call is
 // bounded by `timeoutMs` (KUBE_UNAVAILABLE past it); failures keep the API server's status
 // (kubeError).
-import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { SyncError, isSyncError } from '../errors.js';
 import { kubeError } from './errors.js';
-import { KubeRest, kubePath } from './rest.js';
+import { EVENTS, resourcePath, type KubeRest } from './rest.js';
 
 /** reportingController of every Event this product records. */
 export const REPORTING_CONTROLLER = 'k8s-consul-sync';
@@ -32,21 +31,14 @@ export interface KubeEventsOptions {
 }
 
 /** MicroTime as the API server decodes it: RFC 3339 with exactly six fractional digits. */
-export const microTime = (ms: number): string => new Date(ms).toISOString().replace(/Z$/, '000Z');
-
-/** The Events of a namespace, events.k8s.io/v1. */
-const eventsPath = (namespace: string): string =>
-  kubePath('apis/events.k8s.io/v1/namespaces', namespace, 'events');
+const microTime = (ms: number): string => new Date(ms).toISOString().replace(/Z$/, '000Z');
 
 export class KubeEvents {
-  private readonly rest: KubeRest;
-
+  /** `rest`: the process's Kubernetes requests (KubeHandle.rest), with its kept-alive agents. */
   constructor(
-    kubeConfig: KubeConfig,
+    private readonly rest: KubeRest,
     private readonly options: KubeEventsOptions,
-  ) {
-    this.rest = new KubeRest(kubeConfig);
-  }
+  ) {}
 
   private async call(what: string, fn: (signal: AbortSignal) => Promise<unknown>): Promise<void> {
     const signal = AbortSignal.timeout(this.options.timeoutMs);
@@ -96,7 +88,12 @@ export class KubeEvents {
     const what = `create event ${record.namespace}/${record.name}`;
     try {
       await this.call(what, (signal) =>
-        this.rest.request({ method: 'POST', path: eventsPath(record.namespace), body, signal }),
+        this.rest.request({
+          method: 'POST',
+          path: resourcePath(EVENTS, record.namespace),
+          body,
+          signal,
+        }),
       );
       return 'created';
     } catch (err) {
@@ -123,7 +120,7 @@ export class KubeEvents {
       await this.call(what, (signal) =>
         this.rest.request({
           method: 'PATCH',
-          path: `${eventsPath(namespace)}/${encodeURIComponent(name)}`,
+          path: resourcePath(EVENTS, namespace, name),
           body,
           contentType: 'application/merge-patch+json',
           signal,

@@ -9,6 +9,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { PACKAGE_NAME, packageVersion } from '../config/version.js';
+import { statusMessage } from './errors.js';
 
 /** A non-2xx answer of the API server: `code` is its status, `body` its Status object (or text). */
 export class KubeHttpError extends Error {
@@ -16,15 +17,9 @@ export class KubeHttpError extends Error {
     readonly code: number,
     readonly body: unknown,
   ) {
-    super(`HTTP-Code: ${code} Message: ${messageOf(body) ?? ''}`.trim());
+    super(`HTTP-Code: ${code} Message: ${statusMessage(body) ?? ''}`.trim());
     this.name = 'KubeHttpError';
   }
-}
-
-function messageOf(body: unknown): string | undefined {
-  if (typeof body === 'string') return body.slice(0, 300);
-  if (body && typeof body === 'object' && 'message' in body) return String(body.message);
-  return undefined;
 }
 
 export type KubeQuery = Record<string, string | number | boolean | undefined>;
@@ -46,6 +41,28 @@ export function kubePath(...segments: string[]): string {
   return segments
     .map((s, i) => (i === 0 ? s.replace(/^\/*/, '/') : encodeURIComponent(s)))
     .join('/');
+}
+
+/** Where a namespaced kind lives in the API: its group/version prefix and its resource. */
+export interface KubeKind {
+  prefix: string;
+  resource: string;
+}
+
+export const SERVICES: KubeKind = { prefix: 'api/v1', resource: 'services' };
+export const ENDPOINT_SLICES: KubeKind = {
+  prefix: 'apis/discovery.k8s.io/v1',
+  resource: 'endpointslices',
+};
+export const INGRESSES: KubeKind = { prefix: 'apis/networking.k8s.io/v1', resource: 'ingresses' };
+export const EVENTS: KubeKind = { prefix: 'apis/events.k8s.io/v1', resource: 'events' };
+
+/** The path of a kind's collection in a namespace (all namespaces without one), or of one object. */
+export function resourcePath(kind: KubeKind, namespace?: string, name?: string): string {
+  const collection = namespace
+    ? kubePath(kind.prefix, 'namespaces', namespace, kind.resource)
+    : kubePath(kind.prefix, kind.resource);
+  return name === undefined ? collection : `${collection}/${encodeURIComponent(name)}`;
 }
 
 function queryString(query: KubeQuery | undefined): string {

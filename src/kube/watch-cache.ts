@@ -10,7 +10,7 @@
 // Watch from its own module: the package's index also loads every generated API class and model.
 import { Watch } from '@kubernetes/client-node/dist/watch.js';
 import type { KubeHandle } from './client.js';
-import { kubePath } from './rest.js';
+import { SERVICES, resourcePath } from './rest.js';
 import type { Service } from '../translate/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { describeError } from '../errors.js';
@@ -141,7 +141,7 @@ export class ServiceWatchCache {
         items?: Service[];
         metadata?: { resourceVersion?: string };
       }>({
-        path: kubePath('api/v1/namespaces', this.options.namespace, 'services'),
+        path: resourcePath(SERVICES, this.options.namespace),
         query: { labelSelector: this.options.labelSelector },
         signal: AbortSignal.timeout(this.options.listTimeoutMs ?? 30_000),
       });
@@ -160,7 +160,7 @@ export class ServiceWatchCache {
   }
 
   private async watch(generation: number): Promise<void> {
-    const path = `/api/v1/namespaces/${encodeURIComponent(this.options.namespace)}/services`;
+    const path = resourcePath(SERVICES, this.options.namespace);
     const abort = await new Watch(this.handle.kubeConfig).watch(
       path,
       {

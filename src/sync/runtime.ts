@@ -89,7 +89,7 @@ export function createRuntime(
   const eventRecorder =
     config.emitEvents && config.toConsul && !config.dryRun
       ? new EventRecorder(
-          new KubeEvents(kubeHandle.kubeConfig, {
+          new KubeEvents(kubeHandle.rest, {
             reportingInstance: reportingInstance(),
             timeoutMs: config.server.writeTimeoutMs,
           }),

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { EventsV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startKubeEmulator } from '../../dev/emulators/kube/index.js';
 import { KubeEvents, REPORTING_CONTROLLER } from '../../src/kube/events.js';
+import { KubeRest } from '../../src/kube/rest.js';
 import { isSyncError } from '../../src/errors.js';
 
 test('create, create again, patch the series, patch one that is gone', async () => {
@@ -15,7 +16,10 @@ test('create, create again, patch the series, patch one that is gone', async () 
   try {
     const kc = new KubeConfig();
     kc.loadFromString(emu.kubeconfig);
-    const events = new KubeEvents(kc, { reportingInstance: 'pod-1', timeoutMs: 3000 });
+    const events = new KubeEvents(new KubeRest(kc), {
+      reportingInstance: 'pod-1',
+      timeoutMs: 3000,
+    });
     const record = {
       namespace: 'default',
       name: 'web.synced.1',

@@ -5,7 +5,8 @@ import type { ConsulHandle, NamespacedContext } from './client.js';
 import { SyncError } from '../errors.js';
 import { createLimiter } from '../concurrency.js';
 import { consulError } from './errors.js';
-import { packTransactions, type TxnChain, type TxnOp } from './txn.js';
+import { nodeSetOp, packTransactions, type TxnChain, type TxnOp } from './txn.js';
+import { TxnGroupCommit } from './txn-group.js';
 import type { RegistrationChange } from '../plan/index.js';
 import type {
   CheckStatus,
@@ -178,6 +179,8 @@ export class ConsulCatalog {
   private readonly namespaces: boolean;
   /** Namespaces known to exist, with when that was last confirmed. */
   private readonly knownNamespaces = new Map<string, number>();
+  /** The event path's one-transaction writes, grouped while one is in flight (txn-group.ts). */
+  private readonly group: TxnGroupCommit;
 
   constructor(
     private readonly consul: ConsulHandle,
@@ -185,6 +188,10 @@ export class ConsulCatalog {
   ) {
     this.node = options.nodeName;
     this.namespaces = options.namespaces !== undefined;
+    this.group = new TxnGroupCommit({
+      run: (ops, timeoutMs) => this.runTxn(ops, timeoutMs),
+      lead: nodeSetOp(this.node, consul.connection.partition),
+    });
   }
 
   /** Whether reads span Consul namespaces and names in views are qualified (--enable-namespaces). */
@@ -576,7 +583,9 @@ export class ConsulCatalog {
    * (each registration whole in one), then its deletes in order once every set succeeded, so it
    * never has fewer instances than it needs. Throws on the first failure after in-flight
    * transactions settle; transactions are atomic, so none is half-written, and after a failure
-   * no further transaction starts (a later converge finishes the service).
+   * no further transaction starts (a later converge finishes the service). Changes that fit one
+   * transaction which starts with the node's `set` (an event's, `ensureNode`) go out through the
+   * group commit: with other services' writes when one is already in flight.
    */
   async apply(
     groups: readonly (readonly RegistrationChange[])[],
@@ -590,6 +599,18 @@ export class ConsulCatalog {
       ...(partition ? { partition } : {}),
     });
     const result: ApplyResult = { transactions: 0, operations: 0, skipped };
+    const [only, ...others] = chains;
+    const ops = only?.ordered.length === 0 && only.sets.length === 1 ? only.sets[0]! : undefined;
+    if (ops && others.length === 0 && (options.ensureNode ?? true)) {
+      try {
+        // packTransactions put the node's `set` first; the group adds it once per transaction.
+        await this.group.submit(ops.slice(1), timeoutMs);
+      } catch (err) {
+        this.knownNamespaces.clear();
+        throw err;
+      }
+      return { transactions: 1, operations: ops.length, skipped };
+    }
     const limit = createLimiter(this.options.concurrency);
     let failure: unknown;
     const one = (ops: TxnOp[]): Promise<void> =>

@@ -162,6 +162,8 @@ export interface ConsulCatalogOptions {
    * the cross-namespace policy as its default (docs/reference.md "Consul namespaces").
    */
   namespaces?: { crossNamespaceAclPolicy?: string };
+  /** Told the number of services of each event-path transaction sent (group commit). */
+  onTransaction?: (services: number) => void;
 }
 
 /** What `apply` left out: the changes of services whose Consul namespace could not be created. */
@@ -191,6 +193,7 @@ export class ConsulCatalog {
     this.group = new TxnGroupCommit({
       run: (ops, timeoutMs) => this.runTxn(ops, timeoutMs),
       lead: nodeSetOp(this.node, consul.connection.partition),
+      ...(options.onTransaction ? { onSend: options.onTransaction } : {}),
     });
   }
 

@@ -30,6 +30,8 @@ export interface TxnGroupOptions {
   maxOps?: number;
   /** Milliseconds on a monotonic clock. */
   now?: () => number;
+  /** Told the number of services of each transaction sent (a metric). */
+  onSend?: (services: number) => void;
 }
 
 export class TxnGroupCommit {
@@ -39,12 +41,14 @@ export class TxnGroupCommit {
   private readonly lead: TxnOp;
   private readonly room: number;
   private readonly now: () => number;
+  private readonly onSend: (services: number) => void;
 
   constructor(options: TxnGroupOptions) {
     this.run = options.run;
     this.lead = options.lead;
     this.room = (options.maxOps ?? MAX_TXN_OPS) - 1;
     this.now = options.now ?? (() => performance.now());
+    this.onSend = options.onSend ?? (() => undefined);
   }
 
   /**
@@ -103,6 +107,7 @@ export class TxnGroupCommit {
 
   private async commit(batch: Member[]): Promise<void> {
     try {
+      this.onSend(batch.length);
       await this.run([this.lead, ...batch.flatMap((m) => m.ops)], this.timeoutFor(batch));
     } catch (err) {
       if (batch.length === 1 || !refused(err)) {
@@ -121,6 +126,7 @@ export class TxnGroupCommit {
       return;
     }
     try {
+      this.onSend(1);
       await this.run([this.lead, ...m.ops], this.timeoutFor([m]));
     } catch (err) {
       m.reject(err);

@@ -62,6 +62,7 @@ export function createRuntime(
     nodeName: config.consulNodeName,
     readiness,
     concurrency: config.server.concurrency,
+    onTransaction: (services) => base.metrics.transactionServices.observe(services),
     ...(config.enableNamespaces
       ? { namespaces: { crossNamespaceAclPolicy: config.consulCrossNamespaceAclPolicy } }
       : {}),

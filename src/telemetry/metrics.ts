@@ -15,6 +15,7 @@ export interface Metrics {
   confirmationCorrections: Counter;
   deletesWithheld: Counter<'target' | 'reason'>;
   kubeEvents: Counter<'reason' | 'outcome'>;
+  transactionServices: Histogram;
 }
 
 export const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
@@ -97,6 +98,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'k8s_consul_sync_kube_events_total',
       help: 'Kubernetes Events about synced Services (--emit-events), by reason and outcome: created, patched (a series update), folded (a repeat aggregated into a later write), dropped (queue full), error.',
       labelNames: ['reason', 'outcome'],
+      registers,
+    }),
+    transactionServices: new Histogram({
+      name: 'k8s_consul_sync_consul_transaction_services',
+      help: 'Kubernetes services per Consul transaction of the event path: more than 1 when writes that became ready while one was in flight left together (group commit).',
+      buckets: [1, 2, 4, 8, 16, 32, 64],
       registers,
     }),
   };

@@ -169,6 +169,9 @@ test('event path: every review answered allowed, registrations as docs/reference
   assert.deepEqual(seen, expected);
   // The baseline wrote one registration per service it saw (210 events over 3 × 17 services).
   assert.equal(baselineServices, 3 * 17);
+  // Every write left in a transaction of one or more services (serve's histogram was read).
+  const perTxn = (result.figures as { servicesPerTransaction: number }).servicesPerTransaction;
+  assert.ok(perTxn >= 1 && perTxn <= 64, `services per transaction: ${perTxn}`);
   // Every figure is a number, ratios and targets are named.
   assert.deepEqual(
     result.targets.map((t) => t.name),

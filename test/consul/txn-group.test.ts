@@ -214,3 +214,21 @@ test('property: every member settles once, resolved exactly when its own ops are
     { numRuns: 150 },
   );
 });
+
+test('onSend is told the services of each transaction sent, retries alone included', async () => {
+  const { run, sent } = held();
+  const told: number[] = [];
+  const group = new TxnGroupCommit({ run, lead: LEAD, onSend: (n) => told.push(n) });
+  const first = group.submit([op('a-1')]);
+  const b = group.submit([op('b-1')]);
+  const c = group.submit([op('c-1')]);
+  sent[0]!.release();
+  await first;
+  await tick();
+  sent[1]!.fail(refusedErr());
+  await tick();
+  sent[2]!.release();
+  sent[3]!.release();
+  await Promise.all([b, c]);
+  assert.deepEqual(told, [1, 2, 1, 1]);
+});

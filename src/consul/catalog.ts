@@ -181,7 +181,10 @@ export class ConsulCatalog {
   private readonly namespaces: boolean;
   /** Namespaces known to exist, with when that was last confirmed. */
   private readonly knownNamespaces = new Map<string, number>();
-  /** The event path's one-transaction writes, grouped while one is in flight (txn-group.ts). */
+  /**
+   * The event path's one-transaction writes, grouped while one is in flight; full transactions
+   * beside it up to `concurrency` (txn-group.ts).
+   */
   private readonly group: TxnGroupCommit;
 
   constructor(
@@ -193,6 +196,7 @@ export class ConsulCatalog {
     this.group = new TxnGroupCommit({
       run: (ops, timeoutMs) => this.runTxn(ops, timeoutMs),
       lead: nodeSetOp(this.node, consul.connection.partition),
+      maxInFlight: options.concurrency,
       ...(options.onTransaction ? { onSend: options.onTransaction } : {}),
     });
   }

@@ -1,9 +1,10 @@
 // Group commit for the event path's writes. Each event writes one small transaction for one
-// Kubernetes service; under load many are ready at once. At most one grouped transaction is in
-// flight per catalog: the first write goes out at once, and the writes that arrive while it is
-// on its way leave together in the next transaction, up to Consul's operation limit. A quiet
-// event path waits for nothing; a busy one pays one HTTP exchange and one Raft entry for many
-// services instead of one each.
+// Kubernetes service; under load many are ready at once. The first write goes out at once; the
+// writes that arrive while a transaction is in flight wait for it and leave together in the
+// next one, up to Consul's operation limit. A quiet event path waits for nothing; a busy one pays
+// one HTTP exchange and one Raft entry for many services instead of one each. Only a full
+// transaction's worth of waiting writes starts another transaction beside the one in flight (up
+// to `maxInFlight`), so a slow Consul never caps the event path at one transaction per round trip.
 //
 // Consul applies a transaction whole or not at all, so one member's refused operation (a
 // check-and-set another writer overtook, a permission) would fail its neighbours too: a grouped
@@ -32,11 +33,16 @@ export interface TxnGroupOptions {
   now?: () => number;
   /** Told the number of services of each transaction sent (a metric). */
   onSend?: (services: number) => void;
+  /** Transactions in flight at once, reached only while full ones are waiting (default 1). */
+  maxInFlight?: number;
 }
 
 export class TxnGroupCommit {
   private readonly queue: Member[] = [];
-  private busy = false;
+  /** Operations of the members waiting in `queue`. */
+  private queuedOps = 0;
+  private inFlight = 0;
+  private readonly maxInFlight: number;
   private readonly run: RunTxn;
   private readonly lead: TxnOp;
   private readonly room: number;
@@ -49,6 +55,7 @@ export class TxnGroupCommit {
     this.room = (options.maxOps ?? MAX_TXN_OPS) - 1;
     this.now = options.now ?? (() => performance.now());
     this.onSend = options.onSend ?? (() => undefined);
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? 1);
   }
 
   /**
@@ -61,19 +68,28 @@ export class TxnGroupCommit {
     return new Promise<void>((resolve, reject) => {
       const deadline = timeoutMs === undefined ? Infinity : this.now() + timeoutMs;
       this.queue.push({ ops, deadline, resolve, reject });
-      if (!this.busy) void this.drain();
+      this.queuedOps += ops.length;
+      this.pump();
     });
   }
 
-  private async drain(): Promise<void> {
-    this.busy = true;
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.take();
-        if (batch.length > 0) await this.commit(batch);
-      }
-    } finally {
-      this.busy = false;
+  /**
+   * Sends what may go now: the next transaction when none is in flight, another beside those in
+   * flight only when a full transaction's worth is waiting.
+   */
+  private pump(): void {
+    while (
+      this.queue.length > 0 &&
+      (this.inFlight === 0 || (this.queuedOps >= this.room && this.inFlight < this.maxInFlight))
+    ) {
+      const batch = this.take();
+      if (batch.length === 0) continue;
+      this.inFlight++;
+      const done = (): void => {
+        this.inFlight--;
+        this.pump();
+      };
+      this.commit(batch).then(done, done);
     }
   }
 
@@ -85,11 +101,13 @@ export class TxnGroupCommit {
       const next = this.queue[0]!;
       if (this.remaining(next) <= 0) {
         this.queue.shift();
+        this.queuedOps -= next.ops.length;
         next.reject(expired());
         continue;
       }
       if (batch.length > 0 && used + next.ops.length > this.room) break;
       this.queue.shift();
+      this.queuedOps -= next.ops.length;
       batch.push(next);
       used += next.ops.length;
     }

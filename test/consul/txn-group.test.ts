@@ -1,7 +1,8 @@
 // The event path's group commit (src/consul/txn-group.ts) against a scripted transaction
-// runner: one grouped transaction in flight, later writes leave together with the node's `set`
-// once, Consul's op limit holds, a refused group is retried member by member, a Consul that does
-// not answer fails every member once, and a member's write timeout counts its wait.
+// runner: one transaction in flight (another beside it only when a full one waits), later writes
+// leave together with the node's `set` once, Consul's op limit holds, a refused group is retried
+// member by member, a Consul that does not answer fails every member once, and a member's write
+// timeout counts its wait.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -68,6 +69,24 @@ test('writes arriving while one is in flight leave together in the next transact
   assert.deepEqual(sent[1]!.ids, ['lead', 'b-1', 'b-2', 'c-1']);
   sent[1]!.release();
   await Promise.all(rest);
+});
+
+test('beside a transaction in flight, another goes only when a full one is waiting, up to maxInFlight', async () => {
+  const { run, sent } = held();
+  const group = new TxnGroupCommit({ run, lead: LEAD, maxOps: 5, maxInFlight: 2 });
+  const all = [group.submit([op('a-1')]), group.submit([op('b-1'), op('b-2')])];
+  assert.equal(sent.length, 1, 'two ops waiting of four: b waits for a');
+  all.push(group.submit([op('c-1'), op('c-2')]));
+  assert.equal(sent.length, 2, 'a full transaction goes beside the one in flight');
+  assert.deepEqual(sent[1]!.ids, ['lead', 'b-1', 'b-2', 'c-1', 'c-2']);
+  all.push(group.submit([op('d-1')]), group.submit([op('e-1'), op('e-2'), op('e-3')]));
+  assert.equal(sent.length, 2, 'full, but two are in flight already');
+  sent[0]!.release();
+  await tick();
+  assert.deepEqual(sent[2]!.ids, ['lead', 'd-1', 'e-1', 'e-2', 'e-3']);
+  sent[1]!.release();
+  sent[2]!.release();
+  await Promise.all(all);
 });
 
 test('a transaction never holds more than the op limit; a member is never split', async () => {
@@ -154,7 +173,7 @@ test('the write timeout counts the wait behind the transaction in flight', async
   assert.equal(sent.length, 2);
 });
 
-test('property: every member settles once, resolved exactly when its own ops are good, each op written once', async () => {
+test('property: every member settles once, resolved exactly when its own ops are good, each op written once, at most maxInFlight grouped transactions in flight', async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.array(
@@ -166,7 +185,8 @@ test('property: every member settles once, resolved exactly when its own ops are
         { minLength: 1, maxLength: 25 },
       ),
       fc.integer({ min: 4, max: 12 }),
-      async (members, maxOps) => {
+      fc.integer({ min: 1, max: 3 }),
+      async (members, maxOps, maxInFlight) => {
         const written = new Map<string, number>();
         let inFlightGrouped = 0;
         let peak = 0;
@@ -184,7 +204,7 @@ test('property: every member settles once, resolved exactly when its own ops are
           if (ops.some((o) => (o as { bad?: boolean }).bad)) throw refusedErr();
           for (const o of ops.slice(1)) written.set(idOf(o), (written.get(idOf(o)) ?? 0) + 1);
         };
-        const group = new TxnGroupCommit({ run, lead: LEAD, maxOps });
+        const group = new TxnGroupCommit({ run, lead: LEAD, maxOps, maxInFlight });
         const outcomes: Promise<string>[] = [];
         for (const [i, m] of members.entries()) {
           const ops = Array.from({ length: Math.min(m.ops, maxOps - 1) }, (_, k) =>
@@ -208,7 +228,7 @@ test('property: every member settles once, resolved exactly when its own ops are
           for (let k = 0; k < count; k++)
             assert.equal(written.get(`m${i}-${k}`) ?? 0, m.bad ? 0 : 1, `m${i}-${k}`);
         }
-        assert.ok(peak <= 1, 'one grouped transaction in flight at a time');
+        assert.ok(peak <= maxInFlight, `${peak} grouped transactions in flight`);
       },
     ),
     { numRuns: 150 },

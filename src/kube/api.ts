@@ -25,6 +25,7 @@ import {
 } from '../translate/keys.js';
 import type { Readiness } from '../telemetry/readiness.js';
 import { slimEndpointSlice, slimIngress, slimNode, slimService } from './slim.js';
+import { GroupedLabelLists } from './list-group.js';
 
 /** Page size for list calls; the API server's own default for kubectl is 500. */
 export const LIST_PAGE_SIZE = 500;
@@ -68,6 +69,8 @@ export class KubeApi {
   private readonly nodeCache = new Map<string, { node: Node; expires: number }>();
   private readonly timeoutMs: number;
   private readonly listTimeoutMs: number;
+  /** One Service's slices on the event path, grouped per namespace while a list is in flight. */
+  private readonly sliceLists: GroupedLabelLists<EndpointSlice>;
 
   constructor(
     private readonly kube: KubeHandle,
@@ -76,6 +79,17 @@ export class KubeApi {
   ) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_KUBE_TIMEOUT_MS;
     this.listTimeoutMs = options.listTimeoutMs ?? this.timeoutMs * 4;
+    this.sliceLists = new GroupedLabelLists<EndpointSlice>(
+      LABEL_SERVICE_NAME,
+      (namespace, labelSelector) =>
+        this.listAll(
+          `list endpointslices of ${namespace} (${labelSelector})`,
+          this.timeoutMs,
+          resourcePath(ENDPOINT_SLICES, namespace),
+          { labelSelector, limit: LIST_PAGE_SIZE },
+        ),
+      (slice) => slice.metadata?.labels?.[LABEL_SERVICE_NAME],
+    );
   }
 
   /**
@@ -163,13 +177,12 @@ export class KubeApi {
     );
   }
 
+  /**
+   * The EndpointSlices of one Service, as the API server stores them. Reads of one namespace
+   * made while its list is in flight go together in the next list (list-group.ts).
+   */
   listEndpointSlices(ref: ServiceRef): Promise<EndpointSlice[]> {
-    return this.listAll(
-      `list endpointslices of ${ref.namespace}/${ref.name}`,
-      this.timeoutMs,
-      resourcePath(ENDPOINT_SLICES, ref.namespace),
-      { labelSelector: `${LABEL_SERVICE_NAME}=${ref.name}`, limit: LIST_PAGE_SIZE },
-    );
+    return this.sliceLists.read(ref.namespace, ref.name);
   }
 
   /** The Ingresses of one namespace (--enable-ingress: an Ingress rule may decide a Service's instance). */

@@ -1,6 +1,6 @@
 // The reconcile lists (issue 18): page by page (limit/continue), each item slimmed as its page
 // arrives; a failed page or a page without items fails the whole list (nothing partial, so a
-// reconcile never deletes on a partial read).
+// reconcile never deletes on a partial read); the event path's slice reads grouped per namespace.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -10,7 +10,7 @@ import { startKubeEmulator } from '../../dev/emulators/kube/index.js';
 import { createKubeHandle } from '../../src/kube/client.js';
 import { KubeApi, LIST_PAGE_SIZE } from '../../src/kube/api.js';
 import { isSyncError } from '../../src/errors.js';
-import { service } from '../fixtures/reviews.js';
+import { endpointSlice, service } from '../fixtures/reviews.js';
 
 test('listAllServices follows continue tokens and keeps slim Services', async () => {
   const emu = await startKubeEmulator();
@@ -109,5 +109,39 @@ test('pages are joined in order, each item slimmed', async () => {
     assert.equal((slices[0]!.metadata as Record<string, unknown>).managedFields, undefined);
   } finally {
     await fake.close();
+  }
+});
+
+test('EndpointSlice reads of one namespace made while its list is in flight share the next list', async () => {
+  const emu = await startKubeEmulator();
+  try {
+    const names = ['web', 'api', 'db', 'cache'];
+    emu.seed([
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } },
+      ...names.flatMap((n, i) => [
+        endpointSlice('shop', n, `${n}-a`, [{ ip: `10.1.${i}.1` }]),
+        endpointSlice('shop', n, `${n}-b`, [{ ip: `10.1.${i}.2` }]),
+      ]),
+      endpointSlice('shop', 'not-asked', 'not-asked-a', [{ ip: '10.1.9.1' }]),
+    ]);
+    const kc = new KubeConfig();
+    kc.loadFromString(emu.kubeconfig);
+    const api = new KubeApi(createKubeHandle(kc));
+    // The first list is held on its way; the other three are asked for meanwhile.
+    emu.faults.add({
+      method: 'GET',
+      path: '/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices',
+      delayMs: 200,
+      times: 1,
+    });
+    emu.resetRequestCounts();
+    const reads = names.map((n) => api.listEndpointSlices({ namespace: 'shop', name: n }));
+    const answers = await Promise.all(reads);
+    names.forEach((n, i) =>
+      assert.deepEqual(answers[i]!.map((s) => s.metadata?.name).sort(), [`${n}-a`, `${n}-b`], n),
+    );
+    assert.equal(emu.requestCounts()['list endpointslices'], 2, 'web alone, then the three others');
+  } finally {
+    await emu.close();
   }
 });

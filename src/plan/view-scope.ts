@@ -37,12 +37,17 @@ export function diffViews(
   view: ServicesView,
   shared: ReadonlySet<string>,
 ): ViewDiff {
+  return withSharedFlips(diffEntries(previous.tags, view), previous.shared, shared);
+}
+
+/** The Consul names added, removed or retagged between two deliveries' views. */
+export function diffEntries(previous: ReadonlyMap<string, unknown>, view: ServicesView): ViewDiff {
   const diff: ViewDiff = { changed: new Set(), added: [], removed: [] };
   let kept = 0;
   for (const name in view) {
     if (!Object.hasOwn(view, name)) continue;
-    const before = previous.tags.get(name);
-    if (before === undefined && !previous.tags.has(name)) {
+    const before = previous.get(name);
+    if (before === undefined && !previous.has(name)) {
       diff.added.push(name);
       diff.changed.add(name);
       continue;
@@ -51,15 +56,44 @@ export function diffViews(
     if (!sameTags(before, view[name])) diff.changed.add(name);
   }
   // Every previous name still in the view was counted: look for the removed only if some are.
-  if (kept < previous.tags.size)
-    for (const name of previous.tags.keys())
+  if (kept < previous.size)
+    for (const name of previous.keys())
       if (!Object.hasOwn(view, name)) {
         diff.removed.push(name);
         diff.changed.add(name);
       }
-  for (const name of shared) if (!previous.shared.has(name)) diff.changed.add(name);
-  for (const name of previous.shared) if (!shared.has(name)) diff.changed.add(name);
   return diff;
+}
+
+/** Adds to a diff of entries the names whose shared status flipped. */
+export function withSharedFlips(
+  diff: ViewDiff,
+  previous: ReadonlySet<string>,
+  shared: ReadonlySet<string>,
+): ViewDiff {
+  for (const name of shared) if (!previous.has(name)) diff.changed.add(name);
+  for (const name of previous) if (!shared.has(name)) diff.changed.add(name);
+  return diff;
+}
+
+/**
+ * The previous delivery's shared names, when this delivery's view cannot have changed them as
+ * far as the view tells: no name whose entry changed carries the tag now (only a name carrying
+ * it can be shared). Those names, less the changed ones (gone or no longer tagged); undefined
+ * when the shared-name read has to be made again.
+ */
+export function sharedStillKnown(
+  diff: ViewDiff,
+  view: ServicesView,
+  previous: ReadonlySet<string>,
+  tag: string,
+): Set<string> | undefined {
+  if (tag === '') return new Set();
+  for (const name of diff.changed)
+    if (Object.hasOwn(view, name) && carries(view[name], tag)) return undefined;
+  const out = new Set<string>();
+  for (const name of previous) if (!diff.changed.has(name)) out.add(name);
+  return out;
 }
 
 /** The names to plan and the mirrors they may touch. */
@@ -121,6 +155,12 @@ export function viewInScope(view: ServicesView, scope: ViewScope): ServicesView 
   const out: ServicesView = {};
   for (const name of scope.names) if (Object.hasOwn(view, name)) out[name] = view[name]!;
   return out;
+}
+
+/** Whether the view has no name (without listing its names). */
+export function isEmptyView(view: ServicesView): boolean {
+  for (const name in view) if (Object.hasOwn(view, name)) return false;
+  return true;
 }
 
 /** Whether a name of the view carries the tag: stops at the first (no copy of the view). */

@@ -10,6 +10,7 @@ import {
   isOwnedSlice,
   viewInScope,
   hasTaggedName,
+  isEmptyView,
   taggedAmong,
   type K8sServiceChange,
 } from '../plan/index.js';
@@ -380,22 +381,26 @@ export async function planServicesView(
   const ns = settings.k8sWriteNamespace;
   // Taken before the snapshot: a change that lands in between is planned again next time.
   const changedMirrors = options.tracker ? deps.mirrors?.takeChanged?.() : undefined;
-  const [shared, allLabelled] = await Promise.all([
-    sharedNames(deps, fullView),
+  const tracker = options.full ? undefined : options.tracker;
+  // With the mirrors' watch running they come from memory: the shared-name read waits for them,
+  // since a delivery that plans only what changed may keep the previous answer.
+  const [readShared, allLabelled] = await Promise.all([
+    tracker && changedMirrors ? undefined : sharedNames(deps, fullView),
     ownedOrListed(deps, options),
   ]);
   // Endpoints mode also plans the slices, which no watch follows: it always plans in full.
   const endpointsPossible =
     settings.consulToK8sMode === 'endpoints' ||
     allLabelled.some((s) => (s.spec?.type ?? '') !== 'ExternalName');
-  const scope =
-    options.tracker && !options.full
-      ? options.tracker.scope(
-          fullView,
-          shared.names,
-          endpointsPossible ? undefined : changedMirrors,
-        )
-      : undefined;
+  const trackedMirrors = endpointsPossible ? undefined : changedMirrors;
+  let shared = readShared;
+  if (shared === undefined) {
+    const kept = tracker?.sharedNames(fullView, settings.consulK8sTag, trackedMirrors);
+    shared = kept ? { names: kept, partial: false } : await sharedNames(deps, fullView);
+  }
+  const scope = tracker
+    ? tracker.scope(fullView, shared.names, trackedMirrors, shared.partial)
+    : undefined;
   const view = scope ? viewInScope(fullView, scope) : fullView;
   // With a scope: the mirrors in it, and how many owned ones it leaves as they are.
   let labelled = allLabelled;
@@ -448,7 +453,7 @@ export async function planServicesView(
   for (const s of translation.skipped) {
     if (s.reason !== 'k8s-tag') deps.metrics.skipped.inc({ reason: s.reason });
   }
-  const emptyView = Object.keys(fullView).length === 0;
+  const emptyView = isEmptyView(fullView);
   const warnings = [...translation.warnings];
 
   // Endpoints mode: our slices, and the instances of the services with work.

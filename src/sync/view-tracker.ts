@@ -2,14 +2,18 @@
 // changed (src/plan/view-scope.ts; issue 18). A cache of work, never of state: a full plan runs
 // on the first delivery, whenever the mirrors' watch is not running or listed afresh, after any
 // delivery that failed a write or withheld a deletion, and at least every FULL_PLAN_EVERY_MS.
-// The standalone handlers and the reconcile never use it.
+// It also keeps the last shared-name answer, read again only when a name carrying the k8s tag
+// changed in the view and on every full plan. The standalone handlers and the reconcile never
+// use it.
 import type { ServicesView } from '../translate/types.js';
 import {
   addToIndex,
-  diffViews,
+  diffEntries,
   mirrorIndex,
   removeFromIndex,
   scopeOf,
+  sharedStillKnown,
+  withSharedFlips,
   type ViewDiff,
   type ViewScope,
 } from '../plan/view-scope.js';
@@ -20,6 +24,8 @@ export const FULL_PLAN_EVERY_MS = 30_000;
 interface Known {
   tags: Map<string, unknown>;
   shared: ReadonlySet<string>;
+  /** The shared names came from a read filtered by ACLs: read them again next time. */
+  sharedPartial: boolean;
   byMirror: Map<string, Set<string>>;
   /** The mirrors' list epoch the view was planned against. */
   epoch: number;
@@ -32,14 +38,19 @@ interface Known {
 interface Pending {
   view: ServicesView;
   shared: ReadonlySet<string>;
+  sharedPartial: boolean;
   epoch: number;
   /** How the view differs from the known one; undefined: this delivery plans the whole view. */
   diff?: ViewDiff;
 }
 
+type MirrorChanges = { epoch: number; names: ReadonlySet<string> } | undefined;
+
 export class ViewTracker {
   private known: Known | undefined;
   private pending: Pending | undefined;
+  /** The entries' diff `sharedNames` computed for this view, for `scope` to reuse. */
+  private prepared: { view: ServicesView; diff: ViewDiff } | undefined;
 
   constructor(
     private readonly mirrorNameOf: (consulName: string) => string,
@@ -48,27 +59,52 @@ export class ViewTracker {
   ) {}
 
   /**
+   * The previous delivery's shared names, when this delivery plans only what changed and its
+   * view gives no reason to read them again (src/plan/view-scope.ts sharedStillKnown: no name
+   * whose entry changed carries the tag); undefined: read them. Called before `scope` with the
+   * same view and mirror changes.
+   */
+  sharedNames(
+    view: ServicesView,
+    tag: string,
+    changedMirrors: MirrorChanges,
+  ): Set<string> | undefined {
+    const known = this.known;
+    this.prepared = undefined;
+    if (known === undefined || !this.scoped(known, changedMirrors)) return undefined;
+    const diff = diffEntries(known.tags, view);
+    this.prepared = { view, diff };
+    return known.sharedPartial ? undefined : sharedStillKnown(diff, view, known.shared, tag);
+  }
+
+  /**
    * The scope of this delivery, or undefined to plan the whole view. `changedMirrors` is what
-   * the mirrors' watch reported since the previous delivery (undefined: it is not running).
+   * the mirrors' watch reported since the previous delivery (undefined: it is not running);
+   * `sharedPartial`: the shared names come from a read filtered by ACLs.
    */
   scope(
     view: ServicesView,
     shared: ReadonlySet<string>,
-    changedMirrors: { epoch: number; names: ReadonlySet<string> } | undefined,
+    changedMirrors: MirrorChanges,
+    sharedPartial = false,
   ): ViewScope | undefined {
     const known = this.known;
+    const prepared = this.prepared;
+    this.prepared = undefined;
     if (
       changedMirrors === undefined ||
       known === undefined ||
-      known.epoch !== changedMirrors.epoch ||
-      this.now() - known.fullAt >= this.fullEveryMs
+      !this.scoped(known, changedMirrors)
     ) {
       this.known = undefined;
       this.pending =
-        changedMirrors === undefined ? undefined : { view, shared, epoch: changedMirrors.epoch };
+        changedMirrors === undefined
+          ? undefined
+          : { view, shared, sharedPartial, epoch: changedMirrors.epoch };
       return undefined;
     }
-    const diff = diffViews(known, view, shared);
+    const entries = prepared?.view === view ? prepared.diff : diffEntries(known.tags, view);
+    const diff = withSharedFlips(entries, known.shared, shared);
     for (const name of diff.removed) removeFromIndex(known.byMirror, name, this.mirrorNameOf(name));
     for (const name of diff.added) addToIndex(known.byMirror, name, this.mirrorNameOf(name));
     const scope = scopeOf(
@@ -77,8 +113,17 @@ export class ViewTracker {
       known.byMirror,
       this.mirrorNameOf,
     );
-    this.pending = { view, shared, epoch: changedMirrors.epoch, diff };
+    this.pending = { view, shared, sharedPartial, epoch: changedMirrors.epoch, diff };
     return scope;
+  }
+
+  /** Whether a delivery may plan only what changed since the known view. */
+  private scoped(known: Known, changedMirrors: MirrorChanges): boolean {
+    return (
+      changedMirrors !== undefined &&
+      known.epoch === changedMirrors.epoch &&
+      this.now() - known.fullAt < this.fullEveryMs
+    );
   }
 
   /**
@@ -99,6 +144,7 @@ export class ViewTracker {
       this.known = {
         tags,
         shared: pending.shared,
+        sharedPartial: pending.sharedPartial,
         byMirror: mirrorIndex(tags.keys(), this.mirrorNameOf),
         epoch: pending.epoch,
         fullAt: this.now(),
@@ -112,6 +158,7 @@ export class ViewTracker {
     for (const name of pending.diff.changed)
       if (Object.hasOwn(pending.view, name)) known.tags.set(name, pending.view[name]);
     known.shared = pending.shared;
+    known.sharedPartial = pending.sharedPartial;
     known.retry = retry;
   }
 }

@@ -9,11 +9,13 @@ import {
   addToIndex,
   diffViews,
   hasTaggedName,
+  isEmptyView,
   mirrorIndex,
   planK8sServices,
   removeFromIndex,
   sameTags,
   scopeOf,
+  sharedStillKnown,
   taggedAmong,
   viewInScope,
 } from '../../src/plan/index.js';
@@ -119,6 +121,39 @@ describe('diffViews', () => {
       new Set(['api']),
     );
     assert.equal(diff.changed.size, 0);
+  });
+});
+
+describe('sharedStillKnown', () => {
+  const diffOf = (...changed: string[]) => ({ changed: new Set(changed), added: [], removed: [] });
+  it('keeps the previous answer while no changed name carries the tag', () => {
+    const view: ServicesView = { web: ['k8s'], db: ['k8s', 'v1'], api: ['v1'] };
+    assert.deepEqual(
+      sharedStillKnown(diffOf('api'), view, new Set(['db']), 'k8s'),
+      new Set(['db']),
+    );
+    assert.deepEqual(sharedStillKnown(diffOf(), view, new Set(['db']), 'k8s'), new Set(['db']));
+  });
+  it('asks for a read when a changed name carries the tag', () => {
+    const view: ServicesView = { web: ['k8s'], api: [] };
+    assert.equal(sharedStillKnown(diffOf('web'), view, new Set(), 'k8s'), undefined);
+  });
+  it('drops the changed names: gone from the view, or no longer tagged', () => {
+    const view: ServicesView = { db: ['v1'] };
+    assert.deepEqual(
+      sharedStillKnown(diffOf('db', 'gone'), view, new Set(['db', 'gone']), 'k8s'),
+      new Set(),
+    );
+  });
+  it('without a k8s tag nothing is shared', () => {
+    assert.deepEqual(sharedStillKnown(diffOf('web'), { web: [''] }, new Set(), ''), new Set());
+  });
+});
+
+describe('isEmptyView', () => {
+  it('answers without listing the names', () => {
+    assert.equal(isEmptyView({}), true);
+    assert.equal(isEmptyView({ consul: [] }), false);
   });
 });
 

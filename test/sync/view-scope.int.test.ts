@@ -122,18 +122,45 @@ test('after the first delivery, a delivery plans only the names that changed', a
   await assertConverged();
 });
 
-test('a VM instance joining a name registered from Kubernetes changes no tag of the view, yet its mirror comes', async () => {
+test('the shared-name answer is read again when a k8s-tagged name changes in the view, else kept', async () => {
   await watchCaughtUp();
   await register('k8s-sync', 'shared', ['k8s']);
   await deliver();
   await assertConverged();
-  await register('vm-2', 'shared', []); // untagged: the view's union of tags stays ["k8s"]
+  // A delivery that deletes nothing reads the services view only for the shared names.
+  const reads = (): number => w.consulEmu.requestCounts()['GET /v1/catalog/services'] ?? 0;
+  // A VM instance with tags the view already shows: the view does not change (Consul's watch
+  // sends nothing for it), and a delivery of another change keeps the previous answer.
+  await register('vm-2', 'shared', []);
   assert.deepEqual((await currentView()).shared, ['k8s']);
-  await deliver();
+  await register('vm-1', 'unrelated', ['v1']);
+  const before = reads();
+  assert.equal(await deliver(), 1, 'only the new name');
+  assert.equal(
+    reads(),
+    before + 1,
+    'no shared-name read (the one read is deliver() taking the view)',
+  );
+  await assert.rejects(w.core.readNamespacedService({ name: 'shared', namespace: NS }));
+  // The reconcile reads it (as does the next delivery that plans in full).
+  const rec = await request(w.app).post('/reconcile?direction=to-k8s');
+  assert.equal(rec.status, 200, JSON.stringify(rec.body));
   const svc = await w.core.readNamespacedService({ name: 'shared', namespace: NS });
   assert.equal(svc.spec?.externalName, 'shared.service.consul');
+  await assertConverged();
+  // A VM instance whose tags change the view's entry of a k8s-tagged name: read at once.
   await deregister('vm-2', 'shared');
+  await register('vm-1', 'shared', ['v1']);
+  await watchCaughtUp();
+  const readsBefore = reads();
   await deliver();
+  assert.equal(reads(), readsBefore + 2, 'the view taken, and the shared-name read');
+  await assertConverged();
+  // The VM instance leaves: the entry changes back, the answer is read, the mirror goes.
+  await deregister('vm-1', 'shared');
+  await watchCaughtUp();
+  await deliver();
+  await assert.rejects(w.core.readNamespacedService({ name: 'shared', namespace: NS }));
   await assertConverged();
 });
 
@@ -190,6 +217,8 @@ async function apply(op: Op): Promise<void> {
   }
 }
 
+let runs = 0;
+
 async function reset(): Promise<void> {
   for (const name of NAMES)
     for (const node of ['vm-1', 'vm-2', 'k8s-sync']) await deregister(node, name);
@@ -204,6 +233,9 @@ test('any history of registrations, hand edits and deliveries ends as a plan of 
     fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 12 }), async (ops) => {
       await reset();
       for (const op of ops) await apply(op);
+      // A k8s-tagged name retagged: this delivery reads the shared names again, and planning only
+      // what changed since the previous one (shared-name flips included) converges everything.
+      await register('k8s-sync', 'probe', ['k8s', `run-${++runs}`]);
       await watchCaughtUp();
       await deliver();
       await assertConverged();

@@ -216,6 +216,15 @@ export class Store {
   /** viewKey(partition, namespace, exact name) → instance count, and → tag → count */
   readonly nameCounts = new Map<string, number>();
   readonly tagCounts = new Map<string, Map<string, number>>();
+  /**
+   * The unfiltered services view kept in order (every viewKey with its sorted tags), brought up
+   * to date from tagCounts for the keys touched since (viewDirty): a watch reads the view after
+   * every change, and rebuilding and sorting the whole catalog each time made the emulator's cost
+   * per change grow with the catalog far beyond a Consul server's.
+   */
+  private readonly viewKeys: string[] = [];
+  private readonly viewTags = new Map<string, string[]>();
+  private readonly viewDirty = new Set<string>();
   /** nodeKey → innerKey(namespace, check ID) → record */
   readonly nodeChecks = new Map<string, Map<string, CheckRec>>();
   readonly nodeLevelChecks = new Map<string, Map<string, CheckRec>>();
@@ -316,6 +325,7 @@ export class Store {
 
   private countView(svc: ServiceRec, delta: 1 | -1): void {
     const name = viewKey(apOf(svc), nsOf(svc), svc.Service);
+    this.viewDirty.add(name);
     const count = (this.nameCounts.get(name) ?? 0) + delta;
     if (count <= 0) {
       this.nameCounts.delete(name);
@@ -496,6 +506,8 @@ export class Store {
     include?: (svc: ServiceRec) => boolean,
     sc: Scope = DEFAULT_SCOPE,
   ): Record<string, string[]> {
+    if (include === undefined && sc.ns !== '*')
+      return this.orderedView(`${sc.ap}\u0000${sc.ns}\u0000`);
     const acc = new Map<string, Set<string>>();
     if (include === undefined) {
       const prefix = sc.ns === '*' ? `${sc.ap}\u0000` : `${sc.ap}\u0000${sc.ns}\u0000`;
@@ -522,6 +534,31 @@ export class Store {
     }
     const out: Record<string, string[]> = {};
     for (const name of [...acc.keys()].sort(cmp)) out[name] = [...(acc.get(name) ?? [])].sort(cmp);
+    return out;
+  }
+
+  /** The view of one namespace from the ordered cache (servicesView without filter). */
+  private orderedView(prefix: string): Record<string, string[]> {
+    const keys = this.viewKeys;
+    for (const key of this.viewDirty) {
+      const at = lowerBound(keys, key);
+      const present = keys[at] === key;
+      const tags = this.tagCounts.get(key);
+      if (tags === undefined) {
+        this.viewTags.delete(key);
+        if (present) keys.splice(at, 1);
+        continue;
+      }
+      this.viewTags.set(key, [...tags.keys()].sort(cmp));
+      if (!present) keys.splice(at, 0, key);
+    }
+    this.viewDirty.clear();
+    const out: Record<string, string[]> = {};
+    for (let i = lowerBound(keys, prefix); i < keys.length; i++) {
+      const key = keys[i]!;
+      if (!key.startsWith(prefix)) break;
+      out[key.slice(prefix.length)] = [...(this.viewTags.get(key) ?? [])];
+    }
     return out;
   }
 
@@ -777,6 +814,18 @@ export class Store {
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The first position of a sorted array whose element is not below `key`. */
+function lowerBound(sorted: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function byCheckId(a: CheckRec, b: CheckRec): number {

@@ -2,7 +2,7 @@
 // converged to it. The newest view (X-Consul-Index) wins: an older delivery is acknowledged and
 // skipped, a burst is coalesced. 503 when a Kubernetes write failed or the API server is down
 // (the next delivery or reconcile repairs; the breaker converges the current view on its return).
-import { decodeServicesView } from '../src/events/services-view.js';
+import { decodeCountedServicesView } from '../src/events/services-view.js';
 import { assertNoFailures } from '../src/sync/to-k8s.js';
 import { SyncError } from '../src/errors.js';
 import { counted, indexOf, watchDelivery, type Handler, type HandlerContext } from './context.js';
@@ -10,13 +10,13 @@ import { counted, indexOf, watchDelivery, type Handler, type HandlerContext } fr
 export function createConsulServicesHandler(ctx: HandlerContext): Handler {
   return counted(ctx, 'consul-watch', async (req, res, count) => {
     const start = process.hrtime.bigint();
-    const view = decodeServicesView(req.body);
+    const { view, names } = decodeCountedServicesView(req.body);
     const index = req.get('X-Consul-Index') ?? null;
     const done = watchDelivery(ctx, req, res, count, {
       event: 'consul-watch',
       message: 'consul services view',
       start,
-      size: { services: Object.keys(view).length },
+      size: { services: names },
     });
     if (!done) return;
     let delivered;

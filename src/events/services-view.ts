@@ -17,41 +17,53 @@ export const servicesViewSchema = z
   });
 
 export function decodeServicesView(body: unknown): ServicesView {
+  return decodeCountedServicesView(body).view;
+}
+
+/** decodeServicesView, with the number of names (counted on the way, for the log line). */
+export function decodeCountedServicesView(body: unknown): { view: ServicesView; names: number } {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new SyncError(
       'INVALID_SERVICES_VIEW',
       'invalid services view: expected an object of service name to tag array',
     );
   }
-  const view = wellFormedCopy(body);
-  if (view !== undefined) return view;
+  const names = wellFormed(body);
+  if (names !== undefined) return { view: body as ServicesView, names };
   const decoded = decodeWith(servicesViewSchema, body, 'INVALID_SERVICES_VIEW', 'services view');
-  const out: ServicesView = {};
-  for (const [name, tags] of Object.entries(decoded)) out[name] = tags ?? [];
-  return out;
+  const view: ServicesView = {};
+  let count = 0;
+  for (const [name, tags] of Object.entries(decoded)) {
+    view[name] = tags ?? [];
+    count++;
+  }
+  return { view, names: count };
 }
 
 /**
- * What servicesViewSchema accepts, checked and copied (null tags as []) in one pass without
- * building zod's copy: every delivery carries the whole catalog, so this runs over thousands of
- * entries per event. Anything it does not accept (undefined) goes through the schema, which
- * names what is wrong.
+ * Whether the body is what servicesViewSchema accepts, checked in one pass without building
+ * zod's copy (every delivery carries the whole catalog, so this runs over thousands of entries
+ * per event), null tags made [] in place: the number of names, or undefined for anything it
+ * does not accept, which then goes through the schema, which names what is wrong. The body is
+ * the request's own parse, so it becomes the view instead of being copied.
  */
-function wellFormedCopy(body: object): ServicesView | undefined {
-  const out: ServicesView = {};
+function wellFormed(body: object): number | undefined {
+  const entries = body as Record<string, unknown>;
+  const nulls: string[] = [];
   let count = 0;
-  for (const name in body) {
-    if (!Object.hasOwn(body, name)) continue;
+  for (const name in entries) {
+    if (!Object.hasOwn(entries, name)) continue;
     if (++count > MAX_ITEMS || name.length < 1 || name.length > MAX_VIEW_STRING) return undefined;
-    const tags = (body as Record<string, unknown>)[name];
+    const tags = entries[name];
     if (tags === null) {
-      out[name] = [];
+      nulls.push(name);
       continue;
     }
     if (!Array.isArray(tags) || tags.length > MAX_VIEW_TAGS) return undefined;
     for (const tag of tags as unknown[])
       if (typeof tag !== 'string' || tag.length > MAX_VIEW_STRING) return undefined;
-    out[name] = tags as string[];
   }
-  return out;
+  // Only a well-formed body is changed.
+  for (const name of nulls) entries[name] = [];
+  return count;
 }

@@ -196,14 +196,14 @@ export async function startConsulEmulator(
         const authz =
           token === undefined || token === '' ? Authorizer.management() : acl.resolve(token);
         if (authz === undefined) return { error: 'Unexpected response code: 403 (ACL not found)' };
+        const index = Math.max(1, store.servicesIndex);
+        if (authz.isManagement) return { body: store.servicesViewJson(), index };
         const view = store.servicesView();
-        if (!authz.isManagement) {
-          // what /v1/catalog/services answers this token (aclfilter filterServices)
-          for (const name of Object.keys(view)) {
-            if (!authz.allowed('service', 'read', name)) delete view[name];
-          }
+        // what /v1/catalog/services answers this token (aclfilter filterServices)
+        for (const name of Object.keys(view)) {
+          if (!authz.allowed('service', 'read', name)) delete view[name];
         }
-        return { body: JSON.stringify(view), index: Math.max(1, store.servicesIndex) };
+        return { body: JSON.stringify(view), index };
       },
       version: () => store.viewVersion,
     },

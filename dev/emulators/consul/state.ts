@@ -224,6 +224,8 @@ export class Store {
    */
   private readonly viewKeys: string[] = [];
   private readonly viewTags = new Map<string, string[]>();
+  /** Each key's `"name":["tag",...]`, for the watch's body. */
+  private readonly viewJson = new Map<string, string>();
   private readonly viewDirty = new Set<string>();
   /** nodeKey → innerKey(namespace, check ID) → record */
   readonly nodeChecks = new Map<string, Map<string, CheckRec>>();
@@ -539,6 +541,27 @@ export class Store {
 
   /** The view of one namespace from the ordered cache (servicesView without filter). */
   private orderedView(prefix: string): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const key of this.orderedKeys(prefix))
+      out[key.slice(prefix.length)] = [...(this.viewTags.get(key) ?? [])];
+    return out;
+  }
+
+  /**
+   * JSON.stringify(servicesView(undefined, sc)) from the ordered cache, for the watch's body,
+   * with the names in Consul's order (Go sorts a map's keys; a JS object would put
+   * integer-like names first).
+   */
+  servicesViewJson(sc: Scope = DEFAULT_SCOPE): string {
+    if (sc.ns === '*') return JSON.stringify(this.servicesView(undefined, sc));
+    const parts: string[] = [];
+    for (const key of this.orderedKeys(`${sc.ap}\u0000${sc.ns}\u0000`))
+      parts.push(this.viewJson.get(key) ?? '');
+    return `{${parts.join(',')}}`;
+  }
+
+  /** The view keys under a prefix, in order, after bringing the cache up to date. */
+  private *orderedKeys(prefix: string): Generator<string> {
     const keys = this.viewKeys;
     for (const key of this.viewDirty) {
       const at = lowerBound(keys, key);
@@ -546,20 +569,22 @@ export class Store {
       const tags = this.tagCounts.get(key);
       if (tags === undefined) {
         this.viewTags.delete(key);
+        this.viewJson.delete(key);
         if (present) keys.splice(at, 1);
         continue;
       }
-      this.viewTags.set(key, [...tags.keys()].sort(cmp));
+      const sorted = [...tags.keys()].sort(cmp);
+      this.viewTags.set(key, sorted);
+      const name = key.slice(key.lastIndexOf('\u0000') + 1);
+      this.viewJson.set(key, `${JSON.stringify(name)}:${JSON.stringify(sorted)}`);
       if (!present) keys.splice(at, 0, key);
     }
     this.viewDirty.clear();
-    const out: Record<string, string[]> = {};
     for (let i = lowerBound(keys, prefix); i < keys.length; i++) {
       const key = keys[i]!;
-      if (!key.startsWith(prefix)) break;
-      out[key.slice(prefix.length)] = [...(this.viewTags.get(key) ?? [])];
+      if (!key.startsWith(prefix)) return;
+      yield key;
     }
-    return out;
   }
 
   /** X-Consul-Index of catalog/service/:name and health/service/:name. */

@@ -1,9 +1,12 @@
 // The emulator's services view (/v1/catalog/services and the watch's body) is kept in order
 // incrementally (dev/emulators/consul/state.ts orderedView). For any history of registrations,
 // deregistrations and transactions rolled back, it answers exactly what a filtered read that
-// rebuilds the view from every instance answers (a filter every instance passes).
+// rebuilds the view from every instance answers (a filter every instance passes), and a
+// `services` watch delivers that same view.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { startConsulEmulator, type ConsulEmulator } from '../../../dev/emulators/consul/index.js';
 import { get, put } from './helpers.js';
@@ -35,12 +38,28 @@ const instance = (node: string, name: string, tags: string[]) => ({
 
 describe('consul emulator: the services view kept in order', () => {
   let emu: ConsulEmulator;
+  let handler: http.Server;
   before(async () => {
     emu = await startConsulEmulator();
+    handler = http.createServer((req, res) => req.resume().on('end', () => res.end()));
+    await new Promise<void>((resolve) => handler.listen(0, '127.0.0.1', resolve));
+    const { port } = handler.address() as AddressInfo;
+    emu.addWatch({ type: 'services', url: `http://127.0.0.1:${port}/` });
   });
   after(async () => {
     await emu.close();
+    await new Promise((resolve) => handler.close(resolve));
   });
+
+  /** The watch's last delivery comes to `text` (it delivers only views that changed). */
+  async function delivered(text: string): Promise<void> {
+    const end = Date.now() + 5000;
+    while (emu.deliveries.at(-1)?.body !== text) {
+      if (Date.now() > end)
+        assert.fail(`the watch delivered ${emu.deliveries.at(-1)?.body}, not ${text}`);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
 
   async function apply(op: Op): Promise<void> {
     if (op.op === 'register') {
@@ -88,6 +107,7 @@ describe('consul emulator: the services view kept in order', () => {
           );
           assert.equal(kept.status, 200);
           assert.equal(kept.text, rebuilt.text);
+          await delivered(kept.text);
         }
       }),
       { numRuns: 60 },

@@ -157,8 +157,12 @@ export function viewInScope(view: ServicesView, scope: ViewScope): ServicesView 
   return out;
 }
 
-/** Whether the view has no name (without listing its names). */
+/**
+ * Whether the view has no name. Consul always lists `consul` itself, which answers at once;
+ * otherwise the names are enumerated (for-in lists them all before the first).
+ */
 export function isEmptyView(view: ServicesView): boolean {
+  if (Object.hasOwn(view, 'consul')) return false;
   for (const name in view) if (Object.hasOwn(view, name)) return false;
   return true;
 }

@@ -154,6 +154,7 @@ describe('isEmptyView', () => {
   it('answers without listing the names', () => {
     assert.equal(isEmptyView({}), true);
     assert.equal(isEmptyView({ consul: [] }), false);
+    assert.equal(isEmptyView({ web: ['v1'] }), false);
   });
 });
 

@@ -52,10 +52,12 @@ export function createConsulServicesHandler(ctx: HandlerContext): Handler {
           : result.changes.length > 0
             ? 'written'
             : 'unchanged';
-        // `planned`: the names planned when only what changed since the last delivery was.
+        // `planned`: the names planned when only what changed since the last delivery was;
+        // `sharedNames: "kept"`: the previous delivery's shared-name answer was used unread.
         done(outcome, {
           ...result.summary,
           ...(result.planned !== undefined ? { planned: result.planned } : {}),
+          ...(result.sharedNamesKept ? { sharedNames: 'kept' } : {}),
         });
         res.json({ index, ...result.summary, warnings: result.warnings });
       }

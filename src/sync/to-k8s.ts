@@ -293,6 +293,11 @@ export interface ViewPlan {
    * (src/sync/view-tracker.ts); absent when it planned the whole view.
    */
   planned?: number;
+  /**
+   * The delivery kept the previous delivery's shared-name answer instead of reading it
+   * (src/sync/view-tracker.ts sharedNames); absent when it was read.
+   */
+  sharedNamesKept?: true;
 }
 
 /** Per-service control read from Consul meta (see readMetaControl). */
@@ -394,9 +399,11 @@ export async function planServicesView(
     allLabelled.some((s) => (s.spec?.type ?? '') !== 'ExternalName');
   const trackedMirrors = endpointsPossible ? undefined : changedMirrors;
   let shared = readShared;
+  let sharedNamesKept = false;
   if (shared === undefined) {
     const kept = tracker?.sharedNames(fullView, settings.consulK8sTag, trackedMirrors);
     shared = kept ? { names: kept, partial: false } : await sharedNames(deps, fullView);
+    sharedNamesKept = kept !== undefined;
   }
   const scope = tracker
     ? tracker.scope(fullView, shared.names, trackedMirrors, shared.partial)
@@ -560,6 +567,7 @@ export async function planServicesView(
     owned: plan.owned + outside,
     conflicts: [...plan.conflicts, ...conflictsOfSlices],
     ...(scope ? { planned: scope.names.size } : {}),
+    ...(sharedNamesKept ? { sharedNamesKept: true as const } : {}),
   };
 }
 

@@ -43,6 +43,14 @@ async function currentView(): Promise<ServicesView> {
   return (await (await fetch(`${w.consulEmu.url}/v1/catalog/services`)).json()) as ServicesView;
 }
 
+interface DeliveryLine {
+  event?: string;
+  planned?: number;
+  sharedNames?: string;
+}
+/** The last delivery's log line. */
+let lastLine: DeliveryLine | undefined;
+
 /** Delivers the current view as the watch would; answers the planned count (absent: whole view). */
 async function deliver(): Promise<number | undefined> {
   const mark = w.logs.length;
@@ -52,8 +60,9 @@ async function deliver(): Promise<number | undefined> {
   assert.equal(res.status, 200, JSON.stringify(res.body));
   const line = w.logs
     .slice(mark)
-    .map((l) => JSON.parse(l) as { event?: string; planned?: number })
+    .map((l) => JSON.parse(l) as DeliveryLine)
     .find((l) => l.event === 'consul-watch');
+  lastLine = line;
   return line?.planned;
 }
 
@@ -141,6 +150,7 @@ test('the shared-name answer is read again when a k8s-tagged name changes in the
     before + 1,
     'no shared-name read (the one read is deliver() taking the view)',
   );
+  assert.equal(lastLine?.sharedNames, 'kept', 'the log line says so');
   await assert.rejects(w.core.readNamespacedService({ name: 'shared', namespace: NS }));
   // The reconcile reads it (as does the next delivery that plans in full).
   const rec = await request(w.app).post('/reconcile?direction=to-k8s');
@@ -155,6 +165,7 @@ test('the shared-name answer is read again when a k8s-tagged name changes in the
   const readsBefore = reads();
   await deliver();
   assert.equal(reads(), readsBefore + 2, 'the view taken, and the shared-name read');
+  assert.equal(lastLine?.sharedNames, undefined);
   await assertConverged();
   // The VM instance leaves: the entry changes back, the answer is read, the mirror goes.
   await deregister('vm-1', 'shared');

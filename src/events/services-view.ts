@@ -31,13 +31,10 @@ export function decodeCountedServicesView(body: unknown): { view: ServicesView; 
   const names = wellFormed(body);
   if (names !== undefined) return { view: body as ServicesView, names };
   const decoded = decodeWith(servicesViewSchema, body, 'INVALID_SERVICES_VIEW', 'services view');
+  const entries = Object.entries(decoded);
   const view: ServicesView = {};
-  let count = 0;
-  for (const [name, tags] of Object.entries(decoded)) {
-    view[name] = tags ?? [];
-    count++;
-  }
-  return { view, names: count };
+  for (const [name, tags] of entries) view[name] = tags ?? [];
+  return { view, names: entries.length };
 }
 
 /**

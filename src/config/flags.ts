@@ -501,6 +501,14 @@ export const FLAGS: readonly FlagDef[] = [
     commands: ['serve'],
   },
   {
+    name: 'registration-view-interval',
+    kind: 'duration',
+    group: 'server',
+    default: '5s',
+    description: 'Refresh of the registrations admissions plan against (0 = read every time).',
+    commands: ['serve'],
+  },
+  {
     name: 'audit-deadline',
     kind: 'duration',
     group: 'server',

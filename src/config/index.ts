@@ -94,6 +94,8 @@ export interface Config extends ToConsulSettings, ToK8sSettings {
     writeTimeoutMs: number;
     reconcileIntervalMs: number;
     nodeCacheTtlMs: number;
+    /** Least time between refreshes of the registration view; 0: no view, read before every write. */
+    registrationViewIntervalMs: number;
     auditDeadlineMs: number;
     /** Delays after an admission at which stored state is confirmed, ascending. */
     confirmAfterMs: readonly number[];
@@ -618,6 +620,7 @@ export function parseConfigWith(
       writeTimeoutMs: parseDuration(one('write-timeout'))!,
       reconcileIntervalMs: parseDuration(one('reconcile-interval'))!,
       nodeCacheTtlMs: parseDuration(one('node-cache-ttl'))!,
+      registrationViewIntervalMs: parseDuration(one('registration-view-interval'))!,
       auditDeadlineMs: parseDuration(one('audit-deadline'))!,
       confirmAfterMs: list('confirm-after')
         .map((d) => parseDuration(d)!)

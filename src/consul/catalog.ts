@@ -109,16 +109,18 @@ function toRegistration(
   if (typeof s.ModifyIndex === 'number') reg.modifyIndex = s.ModifyIndex;
   if (namespace !== undefined) reg.namespace = namespace;
   const check = checks.get(checkKey(namespace, s.ID));
-  if (check) {
-    reg.check = {
-      checkId: check.CheckID,
-      name: check.Name ?? '',
-      status: (check.Status ?? 'critical') as CheckStatus,
-      ...(check.Output ? { output: check.Output } : {}),
-      ...(typeof check.ModifyIndex === 'number' ? { modifyIndex: check.ModifyIndex } : {}),
-    };
-  }
+  if (check) reg.check = toCheck(check);
   return reg;
+}
+
+function toCheck(check: HealthCheck): NonNullable<Registration['check']> {
+  return {
+    checkId: check.CheckID,
+    name: check.Name ?? '',
+    status: (check.Status ?? 'critical') as CheckStatus,
+    ...(check.Output ? { output: check.Output } : {}),
+    ...(typeof check.ModifyIndex === 'number' ? { modifyIndex: check.ModifyIndex } : {}),
+  };
 }
 
 /**
@@ -138,6 +140,12 @@ export interface ServicesViewRead {
   index: number | undefined;
 }
 
+/** A blocking query's parameters: Consul answers once its index passes `index`, or after `waitMs`. */
+export interface BlockingRead {
+  index: number;
+  waitMs: number;
+}
+
 interface ReadAnswer<T> {
   body: T;
   filtered: boolean;
@@ -149,6 +157,25 @@ export interface ApplyResult {
   operations: number;
   /** Groups not written because their Consul namespace could not be created (empty without). */
   skipped: SkippedNamespace[];
+  /**
+   * What Consul answered for the services and checks written, as stored (their ModifyIndex
+   * included), keyed by namespace and ID (`written`'s keys: see `registrationsAfter`). A
+   * transaction's results can hold other services' too (the group commit).
+   */
+  written: TxnWritten;
+}
+
+/** `/v1/txn` results: one per op that returns something (a set, never a delete). */
+interface TxnResult {
+  Node?: unknown;
+  Service?: NodeService | null;
+  Check?: HealthCheck | null;
+}
+
+/** Services and checks a transaction wrote, as Consul stored them. */
+export interface TxnWritten {
+  services: Map<string, NodeService>;
+  checks: Map<string, HealthCheck>;
 }
 
 export interface ConsulCatalogOptions {
@@ -185,7 +212,7 @@ export class ConsulCatalog {
    * The event path's one-transaction writes, grouped while one is in flight; full transactions
    * beside it up to `concurrency` (txn-group.ts).
    */
-  private readonly group: TxnGroupCommit;
+  private readonly group: TxnGroupCommit<TxnResult[]>;
 
   constructor(
     private readonly consul: ConsulHandle,
@@ -287,7 +314,11 @@ export class ConsulCatalog {
   private async readNodeServices(
     filter: string,
     timeoutMs?: number,
-  ): Promise<{ services: NodeService[]; filtered: boolean }> {
+    block?: BlockingRead,
+  ): Promise<{ services: NodeService[]; filtered: boolean; index: number | undefined }> {
+    const blocking: Record<string, string> = block
+      ? { index: String(block.index), wait: `${Math.ceil(block.waitMs / 1000)}s` }
+      : {};
     if (this.namespaces) {
       // Every namespace at once: the node-services list keeps instances of one ID in two
       // namespaces apart, where /catalog/node's map (keyed by ID) would merge them.
@@ -296,22 +327,31 @@ export class ConsulCatalog {
           method: 'GET',
           path: '/catalog/node-services/{node}',
           params: { node: this.node },
-          query: { filter, ns: '*' },
+          query: { filter, ns: '*', ...blocking },
           ...(timeoutMs !== undefined ? { timeoutMs } : {}),
           ctx,
         }),
       );
-      return { services: answer.body?.Services ?? [], filtered: answer.filtered };
+      return {
+        services: answer.body?.Services ?? [],
+        filtered: answer.filtered,
+        index: answer.index,
+      };
     }
     const answer = await this.read<NodeServices>('catalog read', (ctx) =>
       this.consul.client.catalog.node.services({
         node: this.node,
         filter,
+        ...blocking,
         ...this.consul.opts(timeoutMs),
         ctx,
       } as never),
     );
-    return { services: Object.values(answer.body?.Services ?? {}), filtered: answer.filtered };
+    return {
+      services: Object.values(answer.body?.Services ?? {}),
+      filtered: answer.filtered,
+      index: answer.index,
+    };
   }
 
   /**
@@ -393,14 +433,28 @@ export class ConsulCatalog {
     return { registrations, filtered: perName.some((a) => a.filtered) };
   }
 
-  /** Every Kubernetes-sourced registration on our node (any owner), with checks: two reads. */
-  async readAll(timeoutMs?: number): Promise<RegistrationsRead> {
+  /**
+   * Every Kubernetes-sourced registration on our node (any owner), with checks: two reads. With
+   * `block`, the services' read is a blocking query (it answers once the catalog's index passes
+   * `block.index`, or after `block.waitMs`) and the checks are read after it; `index` is the
+   * services' read's.
+   */
+  async readAll(
+    timeoutMs?: number,
+    block?: BlockingRead,
+  ): Promise<RegistrationsRead & { index: number | undefined }> {
     const filter = `Meta[${filterString(META_EXTERNAL_SOURCE)}] == ${filterString(META_EXTERNAL_SOURCE_VALUE)}`;
-    const [services, checks] = await Promise.all([
-      this.readNodeServices(filter, timeoutMs),
-      this.readChecks(undefined, timeoutMs),
-    ]);
+    const [services, checks] = block
+      ? [
+          await this.readNodeServices(filter, timeoutMs, block),
+          await this.readChecks(undefined, timeoutMs),
+        ]
+      : await Promise.all([
+          this.readNodeServices(filter, timeoutMs),
+          this.readChecks(undefined, timeoutMs),
+        ]);
     return {
+      index: services.index,
       registrations: services.services.map((s) =>
         toRegistration(this.node, s, checks.checks, this.nsOf(s.Namespace)),
       ),
@@ -577,11 +631,67 @@ export class ConsulCatalog {
     );
   }
 
-  private async runTxn(ops: Record<string, unknown>[], timeoutMs?: number): Promise<void> {
+  private async runTxn(ops: Record<string, unknown>[], timeoutMs?: number): Promise<TxnResult[]> {
     const txn = this.consul.client.transaction as unknown as {
-      create(ops: unknown[], opts: object): Promise<unknown>;
+      create(ops: unknown[], opts: object): Promise<{ Results?: TxnResult[] | null } | null>;
     };
-    await this.call('txn', () => txn.create(ops, this.consul.opts(timeoutMs)));
+    const body = await this.call('txn', () => txn.create(ops, this.consul.opts(timeoutMs)));
+    return Array.isArray(body?.Results) ? body.Results : [];
+  }
+
+  /** Adds a transaction's results to `written` (keys as `registrationsAfter` looks them up). */
+  private collect(written: TxnWritten, results: readonly TxnResult[]): void {
+    for (const r of results) {
+      const s = r?.Service;
+      if (s && typeof s.ID === 'string')
+        written.services.set(checkKey(this.nsOf(s.Namespace), s.ID), s);
+      const c = r?.Check;
+      if (c && typeof c.CheckID === 'string')
+        written.checks.set(checkKey(this.nsOf(c.Namespace), c.CheckID), c);
+    }
+  }
+
+  /**
+   * What Consul holds for one Kubernetes service after `changes` were applied to `current`,
+   * from the transaction's results: undefined when a result is missing (a token that may write
+   * but not read, say), so the caller reads again instead of guessing an index.
+   */
+  registrationsAfter(
+    current: readonly Registration[],
+    changes: readonly RegistrationChange[],
+    applied: ApplyResult,
+  ): Registration[] | undefined {
+    const key = (r: Registration): string => checkKey(r.namespace, r.id);
+    const after = new Map(current.map((r) => [key(r), r]));
+    for (const change of changes) {
+      const k = key(change.registration);
+      if (change.op === 'delete') {
+        after.delete(k);
+        continue;
+      }
+      const before = change.previous;
+      let next: Registration;
+      if (change.writeService) {
+        const stored = applied.written.services.get(k);
+        if (!stored) return undefined;
+        next = toRegistration(this.node, stored, new Map(), this.nsOf(stored.Namespace));
+        if (before?.check) next.check = before.check;
+      } else if (before) {
+        next = { ...before };
+      } else {
+        return undefined;
+      }
+      if (change.writeCheck === 'set' && change.registration.check) {
+        const ns = change.registration.namespace;
+        const stored = applied.written.checks.get(checkKey(ns, change.registration.check.checkId));
+        if (!stored) return undefined;
+        next.check = toCheck(stored);
+      } else if (change.writeCheck === 'delete') {
+        delete next.check;
+      }
+      after.set(k, next);
+    }
+    return [...after.values()];
   }
 
   /**
@@ -605,18 +715,19 @@ export class ConsulCatalog {
       ...options,
       ...(partition ? { partition } : {}),
     });
-    const result: ApplyResult = { transactions: 0, operations: 0, skipped };
+    const written: TxnWritten = { services: new Map(), checks: new Map() };
+    const result: ApplyResult = { transactions: 0, operations: 0, skipped, written };
     const [only, ...others] = chains;
     const ops = only?.ordered.length === 0 && only.sets.length === 1 ? only.sets[0]! : undefined;
     if (ops && others.length === 0 && (options.ensureNode ?? true)) {
       try {
         // packTransactions put the node's `set` first; the group adds it once per transaction.
-        await this.group.submit(ops.slice(1), timeoutMs);
+        this.collect(written, await this.group.submit(ops.slice(1), timeoutMs));
       } catch (err) {
         this.knownNamespaces.clear();
         throw err;
       }
-      return { transactions: 1, operations: ops.length, skipped };
+      return { transactions: 1, operations: ops.length, skipped, written };
     }
     const limit = createLimiter(this.options.concurrency);
     let failure: unknown;
@@ -624,7 +735,7 @@ export class ConsulCatalog {
       limit(async () => {
         if (failure !== undefined) return;
         try {
-          await this.runTxn(ops, timeoutMs);
+          this.collect(written, await this.runTxn(ops, timeoutMs));
         } catch (err) {
           failure ??= err;
           return;

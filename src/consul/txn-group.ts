@@ -13,19 +13,20 @@
 import { SyncError, isSyncError } from '../errors.js';
 import { MAX_TXN_OPS, type TxnOp } from './txn.js';
 
-export type RunTxn = (ops: TxnOp[], timeoutMs?: number) => Promise<void>;
+/** Runs one transaction; answers what Consul returned for it (its results), passed to its members. */
+export type RunTxn<R = void> = (ops: TxnOp[], timeoutMs?: number) => Promise<R>;
 
-interface Member {
+interface Member<R> {
   ops: TxnOp[];
   /** When the member's write timeout runs out (`Infinity`: none). */
   deadline: number;
-  resolve(): void;
+  resolve(results: R): void;
   reject(err: unknown): void;
 }
 
-export interface TxnGroupOptions {
+export interface TxnGroupOptions<R> {
   /** Runs one transaction (the catalog's `/v1/txn` call, errors already mapped). */
-  run: RunTxn;
+  run: RunTxn<R>;
   /** The operation every transaction starts with, once (the sync node's idempotent `set`). */
   lead: TxnOp;
   maxOps?: number;
@@ -37,19 +38,19 @@ export interface TxnGroupOptions {
   maxInFlight?: number;
 }
 
-export class TxnGroupCommit {
-  private readonly queue: Member[] = [];
+export class TxnGroupCommit<R = void> {
+  private readonly queue: Member<R>[] = [];
   /** Operations of the members waiting in `queue`. */
   private queuedOps = 0;
   private inFlight = 0;
   private readonly maxInFlight: number;
-  private readonly run: RunTxn;
+  private readonly run: RunTxn<R>;
   private readonly lead: TxnOp;
   private readonly room: number;
   private readonly now: () => number;
   private readonly onSend: (services: number) => void;
 
-  constructor(options: TxnGroupOptions) {
+  constructor(options: TxnGroupOptions<R>) {
     this.run = options.run;
     this.lead = options.lead;
     this.room = (options.maxOps ?? MAX_TXN_OPS) - 1;
@@ -60,12 +61,13 @@ export class TxnGroupCommit {
 
   /**
    * Writes one service's operations (without the lead operation) in the next transaction.
-   * Resolves when Consul applied them; rejects with the error of the transaction that carried
+   * Resolves with the results of the transaction that carried them when Consul applied them
+   * (a grouped transaction's results hold its other members' too); rejects with the error of the transaction that carried
    * them alone or, when Consul did not answer, of the grouped one. `timeoutMs` counts from now,
    * waiting for the transaction ahead included.
    */
-  submit(ops: TxnOp[], timeoutMs?: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  submit(ops: TxnOp[], timeoutMs?: number): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
       const deadline = timeoutMs === undefined ? Infinity : this.now() + timeoutMs;
       this.queue.push({ ops, deadline, resolve, reject });
       this.queuedOps += ops.length;
@@ -94,8 +96,8 @@ export class TxnGroupCommit {
   }
 
   /** The next members in arrival order that fit one transaction; expired ones are failed. */
-  private take(): Member[] {
-    const batch: Member[] = [];
+  private take(): Member<R>[] {
+    const batch: Member<R>[] = [];
     let used = 0;
     while (this.queue.length > 0) {
       const next = this.queue[0]!;
@@ -114,19 +116,20 @@ export class TxnGroupCommit {
     return batch;
   }
 
-  private remaining(m: Member): number {
+  private remaining(m: Member<R>): number {
     return m.deadline - this.now();
   }
 
-  private timeoutFor(members: readonly Member[]): number | undefined {
+  private timeoutFor(members: readonly Member<R>[]): number | undefined {
     const left = Math.min(...members.map((m) => this.remaining(m)));
     return Number.isFinite(left) ? Math.max(1, Math.ceil(left)) : undefined;
   }
 
-  private async commit(batch: Member[]): Promise<void> {
+  private async commit(batch: Member<R>[]): Promise<void> {
+    let results: R;
     try {
       this.onSend(batch.length);
-      await this.run([this.lead, ...batch.flatMap((m) => m.ops)], this.timeoutFor(batch));
+      results = await this.run([this.lead, ...batch.flatMap((m) => m.ops)], this.timeoutFor(batch));
     } catch (err) {
       if (batch.length === 1 || !refused(err)) {
         for (const m of batch) m.reject(err);
@@ -135,22 +138,23 @@ export class TxnGroupCommit {
       await Promise.all(batch.map((m) => this.alone(m)));
       return;
     }
-    for (const m of batch) m.resolve();
+    for (const m of batch) m.resolve(results);
   }
 
-  private async alone(m: Member): Promise<void> {
+  private async alone(m: Member<R>): Promise<void> {
     if (this.remaining(m) <= 0) {
       m.reject(expired());
       return;
     }
+    let results: R;
     try {
       this.onSend(1);
-      await this.run([this.lead, ...m.ops], this.timeoutFor([m]));
+      results = await this.run([this.lead, ...m.ops], this.timeoutFor([m]));
     } catch (err) {
       m.reject(err);
       return;
     }
-    m.resolve();
+    m.resolve(results);
   }
 }
 

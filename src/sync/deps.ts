@@ -6,6 +6,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Service, ToConsulSettings, ToK8sSettings } from '../translate/types.js';
 import type { EventRecorder } from './event-recorder.js';
+import type { RegistrationView } from './registration-view.js';
 
 export interface SyncSettings extends ToConsulSettings, ToK8sSettings {
   toConsul: boolean;
@@ -24,6 +25,12 @@ export interface SyncDeps {
   metrics: Metrics;
   /** Names in conflict already logged by this process (Consul → Kubernetes); absent: log each time. */
   loggedConflicts?: Set<string>;
+  /**
+   * What Consul holds on the sync node, per Kubernetes service (serve only,
+   * src/sync/registration-view.ts): an admission plans against it instead of reading first.
+   * Absent: every converge reads.
+   */
+  registrations?: RegistrationView;
   /** Kubernetes Events on synced Services (--emit-events); absent: none recorded. */
   eventRecorder?: EventRecorder;
   /**

@@ -17,6 +17,7 @@ import { describeError } from '../errors.js';
 import { resolveSyncId, syncSettings, type SyncDeps } from './deps.js';
 import { ServiceEvents } from './service-events.js';
 import { ViewEvents } from './view-events.js';
+import { RegistrationView } from './registration-view.js';
 import { EventRecorder, type EventRecorderOptions } from './event-recorder.js';
 import { Foreground } from '../concurrency.js';
 
@@ -54,6 +55,11 @@ export function createRuntime(
      * plan without listing them. Off for reconcile, plan and the standalone handlers.
      */
     watchMirrors?: boolean;
+    /**
+     * Keep a view of the sync node's registrations (serve, --registration-view-interval > 0):
+     * admissions plan against it instead of reading Consul first. Off for everything else.
+     */
+    registrationView?: boolean;
   },
 ): Runtime {
   const readiness = base.readiness ?? new Readiness();
@@ -86,6 +92,19 @@ export function createRuntime(
         )
       : undefined;
   mirrors?.start();
+  // Namespaces (Enterprise) keep the read by name in the service's namespace: no view there.
+  const registrations =
+    base.registrationView &&
+    config.toConsul &&
+    !config.dryRun &&
+    !config.enableNamespaces &&
+    config.server.registrationViewIntervalMs > 0
+      ? new RegistrationView(consul, base.logger, {
+          intervalMs: config.server.registrationViewIntervalMs,
+          timeoutMs: config.server.writeTimeoutMs,
+        })
+      : undefined;
+  registrations?.start();
   // Events come from the Kubernetes → Consul direction only, and never from a dry run.
   const eventRecorder =
     config.emitEvents && config.toConsul && !config.dryRun
@@ -113,6 +132,7 @@ export function createRuntime(
           loggedConflicts,
           ...(eventRecorder ? { eventRecorder } : {}),
           ...(mirrors ? { mirrors } : {}),
+          ...(registrations ? { registrations } : {}),
         };
       },
       (err: unknown) => {
@@ -165,6 +185,7 @@ export function createRuntime(
       events.view.close();
       eventRecorder?.close();
       mirrors?.stop();
+      void registrations?.stop();
       consulHandle.close();
     },
   };

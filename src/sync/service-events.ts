@@ -271,6 +271,9 @@ export class ServiceEvents {
         names: [...intent.names],
         exhaustive: intent.exhaustive,
         ...(intent.current ? { current: intent.current } : {}),
+        // An admission plans against the registration view; what the API server stored
+        // (confirmations, audit events, recovery) is converged from a read.
+        fromView: !isConfirmation(intent),
       });
       if (result.service)
         this.know(intent.ref, result.service.metadata?.uid, result.skipReason === undefined);

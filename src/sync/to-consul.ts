@@ -4,6 +4,7 @@ import {
   planServiceRegistrations,
   withholdDeletes,
   type RegistrationChange,
+  type RegistrationPlan,
 } from '../plan/index.js';
 import type { RegistrationsRead } from '../consul/catalog.js';
 import { describeError, isSyncError } from '../errors.js';
@@ -50,6 +51,11 @@ export interface ServiceConvergeInput {
    * for all its services). Used for the first attempt only: a check-and-set conflict re-reads.
    */
   current?: RegistrationsRead;
+  /**
+   * Plan against what `deps.registrations` holds for the service when it knows it (an
+   * admission), instead of reading Consul; the write's check-and-set catches a stale view.
+   */
+  fromView?: boolean;
   dryRun?: boolean;
 }
 
@@ -158,7 +164,10 @@ export async function convergeService(
 ): Promise<ServiceConvergeResult> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await convergeOnce(deps, attempt === 1 ? input : { ...input, current: undefined });
+      return await convergeOnce(
+        deps,
+        attempt === 1 ? input : { ...input, current: undefined, fromView: false },
+      );
     } catch (err) {
       if (attempt >= CAS_ATTEMPTS || !isCasConflict(err)) throw err;
       deps.logger.debug(
@@ -189,15 +198,33 @@ async function convergeOnce(
     input.service === undefined ? await deps.kube.readService(input.ref) : input.service;
   // Both sides are read at once: the Kubernetes reads the translation needs, and what Consul holds.
   const translating = translate(deps, input, service);
-  const [translation, current] = await Promise.all([
+  const view = deps.registrations;
+  const fromView = input.fromView && !input.current ? view?.get(input.ref) : undefined;
+  let viewed = input.current ?? fromView;
+  const [translation, read] = await Promise.all([
     translating,
-    input.current ?? readCurrent(deps, input, service, translating),
+    viewed ?? readCurrent(deps, input, service, translating),
   ]);
-  const planned = planServiceRegistrations({
-    translation,
-    current: current.registrations,
-    syncId: settings.syncId,
-  });
+  let current = read;
+  const plan = (): RegistrationPlan =>
+    planServiceRegistrations({
+      translation,
+      current: current.registrations,
+      syncId: settings.syncId,
+    });
+  let planned = plan();
+  const unchanged = planned.changes.length === 0;
+  if (input.fromView && !input.current && view)
+    deps.metrics.registrationView.inc({
+      outcome: !fromView ? 'miss' : unchanged ? 'unchanged-read' : 'hit',
+    });
+  if (fromView && unchanged) {
+    // A plan of no change writes nothing, so no check-and-set can prove the view current: a
+    // newer write by another replica would stay. Read, as without the view.
+    viewed = undefined;
+    current = await readCurrent(deps, input, service, translating);
+    planned = plan();
+  }
   const where = `${input.ref.namespace}/${input.ref.name}`;
   // A read Consul filtered by ACLs may hide instances: write what is desired, delete nothing.
   const kept = current.filtered
@@ -259,8 +286,20 @@ async function convergeOnce(
     }
     countWrites(deps.metrics, 'consul', changes, 'ok');
     result.transactions = applied.transactions;
+    if (view) {
+      // What the transaction answered is what Consul now holds: the next admission plans from
+      // it. Only when the plan saw every registration of the service (the view's, or a read of
+      // the whole node): a read by name sees only those names.
+      const whole = !current.filtered && (viewed !== undefined || input.exhaustive === true);
+      const after = whole
+        ? deps.consul.registrationsAfter(current.registrations, changes, applied)
+        : undefined;
+      if (after) view.record(input.ref, after, view.stamp());
+      else view.forget(input.ref);
+    }
   } catch (err) {
     countWrites(deps.metrics, 'consul', changes, 'error');
+    view?.forget(input.ref);
     throw err;
   }
   return result;

@@ -16,6 +16,7 @@ export interface Metrics {
   deletesWithheld: Counter<'target' | 'reason'>;
   kubeEvents: Counter<'reason' | 'outcome'>;
   transactionServices: Histogram;
+  registrationView: Counter<'outcome'>;
 }
 
 export const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
@@ -104,6 +105,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'k8s_consul_sync_consul_transaction_services',
       help: 'Kubernetes services per Consul transaction of the event path: more than 1 when writes that became ready while one was in flight left together (group commit).',
       buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers,
+    }),
+    registrationView: new Counter({
+      name: 'k8s_consul_sync_registration_view_total',
+      help: "Admissions by what they planned against: hit (the registration view, no read before the write), miss (the view could not tell: read), unchanged-read (the view's plan changed nothing: read to be sure).",
+      labelNames: ['outcome'],
       registers,
     }),
   };

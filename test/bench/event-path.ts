@@ -288,6 +288,8 @@ export async function runEventPath(
       'k8s_consul_sync_consul_transaction_services',
     );
 
+    if (process.env.BENCH_COUNTS)
+      process.stderr.write(JSON.stringify(await host.call({ type: 'counts' }), null, 1) + '\n');
     await options.inspect?.({ host, serve, pool, sent: total });
 
     const o = summarize(ours.latencies);

@@ -52,6 +52,7 @@ test('defaults follow docs/reference.md "Commands"', () => {
   assert.equal(c.server.reconcileIntervalMs, 0);
   // not in docs/reference.md: ours (README, Configuration)
   assert.equal(c.server.nodeCacheTtlMs, 10000);
+  assert.equal(c.server.registrationViewIntervalMs, 5000);
   // issue 14: confirmations after about 1 s and 5 s, breaker after 3 outages, guard above 10
   assert.deepEqual(c.server.confirmAfterMs, [1000, 5000]);
   assert.equal(c.server.breakerFailures, 3);
@@ -125,6 +126,7 @@ const cases: [string, string, (c: Config) => unknown, unknown][] = [
   ['write-timeout', '500ms', (c) => c.server.writeTimeoutMs, 500],
   ['reconcile-interval', '5m', (c) => c.server.reconcileIntervalMs, 300000],
   ['node-cache-ttl', '0', (c) => c.server.nodeCacheTtlMs, 0],
+  ['registration-view-interval', '0', (c) => c.server.registrationViewIntervalMs, 0],
   ['max-instances-per-service', '0', (c) => c.maxInstancesPerService, 0],
   // Sorted ascending whatever the order given.
   ['confirm-after', '5s,200ms', (c) => c.server.confirmAfterMs, [200, 5000]],
@@ -251,6 +253,7 @@ const invalid: [string, string, string][] = [
   ['write-timeout', '0', 'positive duration'],
   ['reconcile-interval', 'soon', 'duration'],
   ['node-cache-ttl', '10', 'duration'],
+  ['registration-view-interval', '5', 'duration'],
   ['log-level', 'loud', 'one of'],
   ['max-delete-ratio', '1.5', 'from 0 to 1'],
   ['delete-guard-min', '-1', 'whole number'],

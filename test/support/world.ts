@@ -54,6 +54,8 @@ export interface WorldOptions {
   consulEmu?: ConsulEmulator;
   /** Keep the mirrors in memory through a watch, as serve does (default: list them, as before). */
   watchMirrors?: boolean;
+  /** Keep the registration view, as serve does (default: read before every write, as before). */
+  registrationView?: boolean;
 }
 
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
@@ -90,6 +92,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     metrics,
     kubeConfig,
     ...(options.watchMirrors ? { watchMirrors: true } : {}),
+    ...(options.registrationView ? { registrationView: true } : {}),
   });
   const auth = createAuthenticator(config, logger, metrics);
   const app = createApp({

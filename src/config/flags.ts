@@ -504,7 +504,7 @@ export const FLAGS: readonly FlagDef[] = [
     name: 'registration-view-interval',
     kind: 'duration',
     group: 'server',
-    default: '5s',
+    default: '30s',
     description: 'Refresh of the registrations admissions plan against (0 = read every time).',
     commands: ['serve'],
   },

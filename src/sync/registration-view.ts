@@ -18,8 +18,8 @@ import type { Registration, ServiceRef } from '../translate/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { describeError } from '../errors.js';
 
-/** How long one blocking query waits for a change (Consul adds up to 1/16 of it). */
-const WAIT_MS = 30_000;
+/** How long one blocking query waits for a change (Consul's default; it adds up to 1/16). */
+const WAIT_MS = 5 * 60_000;
 
 interface Entry {
   /** undefined: not known (forgotten after a failed write); read before writing. */

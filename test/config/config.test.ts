@@ -52,7 +52,7 @@ test('defaults follow docs/reference.md "Commands"', () => {
   assert.equal(c.server.reconcileIntervalMs, 0);
   // not in docs/reference.md: ours (README, Configuration)
   assert.equal(c.server.nodeCacheTtlMs, 10000);
-  assert.equal(c.server.registrationViewIntervalMs, 5000);
+  assert.equal(c.server.registrationViewIntervalMs, 30000);
   // issue 14: confirmations after about 1 s and 5 s, breaker after 3 outages, guard above 10
   assert.deepEqual(c.server.confirmAfterMs, [1000, 5000]);
   assert.equal(c.server.breakerFailures, 3);

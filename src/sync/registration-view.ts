@@ -21,6 +21,13 @@ import { describeError } from '../errors.js';
 /** How long one blocking query waits for a change (Consul's default; it adds up to 1/16). */
 const WAIT_MS = 5 * 60_000;
 
+/**
+ * Registrations on the sync node above which no view is kept. The view costs about 0.7 KiB a
+ * registration, and a refresh holds the answer, its parse and the new view at once: at this
+ * size about 50 MiB, well inside the Deployment's 256Mi; above it, admissions read as before.
+ */
+export const REGISTRATION_VIEW_MAX = 20_000;
+
 interface Entry {
   /** undefined: not known (forgotten after a failed write); read before writing. */
   registrations: readonly Registration[] | undefined;
@@ -37,6 +44,8 @@ export interface RegistrationViewOptions {
   /** Read timeout of a refresh, on top of the blocking wait. */
   timeoutMs: number;
   waitMs?: number;
+  /** See REGISTRATION_VIEW_MAX. */
+  maxRegistrations?: number;
 }
 
 export class RegistrationView {
@@ -141,6 +150,16 @@ export class RegistrationView {
           index !== undefined ? { index, waitMs } : undefined,
         );
         if (signal.aborted) break;
+        const max = this.options.maxRegistrations ?? REGISTRATION_VIEW_MAX;
+        if (read.registrations.length > max) {
+          // Checked once a refresh answered; the next process checks again.
+          this.unusable();
+          this.logger.info(
+            { event: 'registration-view-off', registrations: read.registrations.length, max },
+            `the sync node holds more than ${max} registrations: no registration view, every admission reads before its write`,
+          );
+          break;
+        }
         this.replace(read, stamp);
         // Consul's index only grows; one that went back (a restored snapshot) starts over.
         index = read.index !== undefined && read.index >= (index ?? 0) ? read.index : undefined;

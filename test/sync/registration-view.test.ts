@@ -120,3 +120,40 @@ test('the loop: a first read, then blocking reads from the index answered; a fai
   assert.equal(view.get(web)?.registrations.length, 0);
   void view.stop();
 });
+
+test('a sync node holding more registrations than the bound keeps no view and is not read again', async () => {
+  let reads = 0;
+  const catalog = {
+    readAll: async () => {
+      reads++;
+      return {
+        registrations: [
+          reg('web', '10.0.0.1', 5),
+          reg('web', '10.0.0.2', 6),
+          reg('api', '10.0.0.3', 7),
+        ],
+        filtered: false,
+        index: 3,
+      };
+    },
+  };
+  const bounded = new RegistrationView(catalog, logger, {
+    intervalMs: 1,
+    timeoutMs: 1000,
+    maxRegistrations: 2,
+  });
+  bounded.start();
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(reads, 1);
+  assert.equal(bounded.get(web), undefined);
+  await bounded.stop();
+  const fits = new RegistrationView(catalog, logger, {
+    intervalMs: 1000,
+    timeoutMs: 1000,
+    maxRegistrations: 3,
+  });
+  fits.start();
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(fits.get(web)?.registrations.length, 2);
+  void fits.stop();
+});

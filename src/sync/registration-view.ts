@@ -24,9 +24,10 @@ const WAIT_MS = 5 * 60_000;
 /**
  * Registrations on the sync node above which no view is kept. The view costs about 0.7 KiB a
  * registration, and a refresh holds the answer, its parse and the new view at once: at this
- * size about 50 MiB, well inside the Deployment's 256Mi; above it, admissions read as before.
+ * size about 25 MiB, and a refresh's parse blocks the event loop for tens of milliseconds;
+ * above it, admissions read as before.
  */
-export const REGISTRATION_VIEW_MAX = 20_000;
+export const REGISTRATION_VIEW_MAX = 10_000;
 
 interface Entry {
   /** undefined: not known (forgotten after a failed write); read before writing. */

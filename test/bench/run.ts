@@ -137,6 +137,7 @@ export async function runBench(args: BenchArgs): Promise<ScenarioResult[]> {
             ? { maxExternalIPs: Number(process.env.BENCH_HEAVY_EXTERNAL_IPS) }
             : {}),
           ...(profile ? { serveNodeArgs: profile, emulatorNodeArgs: profile } : {}),
+          ...(eventPathVariant().serveFlags ? { serveFlags: eventPathVariant().serveFlags } : {}),
         });
         break;
       case 'cli': // issue 19: --help and plan --help against node -e 0
@@ -202,7 +203,10 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename
   });
 }
 
-/** BENCH_EVENT_KINDS=lb,ext,np narrows the reviews sent; BENCH_SERVE_FLAGS adds serve flags. */
+/**
+ * BENCH_EVENT_KINDS=lb,ext,np narrows the reviews sent; BENCH_SERVE_FLAGS adds serve flags (to
+ * event-path and heavy-input).
+ */
 function eventPathVariant(): { kinds?: EventKind[]; serveFlags?: string[] } {
   const kinds = (process.env.BENCH_EVENT_KINDS ?? '')
     .split(',')

@@ -56,12 +56,19 @@ export class RegistrationView {
   private clock = 0;
   private running: Promise<void> | undefined;
   private readonly stopper = new AbortController();
+  /** Registrations held (the sum over entries). */
+  private size = 0;
+  /** Past the bound once: no view for the rest of the process. */
+  private off = false;
+  private readonly max: number;
 
   constructor(
     private readonly catalog: Pick<ConsulCatalog, 'readAll'>,
     private readonly logger: Logger,
     private readonly options: RegistrationViewOptions,
-  ) {}
+  ) {
+    this.max = options.maxRegistrations ?? REGISTRATION_VIEW_MAX;
+  }
 
   /** A stamp of now, to pass to `record` for a state Consul answered now. */
   stamp(): number {
@@ -91,9 +98,27 @@ export class RegistrationView {
   }
 
   private set(key: string, entry: Entry): void {
+    if (this.off) return;
     const known = this.entries.get(key);
     if (known !== undefined && known.stamp > entry.stamp) return;
     this.entries.set(key, entry);
+    this.size += (entry.registrations?.length ?? 0) - (known?.registrations?.length ?? 0);
+    if (this.size > this.max) this.turnOff(this.size);
+  }
+
+  /**
+   * The node holds more registrations than the view may (REGISTRATION_VIEW_MAX), seen by a
+   * refresh or by the view growing with our writes: no view for the rest of this process.
+   */
+  private turnOff(registrations: number): void {
+    if (this.off) return;
+    this.off = true;
+    this.unusable();
+    this.stopper.abort();
+    this.logger.info(
+      { event: 'registration-view-off', registrations, max: this.max },
+      `the sync node holds more than ${this.max} registrations: no registration view, every admission reads before its write`,
+    );
   }
 
   /**
@@ -101,8 +126,13 @@ export class RegistrationView {
    * newer ones (writes answered, services forgotten, after the read was sent) stay.
    */
   replace(read: RegistrationsRead, stamp: number): void {
+    if (this.off) return;
     if (read.filtered) {
       this.unusable();
+      return;
+    }
+    if (read.registrations.length > this.max) {
+      this.turnOff(read.registrations.length);
       return;
     }
     const next = new Map<string, Entry>();
@@ -117,7 +147,14 @@ export class RegistrationView {
     }
     for (const [key, registrations] of grouped) next.set(key, { registrations, stamp });
     for (const [key, entry] of this.entries) if (entry.stamp > stamp) next.set(key, entry);
+    let size = 0;
+    for (const entry of next.values()) size += entry.registrations?.length ?? 0;
+    if (size > this.max) {
+      this.turnOff(size);
+      return;
+    }
     this.entries = next;
+    this.size = size;
     this.complete = true;
   }
 
@@ -125,6 +162,7 @@ export class RegistrationView {
   private unusable(): void {
     this.complete = false;
     this.entries = new Map();
+    this.size = 0;
   }
 
   /** Starts the refresh loop (serve). */
@@ -151,17 +189,8 @@ export class RegistrationView {
           index !== undefined ? { index, waitMs } : undefined,
         );
         if (signal.aborted) break;
-        const max = this.options.maxRegistrations ?? REGISTRATION_VIEW_MAX;
-        if (read.registrations.length > max) {
-          // Checked once a refresh answered; the next process checks again.
-          this.unusable();
-          this.logger.info(
-            { event: 'registration-view-off', registrations: read.registrations.length, max },
-            `the sync node holds more than ${max} registrations: no registration view, every admission reads before its write`,
-          );
-          break;
-        }
         this.replace(read, stamp);
+        if (this.off) break;
         // Consul's index only grows; one that went back (a restored snapshot) starts over.
         index = read.index !== undefined && read.index >= (index ?? 0) ? read.index : undefined;
         if (read.filtered)

@@ -157,3 +157,25 @@ test('a sync node holding more registrations than the bound keeps no view and is
   assert.equal(fits.get(web)?.registrations.length, 2);
   void fits.stop();
 });
+
+test('a view that grows past the bound with our own writes turns off for good', () => {
+  const view = new RegistrationView(none, logger, {
+    intervalMs: 1000,
+    timeoutMs: 1000,
+    maxRegistrations: 3,
+  });
+  view.replace(read([reg('web', '10.0.0.1', 5), reg('web', '10.0.0.2', 6)]), view.stamp());
+  view.record(api, [reg('api', '10.0.0.3', 7)], view.stamp());
+  assert.equal(view.get(api)?.registrations.length, 1, 'three: within the bound');
+  view.record(web, [reg('web', '10.0.0.1', 8)], view.stamp());
+  view.record(api, [reg('api', '10.0.0.3', 9), reg('api', '10.0.0.4', 9)], view.stamp());
+  assert.equal(view.get(api)?.registrations.length, 2, 'a replaced entry counts once');
+  view.record(
+    api,
+    [reg('api', '10.0.0.3', 9), reg('api', '10.0.0.4', 9), reg('api', '10.0.0.5', 9)],
+    view.stamp(),
+  );
+  assert.equal(view.get(api), undefined, 'four: off');
+  view.replace(read([reg('web', '10.0.0.1', 5)]), view.stamp());
+  assert.equal(view.get(web), undefined, 'and it stays off');
+});

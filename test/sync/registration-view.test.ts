@@ -137,25 +137,25 @@ test('a sync node holding more registrations than the bound keeps no view and is
       };
     },
   };
-  const bounded = new RegistrationView(catalog, logger, {
-    intervalMs: 1,
-    timeoutMs: 1000,
-    maxRegistrations: 2,
-  });
-  bounded.start();
-  await new Promise((r) => setTimeout(r, 30));
-  assert.equal(reads, 1);
+  /** A view bounded at `max`, started, after 30 ms. */
+  const started = async (max: number): Promise<RegistrationView> => {
+    const view = new RegistrationView(catalog, logger, {
+      intervalMs: 1,
+      timeoutMs: 1000,
+      maxRegistrations: max,
+    });
+    view.start();
+    await new Promise((r) => setTimeout(r, 30));
+    return view;
+  };
+  const bounded = await started(2);
+  assert.equal(reads, 1, 'not read again');
   assert.equal(bounded.get(web), undefined);
   await bounded.stop();
-  const fits = new RegistrationView(catalog, logger, {
-    intervalMs: 1000,
-    timeoutMs: 1000,
-    maxRegistrations: 3,
-  });
-  fits.start();
-  await new Promise((r) => setTimeout(r, 30));
+  const fits = await started(3);
+  assert.ok(reads > 2, 'refreshed');
   assert.equal(fits.get(web)?.registrations.length, 2);
-  void fits.stop();
+  await fits.stop();
 });
 
 test('a view that grows past the bound with our own writes turns off for good', () => {

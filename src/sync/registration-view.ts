@@ -18,8 +18,15 @@ import type { Registration, ServiceRef } from '../translate/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { describeError } from '../errors.js';
 
-/** How long one blocking query waits for a change (Consul's default; it adds up to 1/16). */
-const WAIT_MS = 5 * 60_000;
+/**
+ * How long one blocking query waits for a change (Consul adds up to 1/16). Shorter than
+ * Consul's 5-minute default, so that a connection a Consul outage left dead is given up within
+ * about a minute: one request a minute on an idle catalog.
+ */
+const WAIT_MS = 60_000;
+
+/** A whole-node read without a wait may take longer than one write: the reconcile's factor. */
+const READ_TIMEOUT_FACTOR = 4;
 
 /**
  * Registrations on the sync node above which no view is kept. The view costs about 0.7 KiB a
@@ -184,10 +191,13 @@ export class RegistrationView {
       const stamp = this.stamp();
       let pause = this.options.intervalMs;
       try {
-        const read = await this.catalog.readAll(
-          this.options.timeoutMs + waitMs + waitMs / 16,
-          index !== undefined ? { index, waitMs } : undefined,
-        );
+        const read =
+          index !== undefined
+            ? await this.catalog.readAll(this.options.timeoutMs + waitMs + waitMs / 16, {
+                index,
+                waitMs,
+              })
+            : await this.catalog.readAll(this.options.timeoutMs * READ_TIMEOUT_FACTOR);
         if (signal.aborted) break;
         this.replace(read, stamp);
         if (this.off) break;

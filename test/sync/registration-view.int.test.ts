@@ -140,6 +140,29 @@ describe('without a refresh after the first (--registration-view-interval=1h)', 
       'the read after the refused create found it and left it alone',
     );
   });
+
+  test('a grouped transaction with one stale member: the others are written, the stale one reads and is written', async () => {
+    const names = ['g0', 'g1', 'g2', 'g3'];
+    for (const name of names) assert.equal((await admit(w, name, '192.0.2.70')).status, 200);
+    await w.runtime.events.services.idle();
+    // Another replica changes g2 behind this replica's view.
+    await register(w, 'g2', '192.0.2.70', 9090, 'cluster-a');
+    // The first write is held on its way, so the three behind it leave together.
+    w.consulEmu.faults.add({ method: 'PUT', path: '/v1/txn', delayMs: 300, times: 1 });
+    w.consulEmu.resetRequestCounts();
+    const lead = admit(w, 'g0', '192.0.2.70', 8080);
+    await waitFor('the first write to be on its way', () => count('PUT /v1/txn') >= 1);
+    const rest = ['g1', 'g2', 'g3'].map((name) => admit(w, name, '192.0.2.70', 8080));
+    for (const answer of await Promise.all([lead, ...rest])) assert.equal(answer.status, 200);
+    await w.runtime.events.services.idle();
+    for (const name of names) {
+      const id = serviceInstanceId(name, NS, name, '192.0.2.70');
+      assert.deepEqual(await ours(w, name), [[id, '192.0.2.70', 8080, 'cluster-a']], name);
+    }
+    // The held one; the group of three, refused; each alone (g2 refused again); g2 after its read.
+    assert.equal(count('PUT /v1/txn'), 6);
+    assert.equal(count('GET /v1/health/service/:name'), 1, 'only g2 read');
+  });
 });
 
 describe('with refreshes (--registration-view-interval=20ms)', () => {

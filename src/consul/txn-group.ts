@@ -61,10 +61,10 @@ export class TxnGroupCommit<R = void> {
 
   /**
    * Writes one service's operations (without the lead operation) in the next transaction.
-   * Resolves with the results of the transaction that carried them when Consul applied them
-   * (a grouped transaction's results hold its other members' too); rejects with the error of the transaction that carried
-   * them alone or, when Consul did not answer, of the grouped one. `timeoutMs` counts from now,
-   * waiting for the transaction ahead included.
+   * Resolves, once Consul applied them, with the results of the transaction that carried them (a
+   * grouped one's hold its other members' too); rejects with the error of the transaction that
+   * carried them alone or, when Consul did not answer, of the grouped one. `timeoutMs` counts
+   * from now, waiting for the transaction ahead included.
    */
   submit(ops: TxnOp[], timeoutMs?: number): Promise<R> {
     return new Promise<R>((resolve, reject) => {

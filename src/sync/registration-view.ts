@@ -200,7 +200,6 @@ export class RegistrationView {
             : await this.catalog.readAll(this.options.timeoutMs * READ_TIMEOUT_FACTOR);
         if (signal.aborted) break;
         this.replace(read, stamp);
-        if (this.off) break;
         // Consul's index only grows; one that went back (a restored snapshot) starts over.
         index = read.index !== undefined && read.index >= (index ?? 0) ? read.index : undefined;
         if (read.filtered)

@@ -199,13 +199,17 @@ async function convergeOnce(
   // Both sides are read at once: the Kubernetes reads the translation needs, and what Consul holds.
   const translating = translate(deps, input, service);
   const view = deps.registrations;
-  const fromView = input.fromView && !input.current ? view?.get(input.ref) : undefined;
-  let viewed = input.current ?? fromView;
+  const asksView = input.fromView === true && !input.current && view !== undefined;
+  const fromView = asksView ? view.get(input.ref) : undefined;
+  const known = input.current ?? fromView;
   const [translation, read] = await Promise.all([
     translating,
-    viewed ?? readCurrent(deps, input, service, translating),
+    known ?? readCurrent(deps, input, service, translating),
   ]);
   let current = read;
+  // The plan sees every registration of the service (the view's, or a read of the whole node);
+  // a read by name sees only those names.
+  let whole = known !== undefined || input.exhaustive === true;
   const plan = (): RegistrationPlan =>
     planServiceRegistrations({
       translation,
@@ -214,15 +218,15 @@ async function convergeOnce(
     });
   let planned = plan();
   const unchanged = planned.changes.length === 0;
-  if (input.fromView && !input.current && view)
+  if (asksView)
     deps.metrics.registrationView.inc({
       outcome: !fromView ? 'miss' : unchanged ? 'unchanged-read' : 'hit',
     });
   if (fromView && unchanged) {
     // A plan of no change writes nothing, so no check-and-set can prove the view current: a
     // newer write by another replica would stay. Read, as without the view.
-    viewed = undefined;
     current = await readCurrent(deps, input, service, translating);
+    whole = input.exhaustive === true;
     planned = plan();
   }
   const where = `${input.ref.namespace}/${input.ref.name}`;
@@ -288,12 +292,11 @@ async function convergeOnce(
     result.transactions = applied.transactions;
     if (view) {
       // What the transaction answered is what Consul now holds: the next admission plans from
-      // it. Only when the plan saw every registration of the service (the view's, or a read of
-      // the whole node): a read by name sees only those names.
-      const whole = !current.filtered && (viewed !== undefined || input.exhaustive === true);
-      const after = whole
-        ? deps.consul.registrationsAfter(current.registrations, changes, applied)
-        : undefined;
+      // it, when the plan saw every registration of the service.
+      const after =
+        whole && !current.filtered
+          ? deps.consul.registrationsAfter(current.registrations, changes, applied)
+          : undefined;
       if (after) view.record(input.ref, after, view.stamp());
       else view.forget(input.ref);
     }

@@ -141,6 +141,8 @@ test('event path: every review answered allowed, registrations as docs/reference
   let seen: Expected[] = [];
   let expected: Expected[] = [];
   let baselineServices = 0;
+  let readsFloorServices = 0;
+  let kubeReads: Record<string, number> = {};
   const result = await runEventPath({
     events: 180,
     warmup: 30,
@@ -155,6 +157,9 @@ test('event path: every review answered allowed, registrations as docs/reference
           );
       expected = expected.sort(byId);
       baselineServices = (await ctx.host.registrations('bench-baseline')).length;
+      readsFloorServices = (await ctx.host.registrations('bench-baseline-reads')).length;
+      kubeReads = ((await ctx.host.call({ type: 'counts' })) as { kube: Record<string, number> })
+        .kube;
     },
   });
   const checks = result.checks;
@@ -162,6 +167,8 @@ test('event path: every review answered allowed, registrations as docs/reference
   assert.equal(checks.baselineAnswered, 210);
   assert.deepEqual(checks.oursFailures, []);
   assert.deepEqual(checks.baselineFailures, []);
+  assert.equal(checks.baselineWithReadsAnswered, 210);
+  assert.deepEqual(checks.baselineWithReadsFailures, []);
   const outcomes = checks.admissionOutcomes as Record<string, number>;
   assert.equal(outcomes.error ?? 0, 0, JSON.stringify(outcomes));
   assert.equal((outcomes.written ?? 0) + (outcomes.unchanged ?? 0), 210);
@@ -169,6 +176,11 @@ test('event path: every review answered allowed, registrations as docs/reference
   assert.deepEqual(seen, expected);
   // The baseline wrote one registration per service it saw (210 events over 3 × 17 services).
   assert.equal(baselineServices, 3 * 17);
+  assert.equal(readsFloorServices, 3 * 17);
+  // The second floor read a Service and listed its slices for each of its 70 slice reviews;
+  // serve read each Service too (it groups concurrent lists of one namespace, so lists fewer).
+  assert.ok((kubeReads['get services'] ?? 0) >= 2 * 70, JSON.stringify(kubeReads));
+  assert.ok((kubeReads['list endpointslices'] ?? 0) > 70, JSON.stringify(kubeReads));
   // Every write left in a transaction of one or more services (serve's histogram was read).
   const perTxn = (result.figures as { servicesPerTransaction: number }).servicesPerTransaction;
   assert.ok(perTxn >= 1 && perTxn <= 64, `services per transaction: ${perTxn}`);

@@ -111,6 +111,7 @@ export function histogramMean(metricsText: string, name: string): number {
 
 async function startBaseline(
   consulAddress: string,
+  kubeUrl?: string,
 ): Promise<{ url: string; stop(): Promise<void>; pid: number }> {
   const child = fork(join(import.meta.dirname, 'baseline-server.ts'), [], {
     execArgv: ['--import', 'tsx'],
@@ -119,7 +120,7 @@ async function startBaseline(
   const url = await new Promise<string>((resolve, reject) => {
     child.once('message', (m: unknown) => resolve((m as { url: string }).url));
     child.once('exit', (code) => reject(new Error(`baseline server exited (${code ?? 'signal'})`)));
-    child.send({ consulAddress });
+    child.send({ consulAddress, ...(kubeUrl ? { kubeUrl } : {}) });
   });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   return {
@@ -133,6 +134,9 @@ async function startBaseline(
     },
   };
 }
+
+/** The informational second floor's rows: no targets, the issue's floor stays the one above. */
+const WITH_READS = "against a floor that also makes a slice review's two Kubernetes reads";
 
 const KIND_LABEL: Record<EventKind, string> = {
   lb: 'loadBalancerService',
@@ -175,6 +179,7 @@ export async function runEventPath(
   const host = await EmulatorHost.start({}, options.emulatorNodeArgs);
   let serve: ServeProcess | undefined;
   let baseline: Awaited<ReturnType<typeof startBaseline>> | undefined;
+  let floorReads: Awaited<ReturnType<typeof startBaseline>> | undefined;
   try {
     await host.call({ type: 'seed-events', perKind: pool.perKind });
     const { clientConsulAddress, kubeconfigPath } = host.started;
@@ -189,8 +194,10 @@ export async function runEventPath(
       ...(compiledDir ? { compiledDir } : {}),
     });
     baseline = await startBaseline(clientConsulAddress);
+    // Informational: the floor plus the two Kubernetes reads serve makes per slice review.
+    floorReads = await startBaseline(clientConsulAddress, host.started.kubeUrl);
     process.stderr.write(
-      `[bench] event-path pids: serve ${serve.pid}, baseline ${baseline.pid}, emulators ${host.started.pid}\n`,
+      `[bench] event-path pids: serve ${serve.pid}, baseline ${baseline.pid}, baseline with reads ${floorReads.pid}, emulators ${host.started.pid}\n`,
     );
     await waitFor200(`${serve.url}/readyz`);
     await sleep(1000);
@@ -198,8 +205,10 @@ export async function runEventPath(
 
     const oursItem = (i: number): LoadItem & { uid: string } => eventAt(pool, i, 'a0000000');
     const baseItem = (i: number): LoadItem & { uid: string } => eventAt(pool, i, 'b0000000');
+    const readsItem = (i: number): LoadItem & { uid: string } => eventAt(pool, i, 'c0000000');
     const ours = newSide();
     const base = newSide();
+    const reads = newSide();
     const oursByKind = new Map<EventKind, number[]>(EVENT_KINDS.map((k) => [k, []]));
 
     const run = async (
@@ -241,6 +250,7 @@ export async function runEventPath(
     // Warm-up, both sides.
     await run(ours, serve.url, oursItem, 0, warmup, false);
     await run(base, baseline.url, baseItem, 0, warmup, false);
+    await run(reads, floorReads.url, readsItem, 0, warmup, false);
 
     // CPU time each process spent while one side's chunk ran.
     const withCpu = async (
@@ -269,12 +279,19 @@ export async function runEventPath(
         );
       const baseRun = (): Promise<void> =>
         withCpu(base, baseline!.pid, () => run(base, baseline!.url, baseItem, from, to, true));
-      // Alternate who goes first, so neither side always runs on the other's leftovers.
+      const readsRun = (): Promise<void> =>
+        withCpu(reads, floorReads!.pid, () =>
+          run(reads, floorReads!.url, readsItem, from, to, true),
+        );
+      // Alternate who goes first, so neither side always runs on the other's leftovers (the
+      // informational floor runs between them).
       if (r % 2 === 0) {
         await oursRun();
+        await readsRun();
         await baseRun();
       } else {
         await baseRun();
+        await readsRun();
         await oursRun();
       }
     }
@@ -294,8 +311,10 @@ export async function runEventPath(
 
     const o = summarize(ours.latencies);
     const b = summarize(base.latencies);
+    const rd = summarize(reads.latencies);
     const oursTput = (o.count / ours.busyMs) * 1000;
     const baseTput = (b.count / base.busyMs) * 1000;
+    const readsTput = (rd.count / reads.busyMs) * 1000;
     const ratios = {
       p50: ratio(o.p50, b.p50),
       p99: ratio(o.p99, b.p99),
@@ -315,6 +334,7 @@ export async function runEventPath(
     });
     const oursCpu = cpuPerEvent(ours, o.count);
     const baseCpu = cpuPerEvent(base, b.count);
+    const readsCpu = cpuPerEvent(reads, rd.count);
     const lat = (s: LatencySummary): Record<string, number> => ({
       p50Ms: s.p50,
       p99Ms: s.p99,
@@ -343,6 +363,12 @@ export async function runEventPath(
           ),
         },
         baseline: { throughputPerSec: baseTput, ...lat(b), events: b.count, cpuPerEvent: baseCpu },
+        baselineWithReads: {
+          throughputPerSec: readsTput,
+          ...lat(rd),
+          events: rd.count,
+          cpuPerEvent: readsCpu,
+        },
         serveMemory: memory,
         servicesPerTransaction: servicesPerTxn,
       },
@@ -392,6 +418,30 @@ export async function runEventPath(
           ratio: ratio(oursCpu.serverMs!, baseCpu.serverMs!),
         },
         {
+          metric: `${WITH_READS}: throughput`,
+          ours: perSec(oursTput),
+          baseline: perSec(readsTput),
+          ratio: ratio(oursTput, readsTput),
+        },
+        {
+          metric: `${WITH_READS}: p50`,
+          ours: ms(o.p50),
+          baseline: ms(rd.p50),
+          ratio: ratio(o.p50, rd.p50),
+        },
+        {
+          metric: `${WITH_READS}: p99`,
+          ours: ms(o.p99),
+          baseline: ms(rd.p99),
+          ratio: ratio(o.p99, rd.p99),
+        },
+        {
+          metric: `${WITH_READS}: CPU per event, server + emulators`,
+          ours: `${ms(oursCpu.serverMs!)} + ${ms(oursCpu.emulatorsMs!)}`,
+          baseline: `${ms(readsCpu.serverMs!)} + ${ms(readsCpu.emulatorsMs!)}`,
+          ratio: ratio(oursCpu.serverMs!, readsCpu.serverMs!),
+        },
+        {
           metric:
             'services per Consul transaction (group commit; mean of the run, warm-up included)',
           ours: servicesPerTxn.toFixed(2),
@@ -404,6 +454,8 @@ export async function runEventPath(
         baselineAnswered: base.answered,
         oursFailures: ours.failures.slice(0, 20),
         baselineFailures: base.failures.slice(0, 20),
+        baselineWithReadsAnswered: reads.answered,
+        baselineWithReadsFailures: reads.failures.slice(0, 20),
         oursFailureCount: ours.failures.length,
         baselineFailureCount: base.failures.length,
         admissionOutcomes: outcomes,
@@ -413,6 +465,7 @@ export async function runEventPath(
   } finally {
     await serve?.stop();
     await baseline?.stop();
+    await floorReads?.stop();
     await host.close();
   }
 }

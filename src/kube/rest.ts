@@ -110,7 +110,15 @@ export class KubeRest {
     req.signal?.throwIfAborted();
     const send = url.protocol === 'https:' ? https.request : http.request;
     return new Promise<T>((resolve, reject) => {
-      const request = send(url, { ...options, ...(req.signal ? { signal: req.signal } : {}) });
+      const request = send(url, options);
+      // What http.request's own `signal` option does, without the stream machinery it attaches
+      // to every request for it (a tenth of a request's preparation).
+      const signal = req.signal;
+      const onAbort = (): void => {
+        request.destroy(abortError(signal?.reason));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      request.once('close', () => signal?.removeEventListener('abort', onAbort));
       request.on('error', reject);
       request.on('response', (res) => {
         const chunks: Buffer[] = [];
@@ -131,6 +139,14 @@ export class KubeRest {
       request.end(payload);
     });
   }
+}
+
+/** The error a request aborted by its signal fails with, as http.request's `signal` makes it. */
+function abortError(reason: unknown): Error {
+  return Object.assign(new Error('The operation was aborted', { cause: reason }), {
+    name: 'AbortError',
+    code: 'ABORT_ERR',
+  });
 }
 
 function answer<T>(res: http.IncomingMessage, text: string): T {

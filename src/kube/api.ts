@@ -11,6 +11,8 @@ import {
   resourcePath,
   type KubeKind,
   type KubeQuery,
+  withDeadline,
+  DeadlinePassed,
 } from './rest.js';
 import { kubeError, statusOf } from './errors.js';
 import { SyncError } from '../errors.js';
@@ -103,27 +105,16 @@ export class KubeApi {
     fn: (signal: AbortSignal) => Promise<T>,
     accept?: (status: number | undefined) => { value: A } | undefined,
   ): Promise<T | A> {
-    // A controller and a plain timer, cleared at the answer: AbortSignal.timeout's timer is
-    // tracked for garbage collection, which costs more than the rest of a call's bookkeeping.
-    const controller = new AbortController();
-    const signal = controller.signal;
-    const timer = setTimeout(
-      () =>
-        controller.abort(
-          new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
-        ),
-      timeoutMs,
-    );
     try {
-      const out = await fn(signal);
+      const out = await withDeadline(timeoutMs, fn);
       this.readiness?.ok('kubernetes');
       return out;
     } catch (err) {
-      if (signal.aborted) {
+      if (err instanceof DeadlinePassed) {
         throw new SyncError(
           'KUBE_UNAVAILABLE',
           `kubernetes ${what} timed out after ${timeoutMs} ms`,
-          { cause: err },
+          { cause: err.cause },
         );
       }
       const accepted = accept?.(statusOf(err));
@@ -132,8 +123,6 @@ export class KubeApi {
         return accepted.value;
       }
       throw kubeError(err, what);
-    } finally {
-      clearTimeout(timer);
     }
   }
 

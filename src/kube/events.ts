@@ -4,7 +4,7 @@
 // (kubeError).
 import { SyncError, isSyncError } from '../errors.js';
 import { kubeError } from './errors.js';
-import { EVENTS, resourcePath, type KubeRest } from './rest.js';
+import { DeadlinePassed, EVENTS, resourcePath, withDeadline, type KubeRest } from './rest.js';
 
 /** reportingController of every Event this product records. */
 export const REPORTING_CONTROLLER = 'k8s-consul-sync';
@@ -41,16 +41,15 @@ export class KubeEvents {
   ) {}
 
   private async call(what: string, fn: (signal: AbortSignal) => Promise<unknown>): Promise<void> {
-    const signal = AbortSignal.timeout(this.options.timeoutMs);
     try {
       // The answer (the Event as stored) is not needed.
-      await fn(signal);
+      await withDeadline(this.options.timeoutMs, fn);
     } catch (err) {
-      if (signal.aborted)
+      if (err instanceof DeadlinePassed)
         throw new SyncError(
           'KUBE_UNAVAILABLE',
           `kubernetes ${what} timed out after ${this.options.timeoutMs} ms`,
-          { cause: err },
+          { cause: err.cause },
         );
       throw kubeError(err, what);
     }

@@ -141,6 +141,41 @@ export class KubeRest {
   }
 }
 
+/**
+ * Runs `fn` with a signal that aborts after `ms`: a controller and a plain timer, cleared when
+ * `fn` settles. AbortSignal.timeout tracks its timer for garbage collection, which costs more
+ * than the rest of a call's bookkeeping. `fn`'s failure carries `timedOut` when the deadline
+ * passed first.
+ */
+export async function withDeadline<T>(
+  ms: number,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () =>
+      controller.abort(
+        new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
+      ),
+    ms,
+  );
+  try {
+    return await fn(controller.signal);
+  } catch (err) {
+    throw controller.signal.aborted ? new DeadlinePassed(err) : err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** What withDeadline's call failed with after its deadline passed (`cause`: the failure). */
+export class DeadlinePassed extends Error {
+  constructor(cause: unknown) {
+    super('deadline passed', { cause });
+    this.name = 'DeadlinePassed';
+  }
+}
+
 /** The error a request aborted by its signal fails with, as http.request's `signal` makes it. */
 function abortError(reason: unknown): Error {
   return Object.assign(new Error('The operation was aborted', { cause: reason }), {

@@ -126,7 +126,7 @@ export function watchDelivery(
   req: Parameters<Handler>[0],
   res: Parameters<Handler>[1],
   count: Count,
-  line: { event: string; message: string; size: Record<string, number>; start: bigint },
+  line: { event: string; message: string; size: Record<string, number | string>; start: bigint },
 ): ((outcome: string, fields?: Record<string, unknown>) => void) | undefined {
   const { start } = line;
   const index = req.get('X-Consul-Index') ?? null;

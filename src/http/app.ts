@@ -6,7 +6,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Readiness } from '../telemetry/readiness.js';
 import { errorMiddleware, methodNotAllowed, notFound } from './errors.js';
-import { jsonBody, refuseOversized, requireJson } from './json-body.js';
+import { jsonBody, jsonBytes, refuseOversized, requireJson } from './json-body.js';
 import type { Authenticator } from './auth.js';
 import { ROUTES, redactPath, type RouteName } from './routes.js';
 import type { Foreground } from '../concurrency.js';
@@ -97,6 +97,7 @@ export function createApp(deps: AppDeps): Express {
   for (const path of ['/healthz', '/readyz', '/metrics']) app.all(path, methodNotAllowed('GET'));
 
   const body = jsonBody(deps.config.server.maxBodyBytes);
+  const bytes = jsonBytes(deps.config.server.maxBodyBytes);
   const oversized = refuseOversized(deps.config.server.maxBodyBytes);
   for (const route of ROUTES) {
     const handler = deps.handlers[route.name];
@@ -110,7 +111,7 @@ export function createApp(deps: AppDeps): Express {
       deps.auth.middleware(route.scope),
       ...marks,
       requireJson,
-      body,
+      route.rawBody ? bytes : body,
       wrap(handler),
     );
     app.all(paths, methodNotAllowed('POST'));

@@ -102,6 +102,27 @@ function isUtf8(contentType: string | undefined): boolean {
  * an array, a leading byte-order mark is dropped.
  */
 export function jsonBody(limitBytes: number): RequestHandler {
+  return jsonBytes(limitBytes, (req, next) => {
+    try {
+      req.body = parseJsonBytes(req.body as Buffer);
+      next();
+    } catch (e) {
+      next(e);
+    }
+  });
+}
+
+/**
+ * jsonBody's checks and limits, leaving `req.body` the raw bytes (a Buffer) for a handler that
+ * parses them itself (`/consul/services`, src/events/view-delta.ts); `then` runs after a read.
+ */
+export function jsonBytes(
+  limitBytes: number,
+  then: (req: Parameters<RequestHandler>[0], next: (err?: unknown) => void) => void = (
+    _req,
+    next,
+  ) => next(),
+): RequestHandler {
   // The content type is checked below, once: raw() reads whatever reaches it.
   const raw = express.raw({ limit: limitBytes, type: () => true });
   return (req, res, next) => {
@@ -118,17 +139,11 @@ export function jsonBody(limitBytes: number): RequestHandler {
         next(err);
         return;
       }
-      const buf: unknown = req.body;
-      if (!Buffer.isBuffer(buf)) {
+      if (!Buffer.isBuffer(req.body)) {
         next();
         return;
       }
-      try {
-        req.body = parseJsonBytes(buf);
-        next();
-      } catch (e) {
-        next(e);
-      }
+      then(req, next);
     });
   };
 }

@@ -8,12 +8,15 @@ export interface RouteDef {
   name: RouteName;
   path: string;
   scope: Scope;
+  /** The handler gets the body's bytes (a Buffer) and parses them itself. */
+  rawBody?: true;
 }
 
 export const ROUTES: readonly RouteDef[] = [
   { name: 'admission', path: '/k8s/admission', scope: 'k8s:admission' },
   { name: 'audit', path: '/k8s/audit', scope: 'k8s:audit' },
-  { name: 'consulServices', path: '/consul/services', scope: 'consul:watch' },
+  // Read against the previous delivery where it can be (src/events/view-delta.ts).
+  { name: 'consulServices', path: '/consul/services', scope: 'consul:watch', rawBody: true },
   { name: 'consulChecks', path: '/consul/checks', scope: 'consul:watch' },
   { name: 'reconcile', path: '/reconcile', scope: 'reconcile' },
 ];

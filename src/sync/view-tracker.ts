@@ -18,10 +18,42 @@ import {
   type ViewScope,
 } from '../plan/view-scope.js';
 
+/**
+ * What a delivery read against the previous body found changed (src/events/view-delta.ts), by
+ * the view it produced: a tracker whose known view is that previous one takes it instead of
+ * comparing every entry.
+ */
+const deliveredDiffs = new WeakMap<
+  ServicesView,
+  {
+    /** Weakly: each view noting its base would otherwise keep every earlier view alive. */
+    base: WeakRef<ServicesView>;
+    added: readonly string[];
+    removed: readonly string[];
+    changed: ReadonlySet<string>;
+  }
+>();
+
+/** Notes that `view` differs from `base` by exactly these names (the handler's delta read). */
+export function noteDeliveredDiff(
+  view: ServicesView,
+  base: ServicesView,
+  diff: { added: readonly string[]; removed: readonly string[]; changed: ReadonlySet<string> },
+): void {
+  deliveredDiffs.set(view, {
+    base: new WeakRef(base),
+    added: diff.added,
+    removed: diff.removed,
+    changed: diff.changed,
+  });
+}
+
 /** A delivery plans the whole view at least this often. */
 export const FULL_PLAN_EVERY_MS = 30_000;
 
 interface Known {
+  /** The view `tags` holds the entries of. */
+  view: ServicesView;
   tags: Map<string, unknown>;
   shared: ReadonlySet<string>;
   /** The shared names came from a read filtered by ACLs: read them again next time. */
@@ -72,7 +104,7 @@ export class ViewTracker {
     const known = this.known;
     this.prepared = undefined;
     if (known === undefined || !this.scoped(known, changedMirrors)) return undefined;
-    const diff = diffEntries(known.tags, view);
+    const diff = this.diffOf(known, view);
     this.prepared = { view, diff };
     return known.sharedPartial ? undefined : sharedStillKnown(diff, view, known.shared, tag);
   }
@@ -103,7 +135,7 @@ export class ViewTracker {
           : { view, shared, sharedPartial, epoch: changedMirrors.epoch };
       return undefined;
     }
-    const entries = prepared?.view === view ? prepared.diff : diffEntries(known.tags, view);
+    const entries = prepared?.view === view ? prepared.diff : this.diffOf(known, view);
     const diff = withSharedFlips(entries, known.shared, shared);
     for (const name of diff.removed) removeFromIndex(known.byMirror, name, this.mirrorNameOf(name));
     for (const name of diff.added) addToIndex(known.byMirror, name, this.mirrorNameOf(name));
@@ -115,6 +147,19 @@ export class ViewTracker {
     );
     this.pending = { view, shared, sharedPartial, epoch: changedMirrors.epoch, diff };
     return scope;
+  }
+
+  /** How `view` differs from the known one: as the delivery's read noted it, else compared. */
+  private diffOf(known: Known, view: ServicesView): ViewDiff {
+    const noted = deliveredDiffs.get(view);
+    if (noted !== undefined && noted.base.deref() === known.view) {
+      return {
+        changed: new Set(noted.changed),
+        added: [...noted.added],
+        removed: [...noted.removed],
+      };
+    }
+    return diffEntries(known.tags, view);
   }
 
   /** Whether a delivery may plan only what changed since the known view. */
@@ -142,6 +187,7 @@ export class ViewTracker {
     if (pending.diff === undefined) {
       const tags = new Map<string, unknown>(Object.entries(pending.view));
       this.known = {
+        view: pending.view,
         tags,
         shared: pending.shared,
         sharedPartial: pending.sharedPartial,
@@ -157,6 +203,7 @@ export class ViewTracker {
     for (const name of pending.diff.removed) known.tags.delete(name);
     for (const name of pending.diff.changed)
       if (Object.hasOwn(pending.view, name)) known.tags.set(name, pending.view[name]);
+    known.view = pending.view;
     known.shared = pending.shared;
     known.sharedPartial = pending.sharedPartial;
     known.retry = retry;

@@ -45,6 +45,7 @@ async function currentView(): Promise<ServicesView> {
 
 interface DeliveryLine {
   event?: string;
+  read?: string;
   planned?: number;
   sharedNames?: string;
 }
@@ -116,11 +117,14 @@ test('after the first delivery, a delivery plans only the names that changed', a
   for (let i = 0; i < 20; i++) await register('vm-1', `svc-${i}`, ['v1']);
   assert.equal(await deliver(), undefined, 'the first delivery plans the whole view');
   await watchCaughtUp();
+  assert.equal(lastLine?.read, 'whole', 'and parses it whole');
   await register('vm-1', 'svc-new', []);
   assert.equal(await deliver(), 1, 'only the new name');
+  assert.equal(lastLine?.read, 'delta', 'read against the first body');
   await watchCaughtUp();
   await register('vm-1', 'svc-3', ['v2']);
   assert.equal(await deliver(), 1, 'only the retagged name');
+  assert.equal(lastLine?.read, 'delta');
   await assertConverged();
   // An edit by hand, seen through the watch: that mirror is planned and restored.
   await handEdit('svc-5', 'retarget');

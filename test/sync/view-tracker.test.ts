@@ -2,7 +2,7 @@
 // (src/sync/view-tracker.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ViewTracker } from '../../src/sync/view-tracker.js';
+import { ViewTracker, noteDeliveredDiff } from '../../src/sync/view-tracker.js';
 
 const mirrorOf = (n: string): string => n.toLowerCase();
 const none = (epoch = 1) => ({ epoch, names: new Set<string>() });
@@ -108,4 +108,28 @@ test('a scope after sharedNames plans the names whose shared answer flipped', ()
     'db',
     'web',
   ]);
+});
+
+test('a diff noted by the read of a delivery is taken when its base is the known view, else compared', () => {
+  const { tracker: t } = tracker();
+  const first = { web: [], api: [], db: [] };
+  t.scope(first, new Set(), none());
+  t.settled(true);
+  // The read noted `api` (a retag it parsed); the tracker takes its word for it, without
+  // comparing entries (which would find `web` too: a note is trusted, so it must be exact).
+  const second = { web: ['not-noted'], api: ['v2'], db: [] };
+  noteDeliveredDiff(second, first, { added: [], removed: [], changed: new Set(['api']) });
+  assert.deepEqual([...(t.scope(second, new Set(), none())?.names ?? [])], ['api']);
+  t.settled(true);
+  // A note against another base (a delivery in between was not planned) is not taken: the
+  // entries are compared, and both changes are found.
+  const other = { web: ['x'], api: ['v2'], db: [] };
+  const third = { web: ['v3'], api: ['v2'], db: ['v1'] };
+  noteDeliveredDiff(third, other, { added: [], removed: [], changed: new Set(['db']) });
+  assert.deepEqual([...(t.scope(third, new Set(), none())?.names ?? [])].sort(), ['db', 'web']);
+  t.settled(true);
+  // And the known view moved on: a note against `second` no longer applies either.
+  const fourth = { web: ['v3'], api: [], db: ['v1'] };
+  noteDeliveredDiff(fourth, second, { added: [], removed: [], changed: new Set(['web']) });
+  assert.deepEqual([...(t.scope(fourth, new Set(), none())?.names ?? [])], ['api']);
 });

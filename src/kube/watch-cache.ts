@@ -22,6 +22,8 @@ export interface ServiceWatchCacheOptions {
   retryMs?: number;
   /** Bound on the list that starts each watch (default 30 s); past it the list fails and is retried. */
   listTimeoutMs?: number;
+  /** Which mirrors are ours (isOwnedK8sService with the settings): counted as they come and go. */
+  isOwned?: (service: Service) => boolean;
 }
 
 interface WatchObject {
@@ -32,6 +34,9 @@ interface WatchObject {
 
 export class ServiceWatchCache {
   private readonly items = new Map<string, Service>();
+  /** Of `items`: how many are not ExternalName, and how many are ours (`isOwned`). */
+  private notExternalName = 0;
+  private owned = 0;
   /** Names we deleted, with the version they had: an older event must not bring them back. */
   private readonly deleted = new Map<string, string | undefined>();
   private live = false;
@@ -64,6 +69,45 @@ export class ServiceWatchCache {
     return this.live ? [...this.items.values()] : undefined;
   }
 
+  /** While the watch runs: how many mirrors are not ExternalName. */
+  counts(): { notExternalName: number } | undefined {
+    return this.live ? { notExternalName: this.notExternalName } : undefined;
+  }
+
+  /**
+   * While the watch runs: the named mirrors it holds, and how many owned ones (`isOwned`) are
+   * not among them; a delivery that plans only what changed needs no more.
+   */
+  pick(names: Iterable<string>): { items: Service[]; ownedOutside: number } | undefined {
+    if (!this.live) return undefined;
+    const items: Service[] = [];
+    let ownedInside = 0;
+    for (const name of names) {
+      const service = this.items.get(name);
+      if (!service) continue;
+      items.push(service);
+      if (this.options.isOwned?.(service)) ownedInside++;
+    }
+    return { items, ownedOutside: this.owned - ownedInside };
+  }
+
+  /** Sets a mirror, keeping the counts. */
+  private put(name: string, service: Service): void {
+    this.drop(name);
+    this.items.set(name, service);
+    if ((service.spec?.type ?? '') !== 'ExternalName') this.notExternalName++;
+    if (this.options.isOwned?.(service)) this.owned++;
+  }
+
+  /** Removes a mirror, keeping the counts. */
+  private drop(name: string): void {
+    const had = this.items.get(name);
+    if (!had) return;
+    this.items.delete(name);
+    if ((had.spec?.type ?? '') !== 'ExternalName') this.notExternalName--;
+    if (this.options.isOwned?.(had)) this.owned--;
+  }
+
   /**
    * The names changed by others since the last call (watch events newer than what we wrote
    * ourselves), and the list epoch they belong to (a new epoch: the view was listed afresh, and
@@ -92,7 +136,7 @@ export class ServiceWatchCache {
         this.changed.delete(name);
       return;
     }
-    this.items.set(name, service);
+    this.put(name, service);
     this.deleted.delete(name);
   }
 
@@ -104,7 +148,7 @@ export class ServiceWatchCache {
       if (this.deleted.has(name)) this.changed.delete(name);
       return;
     }
-    this.items.delete(name);
+    this.drop(name);
     this.deleted.set(name, had.metadata?.resourceVersion);
   }
 
@@ -148,8 +192,10 @@ export class ServiceWatchCache {
       if (!Array.isArray(list?.items)) throw new Error('a list without items');
       if (generation !== this.generation) return;
       this.items.clear();
+      this.notExternalName = 0;
+      this.owned = 0;
       this.deleted.clear();
-      for (const s of list.items) if (s.metadata?.name) this.items.set(s.metadata.name, s);
+      for (const s of list.items) if (s.metadata?.name) this.put(s.metadata.name, s);
       this.epoch++;
       this.changed.clear();
       this.resourceVersion = list.metadata?.resourceVersion;
@@ -192,10 +238,10 @@ export class ServiceWatchCache {
     const name = object.metadata?.name;
     if (type === 'BOOKMARK' || !name || !this.isNewer(name, rv)) return;
     if (type === 'DELETED') {
-      this.items.delete(name);
+      this.drop(name);
       this.deleted.set(name, rv);
     } else {
-      this.items.set(name, object);
+      this.put(name, object);
       this.deleted.delete(name);
     }
     this.changed.add(name);

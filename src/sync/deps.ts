@@ -45,6 +45,13 @@ export interface SyncDeps {
     forget(name: string): void;
     /** Mirror names changed since the last call, with the list epoch; undefined when not live. */
     takeChanged?(): { epoch: number; names: Set<string> } | undefined;
+    /** While live: how many mirrors are not ExternalName (endpoints mode's slices). */
+    counts?(): { notExternalName: number } | undefined;
+    /**
+     * While live: the named mirrors that exist, and how many owned ones (isOwnedK8sService) are
+     * not among them.
+     */
+    pick?(names: Iterable<string>): { items: Service[]; ownedOutside: number } | undefined;
   };
 }
 

@@ -9,6 +9,7 @@ import { KubeApi } from '../kube/api.js';
 import { KubeEvents } from '../kube/events.js';
 import { ServiceWatchCache } from '../kube/watch-cache.js';
 import { LABEL_CONSUL, LABEL_CONSUL_VALUE } from '../translate/keys.js';
+import { isOwnedK8sService } from '../translate/ownership.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Readiness } from '../telemetry/readiness.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -87,6 +88,7 @@ export function createRuntime(
           {
             namespace: config.k8sWriteNamespace,
             labelSelector: `${LABEL_CONSUL}=${LABEL_CONSUL_VALUE}`,
+            isOwned: (s) => isOwnedK8sService(s, { k8sWriteNamespace: config.k8sWriteNamespace }),
           },
           base.logger,
         )

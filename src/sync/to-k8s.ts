@@ -389,14 +389,20 @@ export async function planServicesView(
   const tracker = options.full ? undefined : options.tracker;
   // With the mirrors' watch running they come from memory: the shared-name read waits for them,
   // since a delivery that plans only what changed may keep the previous answer.
-  const [readShared, allLabelled] = await Promise.all([
+  // A delivery that may plan only what changed takes the watch's counts now and, once its scope
+  // is known, only the mirrors in it: copying and scanning every mirror cost more than the rest
+  // of such a delivery at 10,000 names.
+  const counts = options.cached && tracker && changedMirrors ? deps.mirrors?.counts?.() : undefined;
+  const [readShared, listed] = await Promise.all([
     tracker && changedMirrors ? undefined : sharedNames(deps, fullView),
-    ownedOrListed(deps, options),
+    counts ? undefined : ownedOrListed(deps, options),
   ]);
   // Endpoints mode also plans the slices, which no watch follows: it always plans in full.
   const endpointsPossible =
     settings.consulToK8sMode === 'endpoints' ||
-    allLabelled.some((s) => (s.spec?.type ?? '') !== 'ExternalName');
+    (listed
+      ? listed.some((s) => (s.spec?.type ?? '') !== 'ExternalName')
+      : (counts?.notExternalName ?? 0) > 0);
   const trackedMirrors = endpointsPossible ? undefined : changedMirrors;
   let shared = readShared;
   let sharedNamesKept = false;
@@ -410,13 +416,22 @@ export async function planServicesView(
     : undefined;
   const view = scope ? viewInScope(fullView, scope) : fullView;
   // With a scope: the mirrors in it, and how many owned ones it leaves as they are.
-  let labelled = allLabelled;
+  const picked = scope && !listed ? deps.mirrors?.pick?.(scope.mirrors) : undefined;
+  let labelled: Service[];
   let outside = 0;
-  if (scope) {
-    labelled = [];
-    for (const svc of allLabelled)
-      if (scope.mirrors.has(svc.metadata?.name ?? '')) labelled.push(svc);
-      else if (isOwnedK8sService(svc, settings)) outside++;
+  if (picked) {
+    labelled = picked.items;
+    outside = picked.ownedOutside;
+  } else {
+    // The watch stopped meanwhile, or the whole view is planned: every mirror.
+    const allLabelled = listed ?? (await ownedOrListed(deps, options));
+    labelled = allLabelled;
+    if (scope) {
+      labelled = [];
+      for (const svc of allLabelled)
+        if (scope.mirrors.has(svc.metadata?.name ?? '')) labelled.push(svc);
+        else if (isOwnedK8sService(svc, settings)) outside++;
+    }
   }
   const owned = new Map<string, Service>();
   for (const svc of labelled)

@@ -7,6 +7,7 @@ import { ServiceWatchCache } from '../../src/kube/watch-cache.js';
 import type { KubeHandle } from '../../src/kube/client.js';
 import type { Service } from '../../src/translate/types.js';
 import { createLogger } from '../../src/telemetry/logger.js';
+import fc from 'fast-check';
 
 const svc = (name: string, rv: string, externalName = `${name}.service.consul`): Service => ({
   metadata: { name, namespace: 'default', resourceVersion: rv, labels: { consul: 'true' } },
@@ -14,13 +15,13 @@ const svc = (name: string, rv: string, externalName = `${name}.service.consul`):
 });
 
 /** A cache whose watch "runs" (never started: events are fed by hand). */
-function running(): {
+function running(isOwned?: (s: Service) => boolean): {
   cache: ServiceWatchCache;
   event: (type: string, object: Service) => void;
 } {
   const cache = new ServiceWatchCache(
     {} as KubeHandle,
-    { namespace: 'default', labelSelector: 'consul=true' },
+    { namespace: 'default', labelSelector: 'consul=true', ...(isOwned ? { isOwned } : {}) },
     createLogger({ level: 'silent' }),
   );
   const inner = cache as unknown as {
@@ -104,4 +105,60 @@ test('takeChanged answers nothing while the watch is not running', () => {
     createLogger({ level: 'silent' }),
   );
   assert.equal(cache.takeChanged(), undefined);
+});
+
+test('counts and pick agree with the snapshot through any history of events and our writes', () => {
+  const owned = (s: Service): boolean => s.metadata?.labels?.consul === 'true';
+  const NAMES = ['a', 'b', 'c', 'd'];
+  const step = fc.record({
+    what: fc.constantFrom('ADDED', 'MODIFIED', 'DELETED', 'remember', 'forget'),
+    name: fc.constantFrom(...NAMES),
+    rv: fc.integer({ min: 1, max: 30 }),
+    type: fc.constantFrom('ExternalName', 'ClusterIP'),
+    ours: fc.boolean(),
+  });
+  fc.assert(
+    fc.property(fc.array(step, { maxLength: 40 }), fc.subarray(NAMES), (steps, scope) => {
+      const { cache, event } = running(owned);
+      for (const st of steps) {
+        const object: Service = {
+          metadata: {
+            name: st.name,
+            namespace: 'default',
+            resourceVersion: String(st.rv),
+            labels: st.ours ? { consul: 'true' } : { consul: 'no' },
+          },
+          spec: { type: st.type },
+        };
+        if (st.what === 'remember') cache.remember(object);
+        else if (st.what === 'forget') cache.forget(st.name);
+        else event(st.what, object);
+      }
+      const all = cache.snapshot() ?? [];
+      assert.deepEqual(cache.counts(), {
+        notExternalName: all.filter((s) => s.spec?.type !== 'ExternalName').length,
+      });
+      const inScope = all.filter((s) => scope.includes(s.metadata?.name ?? ''));
+      const picked = cache.pick(scope);
+      assert.deepEqual(
+        picked?.items.map((s) => s.metadata?.name).sort(),
+        inScope.map((s) => s.metadata?.name).sort(),
+      );
+      assert.equal(
+        picked?.ownedOutside,
+        all.filter((s) => !scope.includes(s.metadata?.name ?? '') && owned(s)).length,
+      );
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('no counts and no pick while the watch is not running', () => {
+  const cache = new ServiceWatchCache(
+    {} as KubeHandle,
+    { namespace: 'default', labelSelector: 'consul=true' },
+    createLogger({ level: 'silent' }),
+  );
+  assert.equal(cache.counts(), undefined);
+  assert.equal(cache.pick(['web']), undefined);
 });

@@ -229,7 +229,7 @@ export function viewDelta(previous: IndexedView, body: Buffer): ViewDelta | unde
   let m: number;
   let spans: Spans = { keyStarts: [], keyEnds: [], valueEnds: [] };
   if (p === len0 && len0 === len1) {
-    // The same body (Consul delivers one whenever its index moves): every entry is kept.
+    // The same body (a delivery sent again): every entry is kept.
     k = n;
     m = n;
   } else {

@@ -4,8 +4,9 @@ import type { ServicesView } from '../translate/types.js';
 import { SyncError } from '../errors.js';
 import { MAX_ITEMS, decodeWith } from './limits.js';
 
-const MAX_VIEW_STRING = 512;
-const MAX_VIEW_TAGS = 1024;
+/** Bounds of a view's names and tags (src/events/view-delta.ts checks the same). */
+export const MAX_VIEW_STRING = 512;
+export const MAX_VIEW_TAGS = 1024;
 
 export const servicesViewSchema = z
   .record(

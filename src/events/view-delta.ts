@@ -7,11 +7,9 @@
 // read, a duplicate name, a limit) answers undefined, and the caller parses the body whole, which
 // also gives the 400 a malformed body deserves. Pure: no I/O.
 import type { ServicesView } from '../translate/types.js';
+import { sameTags } from '../plan/view-scope.js';
 import { MAX_ITEMS } from './limits.js';
-
-/** The same bounds as the schema of src/events/services-view.ts. */
-export const MAX_VIEW_STRING = 512;
-export const MAX_VIEW_TAGS = 1024;
+import { MAX_VIEW_STRING, MAX_VIEW_TAGS } from './services-view.js';
 
 /** A delivered body with where each of its entries sits, in body order. */
 export interface IndexedView {
@@ -323,10 +321,4 @@ export function viewDelta(previous: IndexedView, body: Buffer): ViewDelta | unde
     removed,
     changed,
   };
-}
-
-function sameTags(a: readonly string[] | undefined, b: readonly string[]): boolean {
-  if (a === undefined || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

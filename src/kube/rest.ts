@@ -144,8 +144,8 @@ export class KubeRest {
 /**
  * Runs `fn` with a signal that aborts after `ms`: a controller and a plain timer, cleared when
  * `fn` settles. AbortSignal.timeout tracks its timer for garbage collection, which costs more
- * than the rest of a call's bookkeeping. `fn`'s failure carries `timedOut` when the deadline
- * passed first.
+ * than the rest of a call's bookkeeping. A failure after the deadline passed is a
+ * DeadlinePassed carrying `fn`'s failure as its cause.
  */
 export async function withDeadline<T>(
   ms: number,

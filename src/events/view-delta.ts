@@ -7,7 +7,7 @@
 // read, a duplicate name, a limit) answers undefined, and the caller parses the body whole, which
 // also gives the 400 a malformed body deserves. Pure: no I/O.
 import type { ServicesView } from '../translate/types.js';
-import { sameTags } from '../plan/view-scope.js';
+import { sameTags } from '../translate/to-k8s.js';
 import { MAX_ITEMS } from './limits.js';
 import { MAX_VIEW_STRING, MAX_VIEW_TAGS } from './services-view.js';
 

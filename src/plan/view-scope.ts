@@ -6,6 +6,9 @@
 // mirrors are known to equal the previous delivery's, but for a few names, needs to plan only
 // those names, their mirrors, and the names sharing a mirror with them. Pure.
 import type { ServicesView } from '../translate/types.js';
+import { sameTags } from '../translate/to-k8s.js';
+
+export { sameTags };
 
 /** What the previous planned delivery saw. */
 export interface PlannedView {
@@ -20,15 +23,6 @@ export interface ViewDiff {
   changed: Set<string>;
   added: string[];
   removed: string[];
-}
-
-/** Tags as the translation reads them: equal arrays of equal strings, or both not arrays. */
-export function sameTags(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (!Array.isArray(a) || !Array.isArray(b)) return !Array.isArray(a) && !Array.isArray(b);
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** The Consul names whose entry or shared status differs between two deliveries. */

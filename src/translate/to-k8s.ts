@@ -99,6 +99,15 @@ export function mirrorNameOf(
   return mirrorNames(consulName, settings, '').name;
 }
 
+/** Tags as the translation reads them: equal arrays of equal strings, or both not arrays. */
+export function sameTags(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (!Array.isArray(a) || !Array.isArray(b)) return !Array.isArray(a) && !Array.isArray(b);
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /**
  * Tags as one annotation value: sorted, deduplicated, joined by commas, a comma inside a tag
  * written `\,` (and a backslash `\\`), as consul-k8s's tag annotation is read.

@@ -463,7 +463,7 @@ describe('infra Consul watch config → /consul/services', () => {
     // record (written when the response ends) is awaited, not read at once
     const deliveries = await waitFor('both billing-db deliveries', () => {
       const seen = w.consul.deliveries.filter(
-        (d) => JSON.parse(d.body)['billing-db'] !== undefined,
+        (d) => JSON.parse(d.body ?? '{}')['billing-db'] !== undefined,
       );
       return seen.length >= 2 ? seen : undefined;
     });

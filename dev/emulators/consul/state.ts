@@ -224,8 +224,11 @@ export class Store {
    */
   private readonly viewKeys: string[] = [];
   private readonly viewTags = new Map<string, string[]>();
-  /** Each key's `"name":["tag",...]`, for the watch's body. */
-  private readonly viewJson = new Map<string, string>();
+  /**
+   * Beside viewKeys, each key's `"name":["tag",...]`, for the watch's body: a namespace's body
+   * is one join of a slice (iterating keys and looking each up took 4 ms at 15,000 names).
+   */
+  private readonly viewParts: string[] = [];
   private readonly viewDirty = new Set<string>();
   /** nodeKey → innerKey(namespace, check ID) → record */
   readonly nodeChecks = new Map<string, Map<string, CheckRec>>();
@@ -542,8 +545,11 @@ export class Store {
   /** The view of one namespace from the ordered cache (servicesView without filter). */
   private orderedView(prefix: string): Record<string, string[]> {
     const out: Record<string, string[]> = {};
-    for (const key of this.orderedKeys(prefix))
+    const [from, to] = this.orderedRange(prefix);
+    for (let i = from; i < to; i++) {
+      const key = this.viewKeys[i]!;
       out[key.slice(prefix.length)] = [...(this.viewTags.get(key) ?? [])];
+    }
     return out;
   }
 
@@ -554,37 +560,46 @@ export class Store {
    */
   servicesViewJson(sc: Scope = DEFAULT_SCOPE): string {
     if (sc.ns === '*') return JSON.stringify(this.servicesView(undefined, sc));
-    const parts: string[] = [];
-    for (const key of this.orderedKeys(`${sc.ap}\u0000${sc.ns}\u0000`))
-      parts.push(this.viewJson.get(key) ?? '');
-    return `{${parts.join(',')}}`;
+    const [from, to] = this.orderedRange(`${sc.ap}\u0000${sc.ns}\u0000`);
+    return `{${this.viewParts.slice(from, to).join(',')}}`;
   }
 
-  /** The view keys under a prefix, in order, after bringing the cache up to date. */
-  private *orderedKeys(prefix: string): Generator<string> {
+  /**
+   * Where the view keys under a prefix (`partition\0namespace\0`) sit in viewKeys, after
+   * bringing the cache up to date.
+   */
+  private orderedRange(prefix: string): [number, number] {
     const keys = this.viewKeys;
+    const parts = this.viewParts;
     for (const key of this.viewDirty) {
       const at = lowerBound(keys, key);
       const present = keys[at] === key;
       const tags = this.tagCounts.get(key);
       if (tags === undefined) {
         this.viewTags.delete(key);
-        this.viewJson.delete(key);
-        if (present) keys.splice(at, 1);
+        if (present) {
+          keys.splice(at, 1);
+          parts.splice(at, 1);
+        }
         continue;
       }
       const sorted = [...tags.keys()].sort(cmp);
       this.viewTags.set(key, sorted);
       const name = key.slice(key.lastIndexOf('\u0000') + 1);
-      this.viewJson.set(key, `${JSON.stringify(name)}:${JSON.stringify(sorted)}`);
-      if (!present) keys.splice(at, 0, key);
+      // One JSON.stringify: a flat string, which the join copies without walking a rope.
+      const part = JSON.stringify({ [name]: sorted }).slice(1, -1);
+      if (present) parts[at] = part;
+      else {
+        keys.splice(at, 0, key);
+        parts.splice(at, 0, part);
+      }
     }
     this.viewDirty.clear();
-    for (let i = lowerBound(keys, prefix); i < keys.length; i++) {
-      const key = keys[i]!;
-      if (!key.startsWith(prefix)) return;
-      yield key;
-    }
+    // Names follow the prefix's final \0, so every key under it sorts below the prefix with
+    // that \0 raised to \u0001.
+    const from = lowerBound(keys, prefix);
+    const to = lowerBound(keys, `${prefix.slice(0, -1)}\u0001`);
+    return [from, to];
   }
 
   /** X-Consul-Index of catalog/service/:name and health/service/:name. */

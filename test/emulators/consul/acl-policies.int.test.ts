@@ -634,7 +634,7 @@ describe('consul emulator: policy-scoped tokens, watches', () => {
   const bodies = (who: string): unknown[] =>
     emu.deliveries
       .filter((d) => d.url.endsWith(`who=${who}`))
-      .map((d) => JSON.parse(d.body) as unknown);
+      .map((d) => JSON.parse(d.body ?? 'null') as unknown);
   async function waitFor(cond: () => boolean, what: string): Promise<void> {
     const until = Date.now() + 3000;
     while (!cond()) {

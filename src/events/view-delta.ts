@@ -8,6 +8,7 @@
 // also gives the 400 a malformed body deserves. Pure: no I/O.
 import type { ServicesView } from '../translate/types.js';
 import { sameTags } from '../translate/to-k8s.js';
+import { LayeredView } from './layered-view.js';
 import { MAX_ITEMS } from './limits.js';
 import { MAX_VIEW_STRING, MAX_VIEW_TAGS } from './services-view.js';
 
@@ -15,7 +16,9 @@ import { MAX_VIEW_STRING, MAX_VIEW_TAGS } from './services-view.js';
 export interface IndexedView {
   /** The body from its `{` to its `}` (Consul's watch ends it with a newline). */
   bytes: Buffer;
+  /** The view (layers.view): what differs from an earlier plain view is kept apart. */
   view: ServicesView;
+  layers: LayeredView;
   names: string[];
   /** Per entry: its key's opening quote, just past its key's closing quote, just past its value. */
   keyStarts: Int32Array;
@@ -171,6 +174,7 @@ export function indexView(body: Buffer, view: ServicesView): IndexedView | undef
   return {
     bytes,
     view,
+    layers: LayeredView.of(view, names),
     names,
     keyStarts: Int32Array.from(spans.keyStarts),
     keyEnds: Int32Array.from(spans.keyEnds),
@@ -274,32 +278,24 @@ export function viewDelta(previous: IndexedView, body: Buffer): ViewDelta | unde
     seen.add(name);
     if (!replaced.has(name)) {
       // A name kept at the start or the end appearing again: a repeated name.
-      if (Object.hasOwn(previous.view, name)) return undefined;
+      if (previous.layers.get(name) !== undefined) return undefined;
       added.push(name);
       changed.add(name);
-    } else if (!sameTags(previous.view[name], tags)) changed.add(name);
+    } else if (!sameTags(previous.layers.get(name), tags)) changed.add(name);
   }
   const removed = [...replaced].filter((name) => !seen.has(name));
   for (const name of removed) changed.add(name);
 
-  // The new view, its entries in body order as JSON.parse would insert them.
-  const view: ServicesView = {};
-  const names: string[] = new Array<string>(count);
-  let at = 0;
-  for (let i = 0; i < k; i++) {
-    const name = previous.names[i]!;
-    view[name] = previous.view[name]!;
-    names[at++] = name;
-  }
-  for (const [name, tags] of middle) {
-    view[name] = tags;
-    names[at++] = name;
-  }
-  for (let i = m; i < n; i++) {
-    const name = previous.names[i]!;
-    view[name] = previous.view[name]!;
-    names[at++] = name;
-  }
+  // The new view: the previous one's layers with what changed (its names in body order, as
+  // JSON.parse would insert them).
+  const names = previous.names.slice(0, k).concat(
+    middle.map(([name]) => name),
+    previous.names.slice(m),
+  );
+  const edits: [string, string[] | null][] = [];
+  for (const name of removed) edits.push([name, null]);
+  for (const [name, tags] of middle) if (changed.has(name)) edits.push([name, tags]);
+  const layers = previous.layers.next(edits, names);
   const offsets = (kept: Int32Array, found: number[]): Int32Array => {
     const out = new Int32Array(count);
     out.set(kept.subarray(0, k), 0);
@@ -311,7 +307,8 @@ export function viewDelta(previous: IndexedView, body: Buffer): ViewDelta | unde
   return {
     indexed: {
       bytes,
-      view,
+      view: layers.view,
+      layers,
       names,
       keyStarts: offsets(previous.keyStarts, spans.keyStarts),
       keyEnds: offsets(previous.keyEnds, spans.keyEnds),

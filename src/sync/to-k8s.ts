@@ -37,6 +37,7 @@ import type {
   ServicesView,
 } from '../translate/types.js';
 import { SyncError, describeError, isSyncError } from '../errors.js';
+import { plainView } from '../events/layered-view.js';
 import { createLimiter } from '../concurrency.js';
 import type { ViewTracker } from './view-tracker.js';
 import { countWrites, type SyncDeps } from './deps.js';
@@ -407,14 +408,17 @@ export async function planServicesView(
   let shared = readShared;
   let sharedNamesKept = false;
   if (shared === undefined) {
-    const kept = tracker?.sharedNames(fullView, settings.consulK8sTag, trackedMirrors);
-    shared = kept ? { names: kept, partial: false } : await sharedNames(deps, fullView);
-    sharedNamesKept = kept !== undefined;
+    const known = tracker?.sharedNames(fullView, settings.consulK8sTag, trackedMirrors);
+    if (known && 'kept' in known) {
+      shared = { names: known.kept, partial: false };
+      sharedNamesKept = true;
+    } else shared = await sharedNames(deps, fullView, known?.tagged);
   }
   const scope = tracker
     ? tracker.scope(fullView, shared.names, trackedMirrors, shared.partial)
     : undefined;
-  const view = scope ? viewInScope(fullView, scope) : fullView;
+  // A whole view is enumerated: a delivery's layered view is made plain once first.
+  const view = scope ? viewInScope(fullView, scope) : plainView(fullView);
   // With a scope: the mirrors in it, and how many owned ones it leaves as they are.
   const picked = scope && !listed ? deps.mirrors?.pick?.(scope.mirrors) : undefined;
   let labelled: Service[];
@@ -713,9 +717,12 @@ export async function planInstances(
 async function sharedNames(
   deps: SyncDeps,
   view: ServicesView,
+  /** Known to have a k8s-tagged name (a changed one): no need to search the whole view. */
+  tagged = false,
 ): Promise<{ names: Set<string>; partial: boolean }> {
   const tag = deps.settings.consulK8sTag;
-  if (!hasTaggedName(view, tag)) return { names: new Set(), partial: false };
+  // Searching enumerates the view: a delivery's layered view is made plain once first.
+  if (!tagged && !hasTaggedName(plainView(view), tag)) return { names: new Set(), partial: false };
   try {
     const read = await deps.consul.readNamesWithoutTag(tag, deps.settings.writeTimeoutMs);
     // The answer names every service not only from Kubernetes; only the k8s-tagged ones' mirrors

@@ -6,6 +6,7 @@
 // changed in the view and on every full plan. The standalone handlers and the reconcile never
 // use it.
 import type { ServicesView } from '../translate/types.js';
+import { plainView } from '../events/layered-view.js';
 import {
   addToIndex,
   diffEntries,
@@ -91,22 +92,25 @@ export class ViewTracker {
   ) {}
 
   /**
-   * The previous delivery's shared names, when this delivery plans only what changed and its
-   * view gives no reason to read them again (src/plan/view-scope.ts sharedStillKnown: no name
-   * whose entry changed carries the tag); undefined: read them. Called before `scope` with the
-   * same view and mirror changes.
+   * The previous delivery's shared names (`kept`), when this delivery plans only what changed
+   * and its view gives no reason to read them again (src/plan/view-scope.ts sharedStillKnown: no
+   * name whose entry changed carries the tag); `tagged`: read them, a changed name carries the
+   * tag (so the view has one, and need not be searched for it); undefined: read them. Called
+   * before `scope` with the same view and mirror changes.
    */
   sharedNames(
     view: ServicesView,
     tag: string,
     changedMirrors: MirrorChanges,
-  ): Set<string> | undefined {
+  ): { kept: Set<string> } | { tagged: true } | undefined {
     const known = this.known;
     this.prepared = undefined;
     if (known === undefined || !this.scoped(known, changedMirrors)) return undefined;
     const diff = this.diffOf(known, view);
     this.prepared = { view, diff };
-    return known.sharedPartial ? undefined : sharedStillKnown(diff, view, known.shared, tag);
+    if (known.sharedPartial) return undefined;
+    const kept = sharedStillKnown(diff, view, known.shared, tag);
+    return kept ? { kept } : { tagged: true };
   }
 
   /**
@@ -185,7 +189,7 @@ export class ViewTracker {
     }
     const retry = new Set(conflicts);
     if (pending.diff === undefined) {
-      const tags = new Map<string, unknown>(Object.entries(pending.view));
+      const tags = new Map<string, unknown>(Object.entries(plainView(pending.view)));
       this.known = {
         view: pending.view,
         tags,

@@ -60,6 +60,12 @@ test('a view remembered only once its delivery settled cleanly', () => {
   assert.equal(t.scope({ web: [], api: [] }, new Set(), none()), undefined);
 });
 
+/** The names a `sharedNames` answer keeps (fails on any other answer). */
+function kept(answer: ReturnType<ViewTracker['sharedNames']>): string[] {
+  assert.ok(answer && 'kept' in answer, `kept: ${JSON.stringify(answer)}`);
+  return [...answer.kept];
+}
+
 test('the shared names are kept while no k8s-tagged name changes, and read on every full plan', () => {
   const { tracker: t, now } = tracker();
   const view = { web: ['k8s'], db: ['k8s', 'v1'], api: [] };
@@ -69,15 +75,17 @@ test('the shared names are kept while no k8s-tagged name changes, and read on ev
   t.settled(true);
   // An untagged name added: kept.
   const next = { ...view, fresh: ['v1'] };
-  assert.deepEqual([...(t.sharedNames(next, 'k8s', none()) ?? [])], ['db']);
+  assert.deepEqual(kept(t.sharedNames(next, 'k8s', none())), ['db']);
   assert.deepEqual([...(t.scope(next, new Set(['db']), none())?.names ?? [])], ['fresh']);
   t.settled(true);
-  // A k8s-tagged name retagged, or added: read.
-  assert.equal(t.sharedNames({ ...next, web: ['k8s', 'v2'] }, 'k8s', none()), undefined);
-  assert.equal(t.sharedNames({ ...next, other: ['k8s'] }, 'k8s', none()), undefined);
+  // A k8s-tagged name retagged, or added: read, and the view is known to have a tagged name.
+  assert.deepEqual(t.sharedNames({ ...next, web: ['k8s', 'v2'] }, 'k8s', none()), {
+    tagged: true,
+  });
+  assert.deepEqual(t.sharedNames({ ...next, other: ['k8s'] }, 'k8s', none()), { tagged: true });
   // A shared name that left the view or lost the tag: kept, without it.
-  assert.deepEqual([...(t.sharedNames({ web: ['k8s'], api: [] }, 'k8s', none()) ?? [])], []);
-  assert.deepEqual([...(t.sharedNames({ ...next, db: ['v1'] }, 'k8s', none()) ?? [])], []);
+  assert.deepEqual(kept(t.sharedNames({ web: ['k8s'], api: [] }, 'k8s', none())), []);
+  assert.deepEqual(kept(t.sharedNames({ ...next, db: ['v1'] }, 'k8s', none())), []);
   // Whenever the delivery plans in full: read.
   assert.equal(t.sharedNames(next, 'k8s', undefined), undefined, 'no watch running');
   assert.equal(t.sharedNames(next, 'k8s', none(2)), undefined, 'the mirrors listed afresh');
@@ -93,7 +101,7 @@ test('shared names from a read filtered by ACLs are read again', () => {
   assert.equal(t.sharedNames({ ...view, fresh: [] }, 'k8s', none()), undefined);
   t.scope({ ...view, fresh: [] }, new Set(), none(), false);
   t.settled(true);
-  assert.deepEqual(t.sharedNames({ ...view, more: [] }, 'k8s', none()), new Set());
+  assert.deepEqual(kept(t.sharedNames({ ...view, more: [] }, 'k8s', none())), []);
 });
 
 test('a scope after sharedNames plans the names whose shared answer flipped', () => {
@@ -102,7 +110,7 @@ test('a scope after sharedNames plans the names whose shared answer flipped', ()
   t.scope(view, new Set(['db']), none());
   t.settled(true);
   const next = { web: ['k8s', 'v1'], db: ['k8s'] };
-  assert.equal(t.sharedNames(next, 'k8s', none()), undefined);
+  assert.deepEqual(t.sharedNames(next, 'k8s', none()), { tagged: true });
   // The read says web is now shared and db no longer is.
   assert.deepEqual([...(t.scope(next, new Set(['web']), none())?.names ?? [])].sort(), [
     'db',

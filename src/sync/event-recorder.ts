@@ -32,6 +32,13 @@ export interface EventRecorderOptions {
 export const DEFAULT_EVENT_INTERVAL_MS = 30_000;
 export const DEFAULT_EVENT_QUEUE = 4096;
 const DEFAULT_EVENT_CONCURRENCY = 2;
+/**
+ * A folded repeat is written at most this much after its interval ends (and at most a tenth of
+ * the interval): each timer scans every series, and with one series per Service, due at times
+ * spread over the interval, a timer per due time scanned thousands of series every few
+ * milliseconds.
+ */
+const TIMER_SLACK_MS = 1000;
 /** A failing API server (RBAC missing, say) is reported at warn at most this often. */
 const WARN_EVERY_MS = 60_000;
 
@@ -63,6 +70,7 @@ export class EventRecorder {
   private closed = false;
   private lastWarn = 0;
   private waiters: (() => void)[] = [];
+  private readonly slackMs: number;
 
   constructor(
     private readonly sink: EventSink,
@@ -70,10 +78,12 @@ export class EventRecorder {
     private readonly metrics: Metrics,
     options: EventRecorderOptions = {},
   ) {
+    const intervalMs = options.intervalMs ?? DEFAULT_EVENT_INTERVAL_MS;
     this.aggregator = new EventAggregator({
-      intervalMs: options.intervalMs ?? DEFAULT_EVENT_INTERVAL_MS,
+      intervalMs,
       newName: options.newName ?? randomName,
     });
+    this.slackMs = Math.min(TIMER_SLACK_MS, intervalMs / 10);
     this.maxQueue = options.maxQueue ?? DEFAULT_EVENT_QUEUE;
     this.concurrency = options.concurrency ?? DEFAULT_EVENT_CONCURRENCY;
   }
@@ -149,7 +159,8 @@ export class EventRecorder {
         for (const write of this.aggregator.due(Date.now())) this.enqueue(write);
         this.arm();
       },
-      Math.max(0, next - Date.now()),
+      // Late rather than early: the interval between two writes of a series stays whole.
+      Math.max(next - Date.now(), this.slackMs),
     );
     this.timer.unref();
   }

@@ -6,7 +6,11 @@ import { writeFileSync } from 'node:fs';
 import jwt, { type Algorithm } from 'jsonwebtoken';
 import request from 'supertest';
 import { createApp, type Handler } from '../../src/http/app.js';
-import { createAuthenticator, type AuthenticatorOptions } from '../../src/http/auth.js';
+import {
+  createAuthenticator,
+  DISABLED_WARN_EVERY_MS,
+  type AuthenticatorOptions,
+} from '../../src/http/auth.js';
 import { Readiness } from '../../src/telemetry/readiness.js';
 import { parseConfig } from '../../src/config/index.js';
 import { createMetrics, type Metrics } from '../../src/telemetry/metrics.js';
@@ -480,12 +484,13 @@ test('key file replaced at runtime: old token refused, new accepted, checked at 
   await post(newToken).expect(200);
 });
 
-test('--auth-disabled: every request let through, each one logged as a warning', async () => {
+test('--auth-disabled: every request let through; the first is a warning, then one a minute with how many since', async () => {
   const lines: string[] = [];
   const config = parseConfig(['serve', '--auth-disabled', '--insecure-http']);
   const { logger } = captureLogs(lines);
   const metrics = createMetrics({ defaultMetrics: false });
-  const auth = createAuthenticator(config, logger, metrics);
+  const clock = { t: 1_000_000 };
+  const auth = createAuthenticator(config, logger, metrics, { now: () => clock.t });
   const principals: unknown[] = [];
   const app = createApp({
     config,
@@ -500,23 +505,41 @@ test('--auth-disabled: every request let through, each one logged as a warning',
       },
     },
   });
-  await request(app).post('/k8s/admission').send({}).expect(200);
-  await request(app)
-    .post('/k8s/admission')
-    .set('Authorization', 'Bearer garbage')
-    .send({})
-    .expect(200);
+  const send = (authorization?: string) => {
+    const req = request(app).post('/k8s/admission');
+    return (authorization ? req.set('Authorization', authorization) : req).send({}).expect(200);
+  };
+  await send();
+  await send('Bearer garbage');
+  await send();
+  clock.t += DISABLED_WARN_EVERY_MS - 1;
+  await send();
+  clock.t += 1;
+  await send();
   allLines.push(...lines);
   const warnings = lines
     .map((l) => JSON.parse(l) as Record<string, unknown>)
     .filter((l) => l.event === 'auth-disabled');
-  assert.equal(warnings.length, 2);
-  assert.ok(warnings.every((w) => w.level === 'warn'));
-  assert.deepEqual(principals[0], {
-    subject: 'anonymous',
-    scopes: ['k8s:admission', 'k8s:audit', 'consul:watch', 'reconcile'],
-    via: 'disabled',
-  });
+  // The first request; then, a minute later, the four let through since.
+  assert.deepEqual(
+    warnings.map((w) => [w.level, w.letThrough, w.path]),
+    [
+      ['warn', 1, '/k8s/admission'],
+      ['warn', 4, '/k8s/admission'],
+    ],
+  );
+  assert.equal(principals.length, 5);
+  assert.ok(
+    principals.every(
+      (p) =>
+        JSON.stringify(p) ===
+        JSON.stringify({
+          subject: 'anonymous',
+          scopes: ['k8s:admission', 'k8s:audit', 'consul:watch', 'reconcile'],
+          via: 'disabled',
+        }),
+    ),
+  );
 });
 
 test('start-up: unusable key files are refused without quoting them', () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { foldAt, LayeredView } from '../../src/events/layered-view.js';
+import { foldAt, LayeredView, plainView } from '../../src/events/layered-view.js';
 import type { ServicesView } from '../../src/translate/types.js';
 
 // The reference for every view: the object JSON.parse makes of the same entries in the same
@@ -73,10 +73,22 @@ test('a chain of layered views reads as the plain objects of the same entries, a
             assert.deepEqual(Object.keys(layered.view), Object.keys(plainOf(entries)));
           history.push([layered.view, entries]);
         });
-        for (const [view, at] of history) assertSame(view, at, probe);
+        for (const [view, at] of history) {
+          assertSame(view, at, probe);
+          // The plain object of a view: the same entries in the same order, built once.
+          const plain = plainView(view);
+          assert.equal(plainView(view), plain);
+          assert.deepEqual(Object.keys(plain), Object.keys(plainOf(at)));
+          assert.deepEqual(plain, plainOf(at));
+        }
       },
     ),
   );
+});
+
+test('plainView hands back any other view as it is', () => {
+  const view = plainOf([['web', ['k8s']]]);
+  assert.equal(plainView(view), view);
 });
 
 test('a layered view is read-only and keeps the prototype of a plain object', () => {

@@ -625,6 +625,27 @@ async function assertExact(label: string): Promise<CatalogState> {
   return actual;
 }
 
+/**
+ * Runs `check`; when it fails, the error also carries the sync's log lines of this run that tell
+ * why a write may have landed late (a counterexample that passes on replay is a race: these lines
+ * are then all there is to go on).
+ */
+async function withLogsOnFailure<T>(mark: number, check: () => Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (err) {
+    const lines = w.logs
+      .slice(mark)
+      .join('')
+      .split('\n')
+      .filter((l) => /"level":(40|50)|late-write|confirm|breaker|conflict|reconcile/.test(l))
+      .slice(-80);
+    if (err instanceof Error)
+      err.message += `\n--- sync log lines of this run ---\n${lines.join('\n')}`;
+    throw err;
+  }
+}
+
 // ---- the properties ---------------------------------------------------------------------------
 
 test(
@@ -643,6 +664,7 @@ test(
         fc.integer({ min: 1, max: 4 }),
         async (history, fates, parallel, batchSize) => {
           await reset();
+          const logMark = w.logs.length;
           const events = await applyHistory(history);
           await capture.waitAudit(shopWrites);
           checkAuditOrder(events);
@@ -692,7 +714,7 @@ test(
 
           const res = await app.post('/reconcile?force=true');
           assert.equal(res.status, 200, res.text);
-          const final = await assertExact('after one reconcile');
+          const final = await withLogsOnFailure(logMark, () => assertExact('after one reconcile'));
           if (final.registrations.length > 0) nonTrivial++;
         },
       ),

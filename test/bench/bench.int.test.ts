@@ -327,6 +327,9 @@ test('end-to-end lag: Kubernetes writes reach Consul and Consul registrations re
       `${name} missing in ${externalNames.join(', ')}`,
     );
   assert.equal(result.targets.length, 2);
+  // serve's own time per delivery, from its log: at least one delivery per registration.
+  const handler = (result.figures as { consulToK8sHandler: { count: number } }).consulToK8sHandler;
+  assert.ok(handler.count >= 20, `${handler.count} watch deliveries in serve's log`);
 });
 
 test('footprint: idle and loaded RSS are measured', async () => {

@@ -3,6 +3,7 @@
 // of infra/consul/watch.json against it. Kubernetes → Consul: from the start of a Service write to
 // the registration being visible through a Consul blocking query. Consul → Kubernetes: from the
 // start of a catalog registration to the ExternalName Service arriving on a Kubernetes watch.
+import { readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EmulatorHost } from './emulators.js';
@@ -177,6 +178,26 @@ class ServiceWatch {
   }
 }
 
+/**
+ * serve's own time per Consul watch delivery from byte `from` of its log on: the `consul-watch`
+ * lines' durationMs (from the received body, its read against the previous one included, to the
+ * answer). Tells serve's share of the Consul → Kubernetes lag from the emulators'.
+ */
+function watchHandlerDurations(logFile: string, from: number): number[] {
+  const out: number[] = [];
+  const text = readFileSync(logFile).subarray(from).toString('utf8');
+  for (const line of text.split('\n')) {
+    if (!line.includes('"event":"consul-watch"')) continue;
+    try {
+      const entry = JSON.parse(line) as { durationMs?: number };
+      if (entry.durationMs !== undefined) out.push(entry.durationMs);
+    } catch {
+      // not a JSON line
+    }
+  }
+  return out;
+}
+
 const extIpFor = (j: number, version: number): string =>
   intToIp(((100 << 24) >>> 0) + (100 << 16) + 2 * j + version);
 
@@ -261,6 +282,7 @@ export async function runE2eLag(options: E2eLagOptions): Promise<ScenarioResult>
     const toK8s: number[] = [];
     const consulRegister: number[] = [];
     const consulServices: string[] = [];
+    const logFrom = statSync(serve.logFile).size;
     for (let i = 0; i < changes; i++) {
       const name = `legacy-e2e-${String(i).padStart(5, '0')}`;
       const started = performance.now();
@@ -278,6 +300,7 @@ export async function runE2eLag(options: E2eLagOptions): Promise<ScenarioResult>
       consulServices.push(name);
     }
     const deliveries = (await host.call({ type: 'deliveries' })) as number;
+    const handler = watchHandlerDurations(serve.logFile, logFrom);
     await options.inspect?.({ host, serve, k8sServices, consulServices });
 
     const a = summarize(toConsul);
@@ -306,6 +329,7 @@ export async function runE2eLag(options: E2eLagOptions): Promise<ScenarioResult>
       figures: {
         k8sToConsul: { ...lat(a), ...tenths(toConsul) },
         consulToK8s: { ...lat(b), ...tenths(toK8s), growth },
+        consulToK8sHandler: { count: handler.length, ...tenths(handler) },
         kubeWriteLatency: lat(kw),
         consulRegisterLatency: lat(cr),
         watchDeliveries: deliveries,
@@ -331,6 +355,11 @@ export async function runE2eLag(options: E2eLagOptions): Promise<ScenarioResult>
         {
           metric: 'Consul → Kubernetes lag p50, first / last tenth of the changes',
           ours: `${ms(tenths(toK8s).firstTenthP50Ms!)} / ${ms(tenths(toK8s).lastTenthP50Ms!)}`,
+        },
+        {
+          metric:
+            "Consul → Kubernetes, of which serve's handler per delivery (its log's durationMs, the read against the previous body included) p50, first / last tenth",
+          ours: `${ms(tenths(handler).firstTenthP50Ms!)} / ${ms(tenths(handler).lastTenthP50Ms!)} (${handler.length} deliveries)`,
         },
         {
           metric:

@@ -32,7 +32,7 @@ export function plainView(view: ServicesView): ServicesView {
 }
 
 export class LayeredView {
-  /** The ServicesView consumers get (the base itself when nothing differs from it). */
+  /** The ServicesView consumers get (the base itself when it is this body's own parse). */
   readonly view: ServicesView;
   private plainObject: ServicesView | undefined;
 
@@ -41,8 +41,10 @@ export class LayeredView {
     private readonly changes: ReadonlyMap<string, Change>,
     /** The names in body order (not copied: the caller's IndexedView owns it). */
     private readonly names: readonly string[],
+    /** The base is this very body's parse (not an earlier body's: its order may differ). */
+    baseIsThisBody = false,
   ) {
-    if (changes.size === 0) {
+    if (baseIsThisBody) {
       this.plainObject = base;
       this.view = base;
     } else {
@@ -53,7 +55,7 @@ export class LayeredView {
 
   /** A view a full parse produced, its names in body order. */
   static of(view: ServicesView, names: readonly string[]): LayeredView {
-    return new LayeredView(view, new Map(), names);
+    return new LayeredView(view, new Map(), names, true);
   }
 
   /** The entry's tags, undefined when the view has no such name. */
@@ -69,6 +71,8 @@ export class LayeredView {
    */
   next(changes: Iterable<readonly [string, Change]>, names: readonly string[]): LayeredView {
     // A view already enumerated is a plain object: the better base, with only these changes.
+    // (Even with no change left, the next view is a proxy: a body may list the same entries in
+    // another order, and its enumeration follows `names`, as JSON.parse of it would.)
     const onPlain = this.plainObject !== undefined && this.plainObject !== this.base;
     const base = onPlain ? this.plainObject! : this.base;
     const merged = new Map(onPlain ? undefined : this.changes);

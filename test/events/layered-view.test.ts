@@ -139,3 +139,16 @@ function isLayered(view: ServicesView): boolean {
     ? true
     : (Reflect.deleteProperty(view, '\u0000probe'), false);
 }
+
+test('a view whose body reorders names, with no entry changed, enumerates in the new order', () => {
+  const base = plainOf([
+    ['a', []],
+    ['b', ['k8s']],
+    ['c', []],
+  ]);
+  const layered = LayeredView.of(base, ['a', 'b', 'c']).next([], ['b', 'a', 'c']);
+  assert.deepEqual(Object.keys(layered.view), ['b', 'a', 'c']);
+  assert.deepEqual(Object.keys(plainView(layered.view)), ['b', 'a', 'c']);
+  // The base it was read against keeps its own order.
+  assert.deepEqual(Object.keys(base), ['a', 'b', 'c']);
+});

@@ -133,6 +133,26 @@ test('viewDelta: a chain of deliveries read one against the other ends where a f
   );
 });
 
+test('viewDelta: a body in another order than the one before gives the order a full parse does', () => {
+  fc.assert(
+    fc.property(entries, fc.array(fc.nat(), { maxLength: 25 }), (list, keys) => {
+      // The same entries, unsorted and then shuffled (a producer other than Consul's watch).
+      const shuffled = list
+        .map((e, i) => [keys[i] ?? i, e] as const)
+        .sort(([x], [y]) => x - y)
+        .map(([, e]) => e);
+      let current = indexed(body(list, { sorted: false }));
+      for (const next of [shuffled, list, shuffled]) {
+        const bytes = body(next, { sorted: false });
+        current = viewDelta(current, bytes)?.indexed ?? indexed(bytes);
+        assert.deepEqual(Object.keys(current.view), Object.keys(parsed(bytes)));
+        assert.deepEqual(current.view, parsed(bytes));
+      }
+    }),
+    { numRuns: 300 },
+  );
+});
+
 test('viewDelta: one name added, removed or retagged among many is read without parsing the rest', () => {
   const many: Entries = Array.from({ length: 5000 }, (_, i) => [
     `svc-${String(i).padStart(5, '0')}`,

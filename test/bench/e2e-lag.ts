@@ -198,6 +198,19 @@ function watchHandlerDurations(logFile: string, from: number): number[] {
   return out;
 }
 
+/**
+ * The handler durations of the deliveries since `from`, once there are `atLeast` of them (a
+ * delivery's mirror can be seen before serve's log line about it is written) or a second passed.
+ */
+async function handlerLines(logFile: string, from: number, atLeast: number): Promise<number[]> {
+  const until = performance.now() + 1000;
+  for (;;) {
+    const lines = watchHandlerDurations(logFile, from);
+    if (lines.length >= atLeast || performance.now() > until) return lines;
+    await sleep(20);
+  }
+}
+
 const extIpFor = (j: number, version: number): string =>
   intToIp(((100 << 24) >>> 0) + (100 << 16) + 2 * j + version);
 
@@ -300,7 +313,7 @@ export async function runE2eLag(options: E2eLagOptions): Promise<ScenarioResult>
       consulServices.push(name);
     }
     const deliveries = (await host.call({ type: 'deliveries' })) as number;
-    const handler = watchHandlerDurations(serve.logFile, logFrom);
+    const handler = await handlerLines(serve.logFile, logFrom, changes);
     await options.inspect?.({ host, serve, k8sServices, consulServices });
 
     const a = summarize(toConsul);

@@ -37,6 +37,22 @@ import {
 import type { ServicesView } from '../../src/translate/types.js';
 
 const RUNS = Number(process.env.CONVERGENCE_RUNS ?? 200);
+/**
+ * fast-check's options for both properties: the failure's own error (and the log lines attached
+ * to it) in the report, which node:test prints without its cause; CONVERGENCE_SEED and
+ * CONVERGENCE_PATH replay a reported counterexample.
+ */
+const FC_OPTIONS = {
+  numRuns: RUNS,
+  includeErrorInReport: true,
+  ...(process.env.CONVERGENCE_SEED
+    ? {
+        seed: Number(process.env.CONVERGENCE_SEED),
+        ...(process.env.CONVERGENCE_PATH ? { path: process.env.CONVERGENCE_PATH } : {}),
+        endOnFailure: true,
+      }
+    : {}),
+};
 const NS = 'shop';
 const SYNC_ID = 'cluster-a';
 const SYNC_NODE = 'k8s-sync';
@@ -718,7 +734,7 @@ test(
           if (final.registrations.length > 0) nonTrivial++;
         },
       ),
-      { numRuns: RUNS },
+      FC_OPTIONS,
     );
     // The property means little if the final states were mostly empty.
     assert.ok(
@@ -779,7 +795,7 @@ test(
           await assertExact('in-order delivery, no reconcile');
         },
       ),
-      { numRuns: RUNS },
+      FC_OPTIONS,
     );
   },
 );

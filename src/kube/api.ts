@@ -144,7 +144,8 @@ export class KubeApi {
    * Follows `continue` tokens to the end, each page bounded; any failed page fails the list (no
    * partial list is ever returned). `keep` turns each item into what is kept of it (the reconcile
    * lists keep the fields translation reads, src/kube/slim.ts): it runs as soon as a page is
-   * parsed, so only one page of whole objects is alive at a time.
+   * parsed, so only one page of whole objects is alive at a time. `onPage` is given each page's
+   * kept items before the next page is asked for.
    */
   private async listAll<T, K = T>(
     what: string,
@@ -152,6 +153,7 @@ export class KubeApi {
     path: string,
     query: KubeQuery,
     keep?: (item: T) => K,
+    onPage?: (page: readonly K[]) => void,
   ): Promise<K[]> {
     const items: K[] = [];
     let cont: string | undefined;
@@ -165,7 +167,9 @@ export class KubeApi {
       );
       // A page without its items is a failed read, never an empty list (nothing is deleted on it).
       if (!Array.isArray(res?.items)) throw kubeError(new Error('a list page without items'), what);
-      for (const item of res.items) items.push(keep ? keep(item) : (item as unknown as K));
+      const page = res.items.map((item) => (keep ? keep(item) : (item as unknown as K)));
+      items.push(...page);
+      onPage?.(page);
       cont = res.metadata?.continue || undefined;
     } while (cont);
     return items;
@@ -264,25 +268,33 @@ export class KubeApi {
 
   /**
    * Every Service, of all namespaces or of the given one; each page bounded by `timeoutMs`.
-   * Each Service as translation reads it (slimService), not as listed.
+   * Each Service as translation reads it (slimService), not as listed; `onPage` is given each
+   * page's as it arrives.
    */
-  listAllServices(namespace?: string, timeoutMs = this.listTimeoutMs): Promise<Service[]> {
+  listAllServices(
+    namespace?: string,
+    timeoutMs = this.listTimeoutMs,
+    onPage?: (page: readonly Service[]) => void,
+  ): Promise<Service[]> {
     return this.listAll(
       `list services${namespace ? ` in ${namespace}` : ''}`,
       timeoutMs,
       resourcePath(SERVICES, namespace),
       { limit: LIST_PAGE_SIZE },
       slimService,
+      onPage,
     );
   }
 
   /**
    * Every EndpointSlice, of all namespaces or of the given one; each page bounded by `timeoutMs`.
-   * Each slice as translation reads it (slimEndpointSlice), not as listed.
+   * Each slice as translation reads it (slimEndpointSlice), not as listed; `onPage` is given
+   * each page's as it arrives.
    */
   listAllEndpointSlices(
     namespace?: string,
     timeoutMs = this.listTimeoutMs,
+    onPage?: (page: readonly EndpointSlice[]) => void,
   ): Promise<EndpointSlice[]> {
     return this.listAll(
       `list endpointslices${namespace ? ` in ${namespace}` : ''}`,
@@ -290,6 +302,7 @@ export class KubeApi {
       resourcePath(ENDPOINT_SLICES, namespace),
       { limit: LIST_PAGE_SIZE },
       slimEndpointSlice,
+      onPage,
     );
   }
 

@@ -181,7 +181,7 @@ function planGroup(
     });
   }
 
-  const desiredNames = [...new Set(desired.map((d) => d.service))];
+  let desiredNames: string[] | undefined;
   for (const current of group) {
     if (desiredKeys.has(keyOf(current)) || !owns(current)) continue;
     let reason: string;
@@ -190,7 +190,10 @@ function planGroup(
       reason = `${label} no longer synced: ${(translation as ConsulTranslation).skipReason ?? 'not eligible'}`;
     else if (desired.length > 0 && !desired.some((d) => d.namespace === current.namespace))
       reason = `${label} moved to Consul namespace ${desired[0]!.namespace ?? 'default'}`;
-    else if (desiredNames.length > 0 && !desiredNames.includes(current.service))
+    else if (
+      (desiredNames ??= [...new Set(desired.map((d) => d.service))]).length > 0 &&
+      !desiredNames.includes(current.service)
+    )
       reason = `${label} renamed in Consul: ${current.service} → ${desiredNames.join(', ')}`;
     else reason = `instance ${current.address}:${current.port} of ${label} is gone`;
     reason = adopted(current) + reason;
@@ -261,6 +264,7 @@ function diffMeta(
   current: Record<string, string>,
   desired: Record<string, string>,
 ): string | undefined {
+  if (sameMeta(current, desired)) return undefined;
   const keys = [...new Set([...Object.keys(current), ...Object.keys(desired)])].sort(
     compareStrings,
   );
@@ -273,6 +277,15 @@ function diffMeta(
     else if (current[key] !== desired[key]) parts.push(`~${key}`);
   }
   return parts.length === 0 ? undefined : parts.join(' ');
+}
+
+/** The same keys with the same values (the common case, checked without sorting any keys). */
+function sameMeta(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const key of keys)
+    if (!Object.prototype.hasOwnProperty.call(b, key) || a[key] !== b[key]) return false;
+  return true;
 }
 
 function arraysEqual(a: readonly string[], b: readonly string[]): boolean {
@@ -293,7 +306,10 @@ function keyOf(r: Registration): string {
 
 function indexByKey(registrations: readonly Registration[]): Map<string, Registration> {
   const index = new Map<string, Registration>();
-  for (const r of registrations) if (!index.has(keyOf(r))) index.set(keyOf(r), r);
+  for (const r of registrations) {
+    const key = keyOf(r);
+    if (!index.has(key)) index.set(key, r);
+  }
   return index;
 }
 

@@ -12,12 +12,13 @@ import {
   type RegistrationChange,
   type SkippedObject,
 } from '../plan/index.js';
-import { isBeingDeleted, translateService, type ConsulTranslation } from '../translate/index.js';
+import type { ConsulTranslation } from '../translate/index.js';
 import { isAdoptable } from '../translate/ownership.js';
-import { LABEL_SERVICE_NAME, META_K8S_NAMESPACE, META_SYNC_ID } from '../translate/keys.js';
-import type { EndpointSlice, Ingress, Node, Registration, Service } from '../translate/types.js';
+import { META_K8S_NAMESPACE, META_SYNC_ID } from '../translate/keys.js';
+import type { Ingress, Registration, Service } from '../translate/types.js';
 import { eventsOfOutcome, failureEvent, type ServiceEvent } from '../plan/events.js';
 import { recordEvents } from './event-recorder.js';
+import { ListTranslator, translateAll } from './list-translator.js';
 import {
   ERROR_TABLE,
   SyncError,
@@ -152,53 +153,47 @@ async function planToConsul(
   const listScoped = async <T>(list: (ns?: string) => Promise<T[]>): Promise<T[]> =>
     scope ? (await Promise.all(scope.map((ns) => list(ns)))).flat() : list();
   const timeoutMs = reconcileTimeoutMs(deps);
-  const [services, slices, nodes, everything, ingresses] = await Promise.all([
-    listScoped((ns) => deps.kube.listAllServices(ns, timeoutMs)),
-    listScoped((ns) => deps.kube.listAllEndpointSlices(ns, timeoutMs)),
-    deps.kube.listAllNodes(timeoutMs),
-    deps.consul.readAll(timeoutMs),
+  // Translation needs only the Kubernetes lists: a cluster-wide read translates what is complete
+  // between their pages, and all of it runs while Consul's read goes on.
+  const early =
+    scope || purge
+      ? undefined
+      : new ListTranslator(settings, { purge, ingresses: settings.enableIngress === true });
+  const translating = Promise.all([
+    listScoped((ns) => deps.kube.listAllServices(ns, timeoutMs, early?.onServices)),
+    listScoped((ns) => deps.kube.listAllEndpointSlices(ns, timeoutMs, early?.onSlices)).then(
+      (slices) => (early?.slicesEnded(), slices),
+    ),
+    deps.kube.listAllNodes(timeoutMs).then((nodes) => (early?.nodesListed(nodes), nodes)),
     // --enable-ingress: every Ingress once (docs/reference.md "Ingress"), grouped by namespace.
     settings.enableIngress
-      ? listScoped((ns) => deps.kube.listAllIngresses(ns, timeoutMs))
+      ? listScoped((ns) => deps.kube.listAllIngresses(ns, timeoutMs)).then(
+          (ingresses) => (early?.ingressesListed(ingresses), ingresses),
+        )
       : Promise.resolve([] as Ingress[]),
+  ]).then(
+    ([services, slices, nodes, ingresses]) => {
+      const lists = { services, slices, nodes, ingresses };
+      return {
+        services,
+        translations: early ? early.finish(lists) : translateAll(settings, lists, purge),
+      };
+    },
+    (err: unknown) => {
+      early?.stop();
+      throw err;
+    },
+  );
+  const [{ services, translations }, everything] = await Promise.all([
+    translating,
+    deps.consul.readAll(timeoutMs).catch((err: unknown) => {
+      early?.stop();
+      throw err;
+    }),
   ]);
-  const ingressesByNamespace = new Map<string, Ingress[]>();
-  for (const ingress of ingresses) {
-    const ns = ingress.metadata?.namespace ?? '';
-    const list = ingressesByNamespace.get(ns);
-    if (list) list.push(ingress);
-    else ingressesByNamespace.set(ns, [ingress]);
-  }
   const current = scope
     ? everything.registrations.filter((r) => scope.includes(r.meta[META_K8S_NAMESPACE] ?? ''))
     : everything.registrations;
-  const slicesByService = new Map<string, EndpointSlice[]>();
-  for (const slice of slices) {
-    const name = slice.metadata?.labels?.[LABEL_SERVICE_NAME];
-    if (!name) continue;
-    const key = `${slice.metadata?.namespace ?? ''}/${name}`;
-    const list = slicesByService.get(key);
-    if (list) list.push(slice);
-    else slicesByService.set(key, [slice]);
-  }
-  const nodesByName = new Map<string, Node>();
-  for (const node of nodes) if (node.metadata?.name) nodesByName.set(node.metadata.name, node);
-
-  // A Service being deleted has no translation: its registrations go, as on the event path.
-  const translations: ConsulTranslation[] = services
-    .filter((s) => !purge && !isBeingDeleted(s))
-    .map((service: Service) => {
-      const key = `${service.metadata?.namespace ?? ''}/${service.metadata?.name ?? ''}`;
-      return translateService(
-        {
-          service,
-          endpointSlices: slicesByService.get(key) ?? [],
-          nodes: nodesByName,
-          ingresses: ingressesByNamespace.get(service.metadata?.namespace ?? '') ?? [],
-        },
-        settings,
-      );
-    });
   for (const t of translations) {
     out.warnings.push(...t.warnings.map((w) => `${t.ref.namespace}/${t.ref.name}: ${w}`));
   }

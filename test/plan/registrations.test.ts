@@ -259,6 +259,35 @@ describe('planServiceRegistrations', () => {
     assert.match(plan.changes[0]!.reason, /meta.*\+team/);
   });
 
+  it('meta is compared by keys and values, not by key order', () => {
+    const plan = (current: Record<string, string>, desired: Record<string, string>) => {
+      const d = reg('web-a');
+      d.meta = { ...d.meta, ...desired };
+      const c = reg('web-a');
+      c.meta = { ...c.meta, ...current };
+      return planServiceRegistrations({
+        translation: translation([d]),
+        current: [c],
+        syncId: SYNC,
+      });
+    };
+    // The same pairs in another order: nothing to write.
+    const reordered = reg('web-a').meta;
+    const unchanged = planServiceRegistrations({
+      translation: translation([reg('web-a')]),
+      current: [reg('web-a', { meta: Object.fromEntries(Object.entries(reordered).reverse()) })],
+      syncId: SYNC,
+    });
+    assert.deepEqual(unchanged.changes, []);
+    // As many keys, one of them another: both named.
+    const swapped = plan({ team: 'a' }, { owner: 'a' });
+    assert.equal(swapped.changes.length, 1);
+    assert.match(swapped.changes[0]!.reason, /meta changed \(\+owner -team\)/);
+    // The same keys, one value changed.
+    const changed = plan({ team: 'a' }, { team: 'b' });
+    assert.match(changed.changes[0]!.reason, /meta changed \(~team\)/);
+  });
+
   it('only deletes current entries that name this Kubernetes service', () => {
     const other = reg('api-a', { service: 'api', k8sName: 'api' });
     const plan = planServiceRegistrations({

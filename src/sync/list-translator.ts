@@ -114,6 +114,7 @@ export class ListTranslator {
   private nodes: Map<string, Node> | undefined;
   private ingresses: Map<string, Ingress[]> | undefined;
   private scheduled = false;
+  private held = false;
   private stopped = false;
 
   constructor(
@@ -159,6 +160,19 @@ export class ListTranslator {
     return this.next;
   }
 
+  /**
+   * Translates nothing early until `done` settles (the reconcile's Consul read: its answer is
+   * the run's largest allocation, and translating while it arrives raised the peak RSS).
+   */
+  holdUntil(done: Promise<unknown>): void {
+    this.held = true;
+    const release = (): void => {
+      this.held = false;
+      this.schedule();
+    };
+    done.then(release, release);
+  }
+
   /** No more work: a list failed (the reconcile's direction fails with it). */
   stop(): void {
     this.stopped = true;
@@ -176,6 +190,7 @@ export class ListTranslator {
     if (this.sliceOrder.broken || !sameServices)
       return translateAll(this.settings, lists, this.options.purge);
     this.sliceOrder.end();
+    this.held = false;
     this.nodes ??= nodesByName(lists.nodes);
     this.ingresses ??= ingressesByNamespace(lists.ingresses);
     this.translateReady();
@@ -197,7 +212,8 @@ export class ListTranslator {
   /** Translates, in list order, the Services whose inputs have all arrived. */
   private translateReady(): void {
     const { nodes, ingresses } = this;
-    if (nodes === undefined || ingresses === undefined || this.sliceOrder.broken) return;
+    if (nodes === undefined || ingresses === undefined || this.sliceOrder.broken || this.held)
+      return;
     while (this.next < this.services.length) {
       const service = this.services[this.next]!;
       if (!this.sliceOrder.complete(namespaceOf(service))) return;

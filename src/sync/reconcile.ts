@@ -184,9 +184,11 @@ async function planToConsul(
       throw err;
     },
   );
+  const reading = deps.consul.readAll(timeoutMs);
+  early?.holdUntil(reading);
   const [{ services, translations }, everything] = await Promise.all([
     translating,
-    deps.consul.readAll(timeoutMs).catch((err: unknown) => {
+    reading.catch((err: unknown) => {
       early?.stop();
       throw err;
     }),

@@ -115,7 +115,8 @@ describe('ListTranslator', () => {
         fc.array(fc.nat(3), { minLength: 1, maxLength: 6 }),
         fc.array(fc.nat(4), { minLength: 1, maxLength: 30 }), // interleaving and pauses
         fc.boolean(), // --enable-ingress
-        async (rawServices, rawSlices, sorted, cuts, schedule, ingress) => {
+        fc.option(fc.nat(12)), // held until this step (Consul's read), or past the end
+        async (rawServices, rawSlices, sorted, cuts, schedule, ingress, releaseAt) => {
           const settings = settingsFor(ingress);
           const order = <T extends { metadata?: { namespace?: string; name?: string } }>(
             items: T[],
@@ -125,6 +126,8 @@ describe('ListTranslator', () => {
           const ingresses: Ingress[] = [];
           const lists: KubeLists = { services, slices, nodes, ingresses };
           const t = new ListTranslator(settings, { purge: false, ingresses: ingress });
+          let release = (): void => undefined;
+          t.holdUntil(new Promise<void>((resolve) => (release = resolve)));
 
           // Each step delivers the next piece of one list, then maybe yields to the translation.
           const steps: (() => void)[][] = [
@@ -140,6 +143,7 @@ describe('ListTranslator', () => {
               choice % steps.filter((s) => s.length > 0).length
             ]!;
             list.shift()!();
+            if (k === releaseAt) release();
             if (choice % 2 === 0) await tick();
           }
           const expected = translateAll(settings, lists, false);
@@ -189,7 +193,7 @@ describe('ListTranslator', () => {
     assert.deepEqual(t.finish(lists), translateAll(settings, lists, false));
   });
 
-  it('nothing is translated before the nodes are in, nor after the slices broke the order', async () => {
+  it('nothing is translated before the nodes are in, while held, nor after the slices broke the order', async () => {
     const settings = settingsFor(false);
     const t = new ListTranslator(settings, { purge: false, ingresses: false });
     const svc = (ns: string) =>
@@ -202,6 +206,18 @@ describe('ListTranslator', () => {
     t.nodesListed(nodes);
     await tick();
     assert.equal(t.translatedSoFar, 1);
+    const held = new ListTranslator(settings, { purge: false, ingresses: false });
+    let release = (): void => undefined;
+    held.holdUntil(new Promise<void>((resolve) => (release = resolve)));
+    held.nodesListed(nodes);
+    held.onServices([svc('a')]);
+    held.onSlices([slice('b')]);
+    await tick();
+    assert.equal(held.translatedSoFar, 0, 'held until the Consul read is in');
+    release();
+    await tick();
+    await tick();
+    assert.equal(held.translatedSoFar, 1);
     t.onSlices([slice('a')]); // out of order
     t.onSlices([slice('c')]);
     await tick();

@@ -167,8 +167,14 @@ export class KubeApi {
       );
       // A page without its items is a failed read, never an empty list (nothing is deleted on it).
       if (!Array.isArray(res?.items)) throw kubeError(new Error('a list page without items'), what);
-      const page = res.items.map((item) => (keep ? keep(item) : (item as unknown as K)));
-      items.push(...page);
+      // One push per item: a server that ignores `limit` can answer the whole list in one page,
+      // more items than a spread's arguments may be.
+      const page: K[] = [];
+      for (const item of res.items) {
+        const kept = keep ? keep(item) : (item as unknown as K);
+        page.push(kept);
+        items.push(kept);
+      }
       onPage?.(page);
       cont = res.metadata?.continue || undefined;
     } while (cont);

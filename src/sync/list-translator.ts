@@ -126,7 +126,7 @@ export class ListTranslator {
 
   /** A page of the Services list. */
   readonly onServices = (page: readonly Service[]): void => {
-    this.services.push(...page);
+    for (const service of page) this.services.push(service);
     this.schedule();
   };
 
@@ -162,7 +162,8 @@ export class ListTranslator {
 
   /**
    * Translates nothing early until `done` settles (the reconcile's Consul read: its answer is
-   * the run's largest allocation, and translating while it arrives raised the peak RSS).
+   * the run's largest allocation; the highest peak RSS was seen when translating while it
+   * arrived, though the cause is not shown, README "Performance").
    */
   holdUntil(done: Promise<unknown>): void {
     this.held = true;

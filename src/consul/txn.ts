@@ -8,6 +8,7 @@ import {
   META_EXTERNAL_SOURCE_VALUE,
   SYNC_NODE_ADDRESS,
 } from '../translate/keys.js';
+import { appendAll } from '../translate/arrays.js';
 
 /** Consul's documented per-transaction limit (older servers enforce 64, newer 128). */
 export const MAX_TXN_OPS = 64;
@@ -164,7 +165,7 @@ export function packTransactions(
     for (const change of group) {
       const ops = opsForChange(change, cas);
       if (ops.sets.length > 0) sets.push(ops.sets);
-      deletes.push(...ops.deletes);
+      appendAll(deletes, ops.deletes);
       count += ops.sets.length + ops.deletes.length;
     }
     if (count === 0) continue;
@@ -176,7 +177,7 @@ export function packTransactions(
           chain.sets.push(txn(current));
           current = [];
         }
-        current.push(...ops);
+        appendAll(current, ops);
       }
       if (current.length > 0) chain.sets.push(txn(current));
       for (let i = 0; i < deletes.length; i += room)
@@ -192,7 +193,7 @@ export function packTransactions(
     .map((ops, i) => ({ ops, i }))
     .sort((a, b) => b.ops.length - a.ops.length || a.i - b.i)) {
     const bin = bins.find((b) => b.length + ops.ops.length <= room);
-    if (bin) bin.push(...ops.ops);
+    if (bin) appendAll(bin, ops.ops);
     else bins.push([...ops.ops]);
   }
   for (const bin of bins) chains.push({ sets: [txn(bin)], ordered: [] });

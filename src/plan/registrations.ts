@@ -8,6 +8,7 @@ import type { ConsulTranslation } from '../translate/to-consul.js';
 import type { Registration, RegistrationCheck, ServiceRef } from '../translate/types.js';
 import { sortChanges } from './format.js';
 import type { RegistrationChange } from './types.js';
+import { appendAll } from '../translate/arrays.js';
 
 /** The Kubernetes service is gone: everything we registered for it goes. */
 export interface DeletedService {
@@ -87,8 +88,8 @@ export function planAllRegistrations(input: {
   const conflicts: Registration[] = [];
   let unchanged = 0;
   const add = (plan: RegistrationPlan): void => {
-    changes.push(...plan.changes);
-    conflicts.push(...plan.conflicts);
+    appendAll(changes, plan.changes);
+    appendAll(conflicts, plan.conflicts);
     unchanged += plan.unchanged;
   };
   const planned = new Set<string>();

@@ -27,6 +27,7 @@ import {
   type ViewConvergeResult,
   type ViewPlan,
 } from './to-k8s.js';
+import { appendAll } from '../translate/arrays.js';
 
 export interface ChecksConvergeResult extends ViewConvergeResult {
   /** Services whose slices were compared. */
@@ -114,10 +115,10 @@ export async function convergeChecks(
           w.held,
           settings.writeTimeoutMs,
         );
-        plan.warnings.push(...planned.warnings);
-        plan.changes.push(...planned.changes);
+        appendAll(plan.warnings, planned.warnings);
+        appendAll(plan.changes, planned.changes);
         summary.unchanged += planned.unchanged;
-        plan.conflicts.push(...planned.conflicts);
+        appendAll(plan.conflicts, planned.conflicts);
         // The Service itself: its ports and meta annotations follow the instances.
         const parts = diffK8sService(current, planned.service);
         if (parts.length > 0)

@@ -39,6 +39,7 @@ import {
   type DirectionSummary,
   type ViewPlan,
 } from './to-k8s.js';
+import { appendAll } from '../translate/arrays.js';
 
 export interface ReconcileOptions {
   direction: Direction;
@@ -197,7 +198,7 @@ async function planToConsul(
     ? everything.registrations.filter((r) => scope.includes(r.meta[META_K8S_NAMESPACE] ?? ''))
     : everything.registrations;
   for (const t of translations) {
-    out.warnings.push(...t.warnings.map((w) => `${t.ref.namespace}/${t.ref.name}: ${w}`));
+    for (const w of t.warnings) out.warnings.push(`${t.ref.namespace}/${t.ref.name}: ${w}`);
   }
   const plan = planAllRegistrations({
     translations,
@@ -404,15 +405,15 @@ function adoptViewPlan(deps: SyncDeps, viewPlan: ViewPlan, out: ReconcileReport)
     else rep.deleted++;
   }
   withheld(deps, rep, 'kubernetes', viewPlan.withheldDeletes, viewPlan.filtered);
-  out.changes.push(...viewPlan.changes);
-  out.skipped.push(
-    ...viewPlan.conflicts.map((c) => ({
-      target: 'kubernetes' as const,
+  appendAll(out.changes, viewPlan.changes);
+  for (const c of viewPlan.conflicts) {
+    out.skipped.push({
+      target: 'kubernetes',
       object: `${deps.settings.k8sWriteNamespace}/${c.name}`,
       reason: c.reason,
-    })),
-  );
-  out.warnings.push(...viewPlan.warnings);
+    });
+  }
+  appendAll(out.warnings, viewPlan.warnings);
   return rep;
 }
 
@@ -452,8 +453,8 @@ async function planDirections(
     else {
       planned.consulPlan = consulPlan.ok;
       planned.toConsul = consulPlan.ok.report;
-      out.changes.push(...consulPlan.ok.changes);
-      out.skipped.push(...consulPlan.ok.skipped);
+      appendAll(out.changes, consulPlan.ok.changes);
+      appendAll(out.skipped, consulPlan.ok.skipped);
     }
   }
   if (k8sPlan) {

@@ -41,6 +41,7 @@ import { plainView } from '../events/layered-view.js';
 import { createLimiter } from '../concurrency.js';
 import type { ViewTracker } from './view-tracker.js';
 import { countWrites, type SyncDeps } from './deps.js';
+import { appendAll } from '../translate/arrays.js';
 
 export interface DirectionSummary {
   created: number;
@@ -514,10 +515,10 @@ export async function planServicesView(
         }
         const planned = await planInstances(deps, d, current, held, timeoutMs);
         desired.push(planned.service);
-        warnings.push(...planned.warnings);
-        sliceChanges.push(...planned.changes);
+        appendAll(warnings, planned.warnings);
+        appendAll(sliceChanges, planned.changes);
         sliceUnchanged += planned.unchanged;
-        conflictsOfSlices.push(...planned.conflicts);
+        appendAll(conflictsOfSlices, planned.conflicts);
       }),
     ),
   );

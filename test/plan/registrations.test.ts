@@ -333,6 +333,19 @@ describe('planAllRegistrations', () => {
     assert.deepEqual(plan.conflicts, []);
   });
 
+  it('plans one service with more instances than a spread call can pass (150,000)', () => {
+    // --max-instances-per-service=0 lets one Service (111,729 externalIPs fit in one object,
+    // times its ports) register this many; appending them by spread threw RangeError.
+    const many = Array.from({ length: 150_000 }, (_, i) => reg(`web-${i}`));
+    const plan = planAllRegistrations({
+      translations: [translation(many)],
+      current: [],
+      syncId: SYNC,
+    });
+    assert.equal(plan.changes.length, 150_000);
+    assert.equal(plan.changes[149_999]!.op, 'create');
+  });
+
   it('collects conflicts across services', () => {
     const plan = planAllRegistrations({
       translations: [translation([reg('web-a')])],

@@ -12,6 +12,7 @@ import { convergeService } from '../src/sync/to-consul.js';
 import type { AdmissionInput } from '../src/sync/service-events.js';
 import { describeError } from '../src/errors.js';
 import { createLimiter } from '../src/concurrency.js';
+import { LARGE_BODY_BYTES, yieldTurn } from '../src/http/json-apart.js';
 import {
   counted,
   elapsedSeconds,
@@ -128,14 +129,6 @@ async function respondIngress(ctx: HandlerContext, event: IngressReviewed): Prom
     changes: answers.reduce((n, a) => n + (a.changes ?? 0), 0),
   };
 }
-
-/**
- * Past this body size the handler lets other requests (the kubelet's /healthz among them) run
- * between its steps: parsing a review of the largest legal Service (1.5 MiB, twice on an
- * UPDATE) and validating it each take tens of milliseconds of one turn of the event loop.
- */
-const LARGE_BODY_BYTES = 256 * 1024;
-const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export function createAdmissionHandler(ctx: HandlerContext): Handler {
   return counted(ctx, 'admission', async (req, res, count) => {

@@ -2,6 +2,9 @@
 // checked on the raw bytes before JSON.parse, so hostile bodies are refused before any processing.
 import express, { type RequestHandler } from 'express';
 import { SyncError } from '../errors.js';
+import { LARGE_BODY_BYTES, parseApart, yieldTurn, type ParseApart } from './json-apart.js';
+
+export type { ParseApart } from './json-apart.js';
 
 export const MAX_JSON_DEPTH = 100;
 
@@ -99,12 +102,21 @@ function isUtf8(contentType: string | undefined): boolean {
  * native UTF-8 decode and JSON.parse. body-parser's json() decodes through iconv-lite's
  * streaming decoder, which costs more than the parse itself for a 3 MiB AdmissionReview.
  * Behaves as json({ strict: true }): an empty body is `{}`, the top level must be an object or
- * an array, a leading byte-order mark is dropped.
+ * an array, a leading byte-order mark is dropped. With `apart`, a body over LARGE_BODY_BYTES has
+ * the values it names parsed on turns of their own (parseJsonBytesApart).
  */
-export function jsonBody(limitBytes: number): RequestHandler {
+export function jsonBody(limitBytes: number, apart?: ParseApart): RequestHandler {
   return jsonBytes(limitBytes, (req, next) => {
+    const buf = req.body as Buffer;
+    if (apart && buf.length > LARGE_BODY_BYTES) {
+      parseJsonBytesApart(buf, apart).then((parsed) => {
+        req.body = parsed;
+        next();
+      }, next);
+      return;
+    }
     try {
-      req.body = parseJsonBytes(req.body as Buffer);
+      req.body = parseJsonBytes(buf);
       next();
     } catch (e) {
       next(e);
@@ -150,10 +162,33 @@ export function jsonBytes(
 
 /** Strict JSON from bytes: object or array at the top level, nesting limited before the parse. */
 export function parseJsonBytes(buf: Buffer): unknown {
+  const start = checkedStart(buf);
+  return start === buf.length ? {} : parseFrom(buf, start);
+}
+
+/** parseJsonBytes' result, the values `apart` names parsed on later turns of the event loop. */
+export async function parseJsonBytesApart(
+  buf: Buffer,
+  apart: ParseApart,
+  pause: () => Promise<void> = yieldTurn,
+): Promise<unknown> {
+  const start = checkedStart(buf);
+  if (start === buf.length) return {};
+  let parsed: unknown;
+  try {
+    parsed = await parseApart(buf, start, apart.parent, apart.keys, pause);
+  } catch {
+    throw new SyncError('INVALID_JSON', 'request body is not valid JSON');
+  }
+  return parsed === undefined ? parseFrom(buf, start) : parsed;
+}
+
+/** Where the JSON text starts (past a byte-order mark and spaces; buf.length if empty). */
+function checkedStart(buf: Buffer): number {
   let start = 0;
   if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) start = 3; // byte-order mark
   while (start < buf.length && isJsonSpace(buf[start]!)) start++;
-  if (start === buf.length) return {};
+  if (start === buf.length) return start;
   if (buf[start] !== 0x7b && buf[start] !== 0x5b) {
     throw new SyncError('INVALID_JSON', 'request body must be a JSON object or array');
   }
@@ -164,6 +199,10 @@ export function parseJsonBytes(buf: Buffer): unknown {
   ) {
     throw new SyncError('BAD_REQUEST', `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
   }
+  return start;
+}
+
+function parseFrom(buf: Buffer, start: number): unknown {
   try {
     return JSON.parse(buf.toString('utf8', start)) as unknown;
   } catch {

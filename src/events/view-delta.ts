@@ -11,6 +11,17 @@ import { sameTags } from '../translate/to-k8s.js';
 import { LayeredView } from './layered-view.js';
 import { MAX_ITEMS } from './limits.js';
 import { MAX_VIEW_STRING, MAX_VIEW_TAGS } from './services-view.js';
+import {
+  BACKSLASH,
+  CLOSE_CURLY,
+  CLOSE_SQUARE,
+  COLON,
+  COMMA,
+  OPEN_CURLY,
+  OPEN_SQUARE,
+  QUOTE,
+  stringEnd,
+} from './json-bytes.js';
 
 /** A delivered body with where each of its entries sits, in body order. */
 export interface IndexedView {
@@ -40,26 +51,6 @@ interface Spans {
   keyStarts: number[];
   keyEnds: number[];
   valueEnds: number[];
-}
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_SQUARE = 0x5b;
-const CLOSE_SQUARE = 0x5d;
-const OPEN_CURLY = 0x7b;
-const CLOSE_CURLY = 0x7d;
-
-/** Past the closing quote of the string opening at `i`, or -1 (unterminated, a control byte). */
-function stringEnd(buf: Buffer, i: number, to: number): number {
-  for (let j = i + 1; j < to; j++) {
-    const c = buf[j]!;
-    if (c === QUOTE) return j + 1;
-    if (c === BACKSLASH) j++;
-    else if (c < 0x20) return -1;
-  }
-  return -1;
 }
 
 /**

@@ -6,6 +6,17 @@
 // stood in for by `null`, and each is then parsed on a later turn. The result is what JSON.parse
 // of the whole text gives; whenever the scan cannot prove that (a key written with escapes, a
 // duplicate, a value not where it expects), the caller parses the text whole.
+import {
+  BACKSLASH,
+  CLOSE_CURLY,
+  CLOSE_SQUARE,
+  COLON,
+  COMMA,
+  OPEN_CURLY,
+  OPEN_SQUARE,
+  QUOTE,
+  stringEnd,
+} from '../events/json-bytes.js';
 
 /**
  * Bodies larger than this are parsed in pieces where a route says which (`ParseApart`), and their
@@ -30,31 +41,8 @@ export interface ValueRange {
   to: number;
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COLON = 0x3a;
-const COMMA = 0x2c;
-const OPEN_CURLY = 0x7b;
-const CLOSE_CURLY = 0x7d;
-const OPEN_SQUARE = 0x5b;
-const CLOSE_SQUARE = 0x5d;
-
 function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
-}
-
-/**
- * Just past the closing quote of the string opening at `i`, or -1 if it never closes. A byte loop:
- * the strings of a big review are short (addresses), and Buffer.indexOf's call costs more than
- * the few bytes it would skip, most of all before the scan has been optimized.
- */
-function stringEnd(buf: Buffer, i: number): number {
-  for (let j = i + 1; j < buf.length; j++) {
-    const c = buf[j];
-    if (c === QUOTE) return j + 1;
-    if (c === BACKSLASH) j++;
-  }
-  return -1;
 }
 
 /** A key written with escapes, decoded; undefined if it is not a valid JSON string. */

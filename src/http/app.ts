@@ -96,10 +96,9 @@ export function createApp(deps: AppDeps): Express {
   });
   for (const path of ['/healthz', '/readyz', '/metrics']) app.all(path, methodNotAllowed('GET'));
 
-  const limit = deps.config.server.maxBodyBytes;
-  const body = jsonBody(limit);
-  const bytes = jsonBytes(limit);
-  const oversized = refuseOversized(limit);
+  const body = jsonBody(deps.config.server.maxBodyBytes);
+  const bytes = jsonBytes(deps.config.server.maxBodyBytes);
+  const oversized = refuseOversized(deps.config.server.maxBodyBytes);
   for (const route of ROUTES) {
     const handler = deps.handlers[route.name];
     const paths = [route.path, `${route.path}/*token`];
@@ -112,7 +111,7 @@ export function createApp(deps: AppDeps): Express {
       deps.auth.middleware(route.scope),
       ...marks,
       requireJson,
-      route.rawBody ? bytes : route.parseApart ? jsonBody(limit, route.parseApart) : body,
+      route.rawBody ? bytes : body,
       wrap(handler),
     );
     app.all(paths, methodNotAllowed('POST'));

@@ -2,9 +2,7 @@
 // checked on the raw bytes before JSON.parse, so hostile bodies are refused before any processing.
 import express, { type RequestHandler } from 'express';
 import { SyncError } from '../errors.js';
-import { LARGE_BODY_BYTES, parseApart, yieldTurn, type ParseApart } from './json-apart.js';
-
-export type { ParseApart } from './json-apart.js';
+import { LARGE_BODY_BYTES, parseInTurns, type TurnOptions } from './json-apart.js';
 
 export const MAX_JSON_DEPTH = 100;
 
@@ -102,14 +100,14 @@ function isUtf8(contentType: string | undefined): boolean {
  * native UTF-8 decode and JSON.parse. body-parser's json() decodes through iconv-lite's
  * streaming decoder, which costs more than the parse itself for a 3 MiB AdmissionReview.
  * Behaves as json({ strict: true }): an empty body is `{}`, the top level must be an object or
- * an array, a leading byte-order mark is dropped. With `apart`, a body over LARGE_BODY_BYTES has
- * the values it names parsed on turns of their own (parseJsonBytesApart).
+ * an array, a leading byte-order mark is dropped. A body over LARGE_BODY_BYTES is parsed in turns
+ * of the event loop (parseJsonBytesInTurns), so that other requests are answered meanwhile.
  */
-export function jsonBody(limitBytes: number, apart?: ParseApart): RequestHandler {
+export function jsonBody(limitBytes: number): RequestHandler {
   return jsonBytes(limitBytes, (req, next) => {
     const buf = req.body as Buffer;
-    if (apart && buf.length > LARGE_BODY_BYTES) {
-      parseJsonBytesApart(buf, apart).then((parsed) => {
+    if (buf.length > LARGE_BODY_BYTES) {
+      parseJsonBytesInTurns(buf).then((parsed) => {
         req.body = parsed;
         next();
       }, next);
@@ -166,21 +164,15 @@ export function parseJsonBytes(buf: Buffer): unknown {
   return start === buf.length ? {} : parseFrom(buf, start);
 }
 
-/** parseJsonBytes' result, the values `apart` names parsed on later turns of the event loop. */
-export async function parseJsonBytesApart(
-  buf: Buffer,
-  apart: ParseApart,
-  pause: () => Promise<void> = yieldTurn,
-): Promise<unknown> {
+/** parseJsonBytes' result, parsed a share at a time between turns of the event loop. */
+export async function parseJsonBytesInTurns(buf: Buffer, options?: TurnOptions): Promise<unknown> {
   const start = checkedStart(buf);
   if (start === buf.length) return {};
-  let parsed: unknown;
   try {
-    parsed = await parseApart(buf, start, apart.parent, apart.keys, pause);
+    return await parseInTurns(buf, start, options);
   } catch {
     throw new SyncError('INVALID_JSON', 'request body is not valid JSON');
   }
-  return parsed === undefined ? parseFrom(buf, start) : parsed;
 }
 
 /** Where the JSON text starts (past a byte-order mark and spaces; buf.length if empty). */

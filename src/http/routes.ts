@@ -1,7 +1,6 @@
 // The authenticated event routes and their scopes, and how their paths appear in logs.
 import type { Scope } from '../auth/scopes.js';
 import { scrubSecrets } from '../telemetry/logger.js';
-import type { ParseApart } from './json-apart.js';
 
 export type RouteName = 'admission' | 'audit' | 'consulServices' | 'consulChecks' | 'reconcile';
 
@@ -11,18 +10,10 @@ export interface RouteDef {
   scope: Scope;
   /** The handler gets the body's bytes (a Buffer) and parses them itself. */
   rawBody?: true;
-  /** In a large body, these member values are parsed on turns of their own (json-apart.ts). */
-  parseApart?: ParseApart;
 }
 
 export const ROUTES: readonly RouteDef[] = [
-  {
-    name: 'admission',
-    path: '/k8s/admission',
-    scope: 'k8s:admission',
-    // A review of the largest legal Service is two 1.5 MiB objects.
-    parseApart: { parent: 'request', keys: ['object', 'oldObject'] },
-  },
+  { name: 'admission', path: '/k8s/admission', scope: 'k8s:admission' },
   { name: 'audit', path: '/k8s/audit', scope: 'k8s:audit' },
   // Read against the previous delivery where it can be (src/events/view-delta.ts).
   { name: 'consulServices', path: '/consul/services', scope: 'consul:watch', rawBody: true },

@@ -1,94 +1,119 @@
-// A large body parsed in pieces (src/http/json-apart.ts) must be exactly what JSON.parse makes of
-// the whole text, and bad JSON must be refused as it is refused whole. Expected values are
-// JSON.parse's, never the code's own; a counter of pauses shows the pieces really were parsed
-// apart, so the property cannot pass by always falling back to the whole parse.
+// A large body parsed in turns (src/http/json-apart.ts) must be exactly what JSON.parse makes of
+// the whole text, key order and repeated keys included, and bad JSON must be refused as it is
+// refused whole. Expected values are JSON.parse's, never the code's own. Tiny turn sizes make
+// every container of a generated text be rebuilt in parts; a counter of pauses shows the parts
+// really were parsed apart, so the properties cannot pass by falling back to the whole parse.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { memberValueRanges, parseApart } from '../../src/http/json-apart.js';
-import { parseJsonBytesApart } from '../../src/http/json-body.js';
+import { parseInTurns } from '../../src/http/json-apart.js';
+import { parseJsonBytesInTurns } from '../../src/http/json-body.js';
 import { SyncError } from '../../src/errors.js';
 
-const APART = { parent: 'request', keys: ['object', 'oldObject'] } as const;
-
-/** A pause that counts how often it was awaited. */
-function counter(): { pause: () => Promise<void>; count: () => number } {
+/** Options that count pauses; every container longer than `turnBytes` is rebuilt in parts. */
+function counted(turnBytes: number): {
+  options: { turnBytes: number; scanTurnBytes: number; pause: () => Promise<void> };
+  pauses: () => number;
+} {
   let n = 0;
   return {
-    pause: () => {
-      n++;
-      return Promise.resolve();
+    options: {
+      turnBytes,
+      scanTurnBytes: 7,
+      pause: () => {
+        n++;
+        return Promise.resolve();
+      },
     },
-    count: () => n,
+    pauses: () => n,
   };
 }
 
-const space = fc.constantFrom('', ' ', '\n', '\t', ' \r\n ');
-const value = fc.jsonValue({ maxDepth: 4 });
-const otherKey = fc.string({ maxLength: 6 }).filter((k) => !['request', ...APART.keys].includes(k));
+const gap = fc.constantFrom('', '', ' ', '\n', '\t', ' \r\n ');
 
-/** JSON text of an object from [key, text] members, with arbitrary whitespace between tokens. */
-function objectText(members: [string, string][], gaps: string[]): string {
-  const g = (i: number): string => gaps[i % gaps.length] ?? '';
-  const parts = members.map(
-    ([k, v], i) => `${g(i)}${JSON.stringify(k)}${g(i + 1)}:${g(i + 2)}${v}${g(i + 3)}`,
-  );
-  return `{${parts.join(',')}${members.length === 0 ? g(0) : ''}}`;
-}
+/**
+ * JSON text of a value with arbitrary whitespace between tokens, and sometimes a repeated key (a
+ * member written twice: JSON.parse keeps the last value at the first place) or a key spelled
+ * with escapes.
+ */
+const jsonText: fc.Arbitrary<string> = fc.letrec<{ text: string }>((tie) => ({
+  text: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.jsonValue({ maxDepth: 0 }).map((v) => JSON.stringify(v)),
+    fc
+      .tuple(fc.array(fc.tuple(gap, tie('text'), gap), { maxLength: 6 }), gap)
+      .map(([items, g]) =>
+        items.length === 0 ? `[${g}]` : `[${items.map(([a, t, b]) => a + t + b).join(',')}]`,
+      ),
+    fc
+      .tuple(
+        fc.array(
+          fc.tuple(
+            fc.constantFrom('a', 'b', '__proto__', '1', 'object', 'x y'),
+            fc.boolean(),
+            gap,
+            tie('text'),
+            gap,
+          ),
+          { maxLength: 6 },
+        ),
+        gap,
+      )
+      .map(([members, g]) =>
+        members.length === 0
+          ? `{${g}}`
+          : `{${members
+              .map(
+                ([k, escaped, a, t, b]) =>
+                  `${a}${escaped ? JSON.stringify(k).replace(/[a-z]/, (c) => `\\u00${c.charCodeAt(0).toString(16)}`) : JSON.stringify(k)}${b}:${a}${t}${b}`,
+              )
+              .join(',')}}`,
+      ),
+  ),
+})).text;
 
-/** A review-shaped text: wanted members in `request` at any place, others around them. */
-const review = fc
-  .record({
-    object: fc.option(value, { nil: undefined }),
-    oldObject: fc.option(value, { nil: undefined }),
-    inner: fc.array(fc.tuple(otherKey, value), { maxLength: 4 }),
-    outer: fc.array(fc.tuple(otherKey, value), { maxLength: 3 }),
-    at: fc.nat(10),
-    outerAt: fc.nat(5),
-    gaps: fc.array(space, { minLength: 1, maxLength: 7 }),
-    indent: fc.constantFrom(undefined, 1, 2),
-  })
-  .map((r) => {
-    const text = (v: unknown): string => JSON.stringify(v, null, r.indent);
-    const inner: [string, string][] = r.inner.map(([k, v]) => [k, text(v)]);
-    if (r.object !== undefined)
-      inner.splice(r.at % (inner.length + 1), 0, ['object', text(r.object)]);
-    if (r.oldObject !== undefined)
-      inner.splice((r.at * 7) % (inner.length + 1), 0, ['oldObject', text(r.oldObject)]);
-    const outer: [string, string][] = r.outer.map(([k, v]) => [k, text(v)]);
-    outer.splice(r.outerAt % (outer.length + 1), 0, ['request', objectText(inner, r.gaps)]);
-    return {
-      text: `${r.gaps[0]}${objectText(outer, r.gaps)}${r.gaps[1] ?? ''}`,
-      wanted: (r.object !== undefined ? 1 : 0) + (r.oldObject !== undefined ? 1 : 0),
-    };
-  });
+/** A text whose top level is an object or an array (what a body may be). */
+const bodyText = fc
+  .tuple(jsonText, gap)
+  .map(([t, g]) => (t.startsWith('{') || t.startsWith('[') ? t + g : `[${t}]${g}`));
 
-test('parsed apart, any review-shaped text is what JSON.parse makes of it', async () => {
+const same = (actual: unknown, text: string): void => {
+  const expected: unknown = JSON.parse(text);
+  assert.deepStrictEqual(actual, expected);
+  // Key order too: JSON.stringify walks own keys in order.
+  assert.equal(JSON.stringify(actual), JSON.stringify(expected));
+};
+
+test('parsed in turns, any JSON text is what JSON.parse makes of it', async () => {
   let apart = 0;
   await fc.assert(
-    fc.asyncProperty(review, async ({ text, wanted }) => {
+    fc.asyncProperty(bodyText, fc.integer({ min: 1, max: 40 }), async (text, turnBytes) => {
       const buf = Buffer.from(text);
-      const { pause, count } = counter();
-      assert.deepStrictEqual(await parseJsonBytesApart(buf, APART, pause), JSON.parse(text));
-      // Every wanted value was parsed on a turn of its own.
-      assert.equal(count(), wanted);
-      if (wanted > 0) apart++;
+      const start = text.search(/[[{]/);
+      const { options, pauses } = counted(turnBytes);
+      let whole = false;
+      same(await parseInTurns(buf, start, { ...options, onWhole: () => (whole = true) }), text);
+      // Valid JSON longer than a turn is always rebuilt from its parts, never parsed whole.
+      assert.equal(whole, text.trim().length - 1 <= turnBytes);
+      if (pauses() > 2) apart++;
     }),
-    { numRuns: 1000 },
+    { numRuns: 2000 },
   );
-  assert.ok(apart > 500, `only ${apart} runs parsed anything apart`);
+  assert.ok(apart > 800, `only ${apart} runs parsed in parts`);
 });
 
 test('a text with one byte changed is refused exactly when JSON.parse refuses it', async () => {
   let refused = 0;
+  let accepted = 0;
   await fc.assert(
     fc.asyncProperty(
-      review,
+      bodyText.filter((t) => t.length > 2),
       fc.nat(),
-      fc.constantFrom(...'"\\{}[],: x0-.eE\u00e9'.split('')),
-      async ({ text }, at, byte) => {
+      fc.constantFrom(...'"\\{}[],: x0-.eE\u00e9\u0001'.split('')),
+      fc.integer({ min: 1, max: 40 }),
+      async (text, at, char, turnBytes) => {
         const chars = [...text];
-        chars[at % chars.length] = byte;
+        chars[at % chars.length] = char;
         const changed = chars.join('');
         let expected: unknown;
         try {
@@ -96,67 +121,64 @@ test('a text with one byte changed is refused exactly when JSON.parse refuses it
         } catch {
           expected = undefined;
         }
+        const { options } = counted(turnBytes);
         const buf = Buffer.from(changed);
         if (expected === undefined || typeof expected !== 'object' || expected === null) {
           // Not JSON, or a JSON scalar (refused before parsing, as parseJsonBytes does).
-          await assert.rejects(parseJsonBytesApart(buf, APART), SyncError);
+          await assert.rejects(parseJsonBytesInTurns(buf, options), SyncError);
           refused++;
-        } else assert.deepStrictEqual(await parseJsonBytesApart(buf, APART), expected);
+        } else {
+          same(await parseJsonBytesInTurns(buf, options), changed);
+          accepted++;
+        }
       },
     ),
-    { numRuns: 2000 },
+    { numRuns: 3000 },
   );
-  assert.ok(refused > 200, `only ${refused} changed texts were refused`);
+  assert.ok(refused > 500 && accepted > 300, `refused ${refused}, accepted ${accepted}`);
 });
 
-test('escaped or repeated names are left to the whole parse', async () => {
-  const cases = [
-    // JSON.parse keeps the last of a repeated key: here the escaped spelling.
-    '{"request":{"object":{"a":1},"obj\\u0065ct":{"b":2}}}',
-    '{"request":{"obj\\u0065ct":{"b":2},"object":{"a":1}}}',
-    '{"request":{"object":{"a":1},"object":{"b":2}}}',
-    '{"request":{"object":1},"request":{"object":2}}',
-    '{"request":{"object":1},"request":{}}',
-    '{"req\\u0075est":{"object":1},"request":{"object":2}}',
-    '{"request":{"object":1},"req\\u0075est":{"object":2}}',
+test('cases the parts could get wrong on their own', async () => {
+  const cases: [string, 'same' | 'refused'][] = [
+    // An empty member next to a rebuilt one: `[ ]` and `{}` parse, the whole does not.
+    ['[[1,2,3,4,5,6,7,8],]', 'refused'],
+    ['[ ,[1,2,3,4,5,6,7,8]]', 'refused'],
+    ['{"a":[1,2,3,4,5,6,7,8],}', 'refused'],
+    ['{"a":[1,2,3,4,5,6,7,8] "b":1}', 'refused'],
+    ['{"a" "b":[1,2,3,4,5,6,7,8]}', 'refused'],
+    ['{1:[1,2,3,4,5,6,7,8]}', 'refused'],
+    ['[[1,2,3,4,5,6,7,8] 1]', 'refused'],
+    ['[[1,2,3,4,5,6,7,8]] x', 'refused'],
+    ['[[1,2,3,4,5,6,7,8}]', 'refused'],
+    // Repeated and escaped keys, __proto__, integer-like keys (ordered first).
+    ['{"a":[1,2,3,4,5,6,7,8],"b":2,"\\u0061":[9,9,9,9,9,9,9,9,9]}', 'same'],
+    ['{"__proto__":[1,2,3,4,5,6,7,8],"__proto__":{"x":[1,2,3,4,5,6,7]}}', 'same'],
+    ['{"b":1,"2":[1,2,3,4,5,6,7,8],"a":2,"1":[3,4,5,6,7,8,9,0]}', 'same'],
   ];
-  for (const text of cases) {
-    const buf = Buffer.from(text);
-    assert.equal(memberValueRanges(buf, 0, APART.parent, APART.keys), undefined, text);
-    const { pause, count } = counter();
-    assert.deepStrictEqual(await parseJsonBytesApart(buf, APART, pause), JSON.parse(text), text);
-    assert.equal(count(), 0, text);
+  for (const [text, outcome] of cases) {
+    const { options } = counted(4);
+    if (outcome === 'refused')
+      await assert.rejects(parseJsonBytesInTurns(Buffer.from(text), options), SyncError, text);
+    else same(await parseJsonBytesInTurns(Buffer.from(text), options), text);
   }
-  // Escaped keys that name nothing wanted do not stop it; the ranges are the values' bytes.
-  const text =
-    '{"k\\"":1,"request":{"x\\\\":"\\"object\\":","object" : [1, {"object":2}] ,"oldObject":null}}';
-  const ranges = memberValueRanges(Buffer.from(text), 0, APART.parent, APART.keys)!;
-  assert.deepEqual(
-    ranges.map((r) => [r.key, text.slice(r.from, r.to)]),
-    [
-      ['object', '[1, {"object":2}]'],
-      ['oldObject', 'null'],
-    ],
-  );
-  assert.deepStrictEqual(
-    await parseApart(Buffer.from(text), 0, 'request', APART.keys, () => Promise.resolve()),
-    JSON.parse(text),
-  );
+  const proto = (await parseJsonBytesInTurns(
+    Buffer.from('{"__proto__":[1,2,3,4,5,6,7,8,9,10]}'),
+    counted(4).options,
+  )) as object;
+  assert.equal(Object.getPrototypeOf(proto), Object.prototype);
+  assert.ok(Object.hasOwn(proto, '__proto__'));
 });
 
-test('a body of the largest legal Service is parsed in three turns', async () => {
+test('a body of the largest legal Service is parsed in parts of about a turn each', async () => {
   const ips = Array.from(
     { length: 111_729 },
     (_, i) => `11.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
   );
   const svc = { metadata: { name: 'big' }, spec: { externalIPs: ips } };
-  const text = JSON.stringify({
-    request: { uid: 'u', object: svc, oldObject: svc, dryRun: false },
-  });
-  const { pause, count } = counter();
-  assert.deepStrictEqual(
-    await parseJsonBytesApart(Buffer.from(text), APART, pause),
-    JSON.parse(text),
-  );
-  assert.equal(count(), 2);
+  const text = JSON.stringify({ request: { uid: 'u', object: svc, oldObject: svc } });
+  const { options, pauses } = counted(128 * 1024);
+  options.scanTurnBytes = 1024 * 1024;
+  same(await parseJsonBytesInTurns(Buffer.from(text), options), text);
+  // 3 MiB: three pauses in the scan, and one per 128 KiB parsed (about 24).
+  assert.ok(pauses() >= 20 && pauses() <= 30, `${pauses()} pauses`);
 });

@@ -147,6 +147,10 @@ test('cases the parts could get wrong on their own', async () => {
     ['{"a":[1,2,3,4,5,6,7,8] "b":1}', 'refused'],
     ['{"a" "b":[1,2,3,4,5,6,7,8]}', 'refused'],
     ['{1:[1,2,3,4,5,6,7,8]}', 'refused'],
+    // A value with no key.
+    ['{[1,2,3,4,5,6,7,8]}', 'refused'],
+    ['{"a":1,[1,2,3,4,5,6,7,8]}', 'refused'],
+    ['{"a":1 [1,2,3,4,5,6,7,8]}', 'refused'],
     ['[[1,2,3,4,5,6,7,8] 1]', 'refused'],
     ['[[1,2,3,4,5,6,7,8]] x', 'refused'],
     ['[[1,2,3,4,5,6,7,8}]', 'refused'],

@@ -5,7 +5,8 @@
 // 20,000 events, 10,000 services, 1,000 changes, 200 writes per admission-fault phase, 20 big
 // Services and 50 audit batches over 2,000 services).
 // --profile DIR runs serve, the emulators and the reconcile processes with --cpu-prof into DIR
-// (file names carry the pid; the progress lines say which pid is which).
+// (file names carry the pid; the progress lines say which pid is which). BENCH_SERVE_NODE_ARGS
+// adds node flags to serve (for example --trace-gc, which NODE_OPTIONS refuses).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { runEventPath, type ServeMemory } from './event-path.js';
@@ -83,6 +84,10 @@ export async function runBench(args: BenchArgs): Promise<ScenarioResult[]> {
         return ['--cpu-prof', `--cpu-prof-dir=${dir}`];
       })()
     : undefined;
+  // BENCH_SERVE_NODE_ARGS="--trace-gc": node flags for serve that NODE_OPTIONS does not take
+  // (its output goes to serve's log; BENCH_KEEP_LOGS=1 keeps it).
+  const extra = (process.env.BENCH_SERVE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const serveArgs = profile || extra.length > 0 ? [...(profile ?? []), ...extra] : undefined;
   const events = Math.max(60, Math.round(20_000 * args.scale));
   const results: ScenarioResult[] = [];
   let eventPathMemory: ServeMemory | undefined;
@@ -96,7 +101,8 @@ export async function runBench(args: BenchArgs): Promise<ScenarioResult[]> {
           events,
           // What one kind of review costs, or serve with other flags (README "the event path").
           ...eventPathVariant(),
-          ...(profile ? { serveNodeArgs: profile, emulatorNodeArgs: profile } : {}),
+          ...(serveArgs ? { serveNodeArgs: serveArgs } : {}),
+          ...(profile ? { emulatorNodeArgs: profile } : {}),
         });
         eventPathMemory = r.memory;
         const { memory: _memory, ...rest } = r;
@@ -112,7 +118,8 @@ export async function runBench(args: BenchArgs): Promise<ScenarioResult[]> {
       case 'e2e-lag':
         result = await runE2eLag({
           changes: Math.max(10, Math.round(1_000 * args.scale)),
-          ...(profile ? { serveNodeArgs: profile, emulatorNodeArgs: profile } : {}),
+          ...(serveArgs ? { serveNodeArgs: serveArgs } : {}),
+          ...(profile ? { emulatorNodeArgs: profile } : {}),
         });
         break;
       case 'footprint':
@@ -124,7 +131,8 @@ export async function runBench(args: BenchArgs): Promise<ScenarioResult[]> {
       case 'admission-fault':
         result = await runAdmissionFault({
           writes: Math.max(20, Math.round(200 * args.scale)),
-          ...(profile ? { serveNodeArgs: profile, emulatorNodeArgs: profile } : {}),
+          ...(serveArgs ? { serveNodeArgs: serveArgs } : {}),
+          ...(profile ? { emulatorNodeArgs: profile } : {}),
         });
         break;
       case 'heavy-input':
@@ -136,7 +144,8 @@ export async function runBench(args: BenchArgs): Promise<ScenarioResult[]> {
           ...(process.env.BENCH_HEAVY_EXTERNAL_IPS
             ? { maxExternalIPs: Number(process.env.BENCH_HEAVY_EXTERNAL_IPS) }
             : {}),
-          ...(profile ? { serveNodeArgs: profile, emulatorNodeArgs: profile } : {}),
+          ...(serveArgs ? { serveNodeArgs: serveArgs } : {}),
+          ...(profile ? { emulatorNodeArgs: profile } : {}),
           ...(eventPathVariant().serveFlags ? { serveFlags: eventPathVariant().serveFlags } : {}),
         });
         break;

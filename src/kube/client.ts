@@ -137,7 +137,11 @@ function reuseAgents(kubeConfig: KubeConfig): void {
   };
 }
 
-export function createKubeHandle(kubeConfig: KubeConfig): KubeHandle {
+/** `parseInTurns`: see KubeRest (serve's long-running process). */
+export function createKubeHandle(
+  kubeConfig: KubeConfig,
+  options: { parseInTurns?: boolean } = {},
+): KubeHandle {
   reuseAgents(kubeConfig);
-  return { kubeConfig, rest: new KubeRest(kubeConfig) };
+  return { kubeConfig, rest: new KubeRest(kubeConfig, options) };
 }

@@ -49,14 +49,15 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   'src/errors': [],
   'src/concurrency': [],
   'src/translate': [],
+  'src/json': [],
   'src/plan': ['src/translate'],
   'src/telemetry': ['src/errors'],
   'src/config': ['src/translate'],
-  'src/events': ['src/translate', 'src/errors'],
+  'src/events': ['src/translate', 'src/errors', 'src/json'],
   'src/auth': ['src/errors', 'src/telemetry'],
   'src/consul': ['src/translate', 'src/plan', 'src/errors', 'src/telemetry', 'src/config'],
-  'src/kube': ['src/translate', 'src/errors', 'src/telemetry', 'src/config'],
-  'src/http': ['src/auth', 'src/config', 'src/errors', 'src/telemetry', 'src/events'],
+  'src/kube': ['src/translate', 'src/errors', 'src/telemetry', 'src/config', 'src/json'],
+  'src/http': ['src/auth', 'src/config', 'src/errors', 'src/telemetry', 'src/events', 'src/json'],
   'src/sync': [
     'src/translate',
     'src/plan',
@@ -68,6 +69,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
     'src/config',
   ],
   handlers: [
+    'src/json',
     'src/sync',
     'src/events',
     'src/translate',
@@ -129,9 +131,9 @@ test('imports flow one way: each room imports only the rooms below it', () => {
   assert.deepEqual(wrong, []);
 });
 
-test('translate/ and plan/ are pure: no I/O, no server, no client library', () => {
+test('translate/, plan/ and json/ are pure: no I/O, no server, no client library', () => {
   const wrong: string[] = [];
-  for (const file of product.filter((f) => /^src\/(translate|plan)\//.test(f)))
+  for (const file of product.filter((f) => /^src\/(translate|plan|json)\//.test(f)))
     for (const p of importsOf(file).packages) if (IO.includes(p)) wrong.push(`${file} → ${p}`);
   assert.deepEqual(wrong, []);
 });

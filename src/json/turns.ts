@@ -17,7 +17,7 @@ import {
   OPEN_SQUARE,
   QUOTE,
   stringEnd,
-} from '../events/json-bytes.js';
+} from './bytes.js';
 
 /**
  * Bodies larger than this are parsed in turns (jsonBody), and the admission handler lets other

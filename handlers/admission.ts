@@ -12,7 +12,7 @@ import { convergeService } from '../src/sync/to-consul.js';
 import type { AdmissionInput } from '../src/sync/service-events.js';
 import { describeError } from '../src/errors.js';
 import { createLimiter } from '../src/concurrency.js';
-import { LARGE_BODY_BYTES, yieldTurn } from '../src/json/turns.js';
+import { LARGE_BODY_BYTES, yieldTurn } from '../src/http/json-turns.js';
 import {
   counted,
   elapsedSeconds,

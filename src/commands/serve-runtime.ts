@@ -64,12 +64,7 @@ export function startServeRuntime(
   config: Config,
   base: { logger: Logger; metrics: Metrics; readiness: Readiness; foreground: Foreground },
 ): ServeRuntime {
-  const runtime = createRuntime(config, {
-    ...base,
-    watchMirrors: true,
-    registrationView: true,
-    parseInTurns: true,
-  });
+  const runtime = createRuntime(config, { ...base, watchMirrors: true, registrationView: true });
   const probe = startReadinessProbe(base.readiness, {
     consul: () => runtime.consul.ping(),
     kubernetes: () => runtime.kube.ping(),

@@ -21,7 +21,7 @@ import {
   OPEN_SQUARE,
   QUOTE,
   stringEnd,
-} from '../json/bytes.js';
+} from './json-bytes.js';
 
 /** A delivered body with where each of its entries sits, in body order. */
 export interface IndexedView {

@@ -2,7 +2,7 @@
 // checked on the raw bytes before JSON.parse, so hostile bodies are refused before any processing.
 import express, { type RequestHandler } from 'express';
 import { SyncError } from '../errors.js';
-import { LARGE_BODY_BYTES, parseInTurns, type TurnOptions } from '../json/turns.js';
+import { LARGE_BODY_BYTES, parseInTurns, type TurnOptions } from './json-turns.js';
 
 export const MAX_JSON_DEPTH = 100;
 

@@ -137,11 +137,7 @@ function reuseAgents(kubeConfig: KubeConfig): void {
   };
 }
 
-/** `parseInTurns`: see KubeRest (serve's long-running process). */
-export function createKubeHandle(
-  kubeConfig: KubeConfig,
-  options: { parseInTurns?: boolean } = {},
-): KubeHandle {
+export function createKubeHandle(kubeConfig: KubeConfig): KubeHandle {
   reuseAgents(kubeConfig);
-  return { kubeConfig, rest: new KubeRest(kubeConfig, options) };
+  return { kubeConfig, rest: new KubeRest(kubeConfig) };
 }

@@ -10,7 +10,6 @@ import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { PACKAGE_NAME, packageVersion } from '../config/version.js';
 import { statusMessage } from './errors.js';
-import { LARGE_BODY_BYTES, parseInTurns, type TurnOptions } from '../json/turns.js';
 
 /** A non-2xx answer of the API server: `code` is its status, `body` its Status object (or text). */
 export class KubeHttpError extends Error {
@@ -84,16 +83,7 @@ export class KubeRest {
   private readonly base: string;
   private readonly userAgent = userAgent();
 
-  /**
-   * `parseInTurns`: an answer over LARGE_BODY_BYTES (a Service with 100,000 addresses, a page of
-   * a list) is parsed a share at a time between turns of the event loop (src/json/turns.ts).
-   * For `serve`, whose admissions and health probes must not wait behind a confirmation's read
-   * of a 1.5 MiB Service; a one-shot reconcile has nothing to wait and parses whole.
-   */
-  constructor(
-    readonly kubeConfig: KubeConfig,
-    private readonly options: { parseInTurns?: boolean | TurnOptions } = {},
-  ) {
+  constructor(readonly kubeConfig: KubeConfig) {
     this.base = (kubeConfig.getCurrentCluster()?.server ?? '').replace(/\/+$/, '');
   }
 
@@ -139,14 +129,8 @@ export class KubeRest {
           if (!res.complete) reject(new Error('the API server closed the answer before its end'));
         });
         res.on('end', () => {
-          const body = Buffer.concat(chunks);
           try {
-            if (this.options.parseInTurns && body.length > LARGE_BODY_BYTES && isJsonOk(res)) {
-              const turns = this.options.parseInTurns;
-              resolve(parseAnswerInTurns<T>(body, turns === true ? {} : turns));
-              return;
-            }
-            resolve(answer<T>(res, body.toString('utf8')));
+            resolve(answer<T>(res, Buffer.concat(chunks).toString('utf8')));
           } catch (err) {
             reject(err instanceof Error ? err : new Error(String(err)));
           }
@@ -200,27 +184,9 @@ function abortError(reason: unknown): Error {
   });
 }
 
-/** A 2xx answer that says it is JSON. */
-function isJsonOk(res: http.IncomingMessage): boolean {
-  const status = res.statusCode ?? 0;
-  return status >= 200 && status <= 299 && isJson(res);
-}
-
-function isJson(res: http.IncomingMessage): boolean {
-  return String(res.headers['content-type'] ?? '').includes('json');
-}
-
-/** A large 2xx JSON answer, parsed in turns; fails as JSON.parse of it would. */
-async function parseAnswerInTurns<T>(body: Buffer, options: TurnOptions): Promise<T> {
-  let start = 0;
-  while (start < body.length && [0x20, 0x09, 0x0a, 0x0d].includes(body[start]!)) start++;
-  if (body[start] !== 0x7b && body[start] !== 0x5b) return JSON.parse(body.toString('utf8')) as T;
-  return (await parseInTurns(body, start, options)) as T;
-}
-
 function answer<T>(res: http.IncomingMessage, text: string): T {
   const status = res.statusCode ?? 0;
-  const json = isJson(res);
+  const json = String(res.headers['content-type'] ?? '').includes('json');
   if (status < 200 || status > 299) {
     let body: unknown = text;
     if (json) {

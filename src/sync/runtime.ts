@@ -61,11 +61,6 @@ export function createRuntime(
      * admissions plan against it instead of reading Consul first. Off for everything else.
      */
     registrationView?: boolean;
-    /**
-     * Parse large Kubernetes answers in turns of the event loop (serve: its admissions and
-     * health probes must not wait behind a read of a 1.5 MiB Service). Off for one-shot runs.
-     */
-    parseInTurns?: boolean;
   },
 ): Runtime {
   const readiness = base.readiness ?? new Readiness();
@@ -79,10 +74,7 @@ export function createRuntime(
       ? { namespaces: { crossNamespaceAclPolicy: config.consulCrossNamespaceAclPolicy } }
       : {}),
   });
-  const kubeHandle = createKubeHandle(
-    base.kubeConfig ?? loadKubeConfig(config.kube),
-    base.parseInTurns ? { parseInTurns: true } : {},
-  );
+  const kubeHandle = createKubeHandle(base.kubeConfig ?? loadKubeConfig(config.kube));
   const kube = new KubeApi(kubeHandle, readiness, {
     nodeCacheTtlMs: config.server.nodeCacheTtlMs,
     timeoutMs: config.server.writeTimeoutMs,

@@ -49,15 +49,14 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   'src/errors': [],
   'src/concurrency': [],
   'src/translate': [],
-  'src/json': [],
   'src/plan': ['src/translate'],
   'src/telemetry': ['src/errors'],
   'src/config': ['src/translate'],
-  'src/events': ['src/translate', 'src/errors', 'src/json'],
+  'src/events': ['src/translate', 'src/errors'],
   'src/auth': ['src/errors', 'src/telemetry'],
   'src/consul': ['src/translate', 'src/plan', 'src/errors', 'src/telemetry', 'src/config'],
-  'src/kube': ['src/translate', 'src/errors', 'src/telemetry', 'src/config', 'src/json'],
-  'src/http': ['src/auth', 'src/config', 'src/errors', 'src/telemetry', 'src/events', 'src/json'],
+  'src/kube': ['src/translate', 'src/errors', 'src/telemetry', 'src/config'],
+  'src/http': ['src/auth', 'src/config', 'src/errors', 'src/telemetry', 'src/events'],
   'src/sync': [
     'src/translate',
     'src/plan',
@@ -69,7 +68,6 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
     'src/config',
   ],
   handlers: [
-    'src/json',
     'src/sync',
     'src/events',
     'src/translate',
@@ -131,9 +129,9 @@ test('imports flow one way: each room imports only the rooms below it', () => {
   assert.deepEqual(wrong, []);
 });
 
-test('translate/, plan/ and json/ are pure: no I/O, no server, no client library', () => {
+test('translate/ and plan/ are pure: no I/O, no server, no client library', () => {
   const wrong: string[] = [];
-  for (const file of product.filter((f) => /^src\/(translate|plan|json)\//.test(f)))
+  for (const file of product.filter((f) => /^src\/(translate|plan)\//.test(f)))
     for (const p of importsOf(file).packages) if (IO.includes(p)) wrong.push(`${file} → ${p}`);
   assert.deepEqual(wrong, []);
 });

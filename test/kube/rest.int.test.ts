@@ -177,40 +177,6 @@ test('a refusal keeps its status and the Status body; a text refusal its text', 
   );
 });
 
-test('with parseInTurns, a large answer is the same JSON, parsed between turns; a bad one still fails', async () => {
-  // A Service with 40,000 addresses (about 600 KiB): over the size parsed in turns.
-  const big = {
-    kind: 'Service',
-    metadata: { name: 'big', annotations: { a: 'x' } },
-    spec: { externalIPs: Array.from({ length: 40_000 }, (_, i) => `11.0.${i >> 8}.${i & 255}`) },
-  };
-  let broken = false;
-  await withServer(
-    (_req, res) => {
-      if (!broken) return json(res, 200, big);
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(big).replace('"a":"x"', '"a":"x",'));
-    },
-    async (kc) => {
-      let pauses = 0;
-      const pause = (): Promise<void> => {
-        pauses++;
-        return new Promise((resolve) => setImmediate(resolve));
-      };
-      const rest = new KubeRest(kc, { parseInTurns: { turnBytes: 64 * 1024, pause } });
-      const read = await rest.request({ path: '/api/v1/namespaces/x/services/big' });
-      assert.deepStrictEqual(read, big);
-      // About one pause per 64 KiB of the 600 KiB.
-      assert.ok(pauses >= 8, `${pauses} pauses`);
-      broken = true;
-      await assert.rejects(
-        rest.request({ path: '/api/v1/namespaces/x/services/big' }),
-        SyntaxError,
-      );
-    },
-  );
-});
-
 test('an answer cut off before its end fails the call instead of passing for a whole one', async () => {
   await withServer(
     (_req, res) => {

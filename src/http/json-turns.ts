@@ -17,7 +17,7 @@ import {
   OPEN_SQUARE,
   QUOTE,
   stringEnd,
-} from './bytes.js';
+} from '../events/json-bytes.js';
 
 /**
  * Bodies larger than this are parsed in turns (jsonBody), and the admission handler lets other

@@ -1,5 +1,5 @@
 // The bytes of JSON's structure, and its strings' ends, for scanners that read a body's layout
-// before (or instead of) parsing it: src/events/view-delta.ts and src/json/turns.ts. Pure.
+// before (or instead of) parsing it: src/events/view-delta.ts and src/http/json-turns.ts. Pure.
 
 export const QUOTE = 0x22;
 export const BACKSLASH = 0x5c;

@@ -1,4 +1,4 @@
-// A large body parsed in turns (src/json/turns.ts) must be exactly what JSON.parse makes of
+// A large body parsed in turns (src/http/json-turns.ts) must be exactly what JSON.parse makes of
 // the whole text, key order and repeated keys included, and bad JSON must be refused as it is
 // refused whole. Expected values are JSON.parse's, never the code's own. Tiny turn sizes make
 // every container of a generated text be rebuilt in parts; a counter of pauses shows the parts
@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseInTurns } from '../../src/json/turns.js';
+import { parseInTurns } from '../../src/http/json-turns.js';
 import { parseJsonBytesInTurns } from '../../src/http/json-body.js';
 import { SyncError } from '../../src/errors.js';
 

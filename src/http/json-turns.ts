@@ -2,9 +2,10 @@
 // whole text: 20 to 70 ms for an UPDATE review of the largest legal Service (3 MiB, 111,729
 // addresses twice), during which the kubelet's /healthz and every other request wait. Here one
 // scan of the bytes (itself paused every SCAN_TURN_BYTES) finds every array and object larger
-// than a turn's share, with the commas and colons of its own level; each of those is rebuilt
-// member by member, runs of small members parsed by JSON.parse a turn's share at a time (a run is
-// one contiguous slice of the text, so its separators are the text's own). The result is what
+// than a turn's share, with a comma of its own level about every turn and its members that are
+// that large themselves; each of those is rebuilt from runs of its small members, parsed by
+// JSON.parse a turn's share at a time (a run is one contiguous slice of the text, so its
+// separators are the text's own), and its large members in turn. The result is what
 // JSON.parse of the whole text gives, key order and repeated keys included; a layout the scan
 // does not accept (any bad JSON among it) sends the text to JSON.parse whole, whose answer or
 // error is then the result.

@@ -10,6 +10,11 @@ export const CLOSE_SQUARE = 0x5d;
 export const OPEN_CURLY = 0x7b;
 export const CLOSE_CURLY = 0x7d;
 
+/** JSON's whitespace: space, tab, line feed, carriage return (RFC 8259 §2). */
+export function isJsonSpace(c: number | undefined): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+}
+
 /**
  * Just past the closing quote of the string opening at `i`, or -1: unterminated before `to`, or
  * holding a control byte (which JSON does not allow unescaped). A byte loop: the strings these

@@ -17,6 +17,7 @@ import {
   CLOSE_SQUARE,
   COLON,
   COMMA,
+  isJsonSpace,
   OPEN_CURLY,
   OPEN_SQUARE,
   QUOTE,
@@ -124,15 +125,12 @@ function tagsAt(buf: Buffer, start: number, end: number): string[] | undefined {
 
 const validName = (name: string): boolean => name.length >= 1 && name.length <= MAX_VIEW_STRING;
 
-const isSpace = (c: number | undefined): boolean =>
-  c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-
 /** The body without a leading byte-order mark and whitespace around it (as parseJsonBytes reads it). */
 function core(bytes: Buffer): Buffer {
   let start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  while (start < bytes.length && isSpace(bytes[start])) start++;
+  while (start < bytes.length && isJsonSpace(bytes[start])) start++;
   let end = bytes.length;
-  while (end > start && isSpace(bytes[end - 1])) end--;
+  while (end > start && isJsonSpace(bytes[end - 1])) end--;
   return start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
 }
 

@@ -3,6 +3,7 @@
 import express, { type RequestHandler } from 'express';
 import { SyncError } from '../errors.js';
 import { LARGE_BODY_BYTES, parseInTurns, type TurnOptions } from './json-turns.js';
+import { isJsonSpace } from '../events/json-bytes.js';
 
 export const MAX_JSON_DEPTH = 100;
 
@@ -179,7 +180,7 @@ export async function parseJsonBytesInTurns(buf: Buffer, options?: TurnOptions):
 function checkedStart(buf: Buffer): number {
   let start = 0;
   if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) start = 3; // byte-order mark
-  while (start < buf.length && isJsonSpace(buf[start]!)) start++;
+  while (start < buf.length && isJsonSpace(buf[start])) start++;
   if (start === buf.length) return start;
   if (buf[start] !== 0x7b && buf[start] !== 0x5b) {
     throw new SyncError('INVALID_JSON', 'request body must be a JSON object or array');
@@ -200,8 +201,4 @@ function parseFrom(buf: Buffer, start: number): unknown {
   } catch {
     throw new SyncError('INVALID_JSON', 'request body is not valid JSON');
   }
-}
-
-function isJsonSpace(c: number): boolean {
-  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }

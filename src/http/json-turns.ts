@@ -14,6 +14,7 @@ import {
   CLOSE_SQUARE,
   COLON,
   COMMA,
+  isJsonSpace,
   OPEN_CURLY,
   OPEN_SQUARE,
   QUOTE,
@@ -85,12 +86,8 @@ interface Frame {
 /** The layout did not come out as JSON: the caller parses the text whole. */
 class NotLaid extends Error {}
 
-function isSpace(c: number | undefined): boolean {
-  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
-}
-
 function onlySpace(buf: Buffer, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (!isSpace(buf[i])) return false;
+  for (let i = from; i < to; i++) if (!isJsonSpace(buf[i])) return false;
   return true;
 }
 

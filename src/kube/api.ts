@@ -17,6 +17,7 @@ import {
 import { kubeError, statusOf } from './errors.js';
 import { SyncError } from '../errors.js';
 import { createLimiter } from '../concurrency.js';
+import { appendAll } from '../translate/arrays.js';
 import type { EndpointSlice, Ingress, Node, Service, ServiceRef } from '../translate/types.js';
 import {
   LABEL_CONSUL,
@@ -167,14 +168,10 @@ export class KubeApi {
       );
       // A page without its items is a failed read, never an empty list (nothing is deleted on it).
       if (!Array.isArray(res?.items)) throw kubeError(new Error('a list page without items'), what);
-      // One push per item: a server that ignores `limit` can answer the whole list in one page,
-      // more items than a spread's arguments may be.
-      const page: K[] = [];
-      for (const item of res.items) {
-        const kept = keep ? keep(item) : (item as unknown as K);
-        page.push(kept);
-        items.push(kept);
-      }
+      // Appended item by item: a server that ignores `limit` can answer the whole list in one
+      // page, more items than a spread's arguments may be.
+      const page: K[] = keep ? res.items.map((item) => keep(item)) : (res.items as unknown as K[]);
+      appendAll(items, page);
       onPage?.(page);
       cont = res.metadata?.continue || undefined;
     } while (cont);

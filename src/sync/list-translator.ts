@@ -14,6 +14,7 @@ import type {
   Service,
   ToConsulSettings,
 } from '../translate/types.js';
+import { appendAll } from '../translate/arrays.js';
 
 export interface KubeLists {
   services: readonly Service[];
@@ -126,7 +127,7 @@ export class ListTranslator {
 
   /** A page of the Services list. */
   readonly onServices = (page: readonly Service[]): void => {
-    for (const service of page) this.services.push(service);
+    appendAll(this.services, page);
     this.schedule();
   };
 
